@@ -1,0 +1,103 @@
+// The one seam between the hub and where updates live. The hub (and the HTTP layer
+// above it) only ever sees this interface; cli.ts is the only place that picks an
+// implementation. Every implementation runs through broker/contract.ts.
+
+/** A Mercure update, as accepted from a publisher. Immutable once published. */
+export interface Update {
+  /** The SSE `id`: the publisher's own, or a generated `urn:uuid:...`. Unique in the log. */
+  readonly id: string;
+  /** At least one; the first is the canonical topic, the rest are alternates. */
+  readonly topics: readonly string[];
+  /** The payload; may contain newlines (the SSE encoder splits it into `data:` lines). */
+  readonly data: string;
+  /** Private updates reach only subscribers whose token grants one of the topics. */
+  readonly private: boolean;
+  /** The SSE `event` field. */
+  readonly type?: string;
+  /** The SSE `retry` field, in milliseconds. */
+  readonly retry?: number;
+}
+
+export interface HistoryQuery {
+  /** Return updates published after this id (exclusive); null or absent: from the earliest kept. */
+  readonly afterId?: string | null;
+  /** Return updates published before this id (exclusive); absent: up to the newest. */
+  readonly beforeId?: string;
+  /** Keeps the updates the caller may see and wants; called in log order or reverse. */
+  readonly filter: (update: Update) => boolean;
+  /** At most this many updates: the NEWEST `limit` matches of the range, returned oldest first. */
+  readonly limit: number;
+}
+
+export interface HistoryResult {
+  /** Oldest first, in log order. */
+  readonly updates: Update[];
+  /** False when `afterId` (or `beforeId`) was given but is not in the kept log (trimmed or never seen). */
+  readonly found: boolean;
+  /** True when more matches existed in the range than `limit`. */
+  readonly truncated: boolean;
+}
+
+/** One active subscription, for the Mercure subscriptions API and presence. */
+export interface SubscriptionRecord {
+  /** `/.well-known/mercure/subscriptions/{topic}/{subscriber}`, both URL-encoded. */
+  readonly id: string;
+  /** The topic selector the subscriber used. */
+  readonly topic: string;
+  /** The subscriber's IRI (`urn:uuid:...`), one per connection. */
+  readonly subscriber: string;
+  /** The `payload` of the subscriber's JWT `mercure` claim, if any. */
+  readonly payload?: unknown;
+}
+
+export type Unsubscribe = () => void;
+
+export interface Broker {
+  /** For logs and /readyz, e.g. "memory", "sqlite:./data/herald.db", "redis://host:6379/0" (no credentials). */
+  readonly description: string;
+
+  /**
+   * Appends the update to the log and fans it out to every hub process (this one
+   * included). Resolves only once the update is stored: an update whose publish
+   * resolved is in history. Rejects with HeraldError code `store_unavailable` when
+   * it cannot be stored (nothing is delivered then).
+   */
+  publish(update: Update): Promise<void>;
+
+  /**
+   * Registers the hub's listener: it receives every update published by any process,
+   * exactly once, in log order. The listener is called synchronously and must not throw.
+   */
+  onUpdate(listener: (update: Update) => void): Unsubscribe;
+
+  /** Reads the kept log (see HistoryQuery). */
+  history(query: HistoryQuery): Promise<HistoryResult>;
+
+  /** The id of the newest update in the log, or null when the log is empty. */
+  lastEventId(): Promise<string | null>;
+
+  /** Presence bookkeeping: visible to every process sharing the broker. */
+  addSubscriptions(records: readonly SubscriptionRecord[]): Promise<void>;
+  removeSubscriptions(ids: readonly string[]): Promise<void>;
+  listSubscriptions(): Promise<SubscriptionRecord[]>;
+
+  /**
+   * Subscriptions that vanished without a goodbye (their process died). Only
+   * shared brokers (Redis) ever call it; the hub publishes their leave events.
+   */
+  onSubscriptionsExpired(listener: (records: SubscriptionRecord[]) => void): Unsubscribe;
+
+  /** True when the store answers (for /readyz). */
+  isReady(): Promise<boolean>;
+
+  /** Flushes pending writes and releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Retention applied by every broker. */
+export interface RetentionOptions {
+  /** Keep at most this many updates per canonical topic (0: unlimited). */
+  readonly maxPerTopic: number;
+  /** Drop updates older than this many seconds (0: keep forever). */
+  readonly maxAgeSeconds: number;
+}

@@ -1,0 +1,38 @@
+// One error type for everything Herald refuses, with a stable code and an HTTP status.
+// http/errors.ts turns it into a JSON reply; nothing else builds error replies.
+
+export const ERRORS = {
+  bad_request: { status: 400, message: 'The request is malformed' },
+  missing_topic: { status: 400, message: 'At least one "topic" is required' },
+  invalid_field: { status: 400, message: 'A field has an invalid value' },
+  unauthorized: { status: 401, message: 'A valid token is required' },
+  forbidden: { status: 403, message: 'This is not allowed' },
+  reserved_topic: { status: 403, message: 'Topics under /.well-known/mercure are reserved for the hub' },
+  not_found: { status: 404, message: 'Not found' },
+  payload_too_large: { status: 413, message: 'The request body is too large' },
+  rate_limited: { status: 429, message: 'Too many requests' },
+  store_unavailable: { status: 503, message: 'The store is unavailable; nothing was published' },
+  too_many_connections: { status: 503, message: 'The hub has reached its connection limit' },
+  invalid_config: { status: 500, message: 'Invalid configuration' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class HeraldError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers (e.g. Retry-After, WWW-Authenticate). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, message?: string, headers: Record<string, string> = {}) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'HeraldError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.headers = headers;
+  }
+}
+
+export function isHeraldError(error: unknown): error is HeraldError {
+  return error instanceof HeraldError;
+}
