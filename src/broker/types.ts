@@ -100,4 +100,6 @@ export interface RetentionOptions {
   readonly maxPerTopic: number;
   /** Drop updates older than this many seconds (0: keep forever). */
   readonly maxAgeSeconds: number;
+  /** Keep at most this many updates in the whole log, all topics together (bounds memory). */
+  readonly maxTotal: number;
 }
