@@ -1,0 +1,33 @@
+// The one Broker contract. Every implementation (memory, SQLite, Redis) runs these
+// cases through its own factory from its test file, so the hub can rely on the same
+// semantics whatever the store:
+//
+//   runBrokerContract('redis', { durable: true, shared: true, create: async (opts) => ... });
+//
+// The cases live in contract-*.ts by theme; this module only assembles them.
+import { describe } from 'node:test';
+import type { BrokerFactory } from './contract-kit.js';
+import { historyCases } from './contract-history.js';
+import { presenceCases } from './contract-presence.js';
+import { publishCases } from './contract-publish.js';
+import { retentionCases } from './contract-retention.js';
+import { durableCases, sharedCases } from './contract-shared.js';
+
+export type { BrokerFactory, BrokerHandle, BrokerOptions } from './contract-kit.js';
+export { KEEP_ALL, ManualClock, Recorder, makeUpdate } from './contract-kit.js';
+
+/**
+ * Registers the contract cases (node:test) for one implementation. Each case opens a
+ * fresh store with `factory.create` and cleans it up, pass or fail. Cases for
+ * durable and shared stores are reported as skipped when the factory is neither.
+ */
+export function runBrokerContract(name: string, factory: BrokerFactory): void {
+  describe(`Broker contract: ${name}`, () => {
+    publishCases(factory);
+    historyCases(factory);
+    retentionCases(factory);
+    presenceCases(factory);
+    durableCases(factory);
+    sharedCases(factory);
+  });
+}

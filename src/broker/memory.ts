@@ -1,0 +1,94 @@
+// The broker of a single hub process that keeps nothing across restarts: the default
+// store, and the reference the other brokers are compared with. Everything happens
+// synchronously inside publish(); the promise only exists because the seam is async.
+import type { Logger } from 'pino';
+import { closedError, duplicateIdError, expiryCutoff, Fanout, LocalPresence } from './local-state.js';
+import type {
+  Broker,
+  HistoryQuery,
+  HistoryResult,
+  RetentionOptions,
+  SubscriptionRecord,
+  Unsubscribe,
+  Update,
+} from './types.js';
+import { UpdateLog } from './update-log.js';
+
+export interface MemoryBrokerOptions {
+  readonly retention: RetentionOptions;
+  /** Clock for age retention, in ms (default Date.now). */
+  readonly now?: () => number;
+  /** Where a throwing listener is reported. */
+  readonly logger?: Logger;
+}
+
+export class MemoryBroker implements Broker {
+  readonly description = 'memory';
+  private readonly retention: RetentionOptions;
+  private readonly now: () => number;
+  private readonly log: UpdateLog;
+  private readonly updates: Fanout<Update>;
+  private readonly presence = new LocalPresence();
+  private seq = 0;
+  private closed = false;
+
+  constructor(opts: MemoryBrokerOptions) {
+    this.retention = opts.retention;
+    this.now = opts.now ?? Date.now;
+    this.log = new UpdateLog(opts.retention);
+    this.updates = new Fanout<Update>(opts.logger);
+  }
+
+  async publish(update: Update): Promise<void> {
+    if (this.closed) throw closedError(this.description);
+    if (this.log.has(update.id)) throw duplicateIdError(update.id);
+    const now = this.now();
+    this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, now));
+    this.log.append(update, ++this.seq, now);
+    this.updates.emit(update);
+  }
+
+  onUpdate(listener: (update: Update) => void): Unsubscribe {
+    return this.updates.add(listener);
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryResult> {
+    this.expire();
+    return this.log.history(query);
+  }
+
+  async lastEventId(): Promise<string | null> {
+    this.expire();
+    return this.log.newest()?.id ?? null;
+  }
+
+  async addSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
+    this.presence.add(records);
+  }
+
+  async removeSubscriptions(ids: readonly string[]): Promise<void> {
+    this.presence.remove(ids);
+  }
+
+  async listSubscriptions(): Promise<SubscriptionRecord[]> {
+    return this.presence.list();
+  }
+
+  /** Never fires: a single process cannot lose subscriptions without noticing. */
+  onSubscriptionsExpired(_listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
+    return () => {};
+  }
+
+  async isReady(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.updates.clear();
+  }
+
+  private expire(): void {
+    this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, this.now()));
+  }
+}

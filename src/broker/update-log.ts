@@ -1,0 +1,165 @@
+// The kept update log of the embedded brokers, in memory: the whole store of the
+// memory broker and the read side of the SQLite broker. One entry per update in log
+// order, an id map for O(1) lookups, and a chain per canonical topic so that every
+// retention rule removes an entry in O(1). History scans backwards from its newest
+// bound, so a reconnecting subscriber costs only what it missed.
+import type { HistoryQuery, HistoryResult, RetentionOptions, Update } from './types.js';
+
+interface Entry {
+  readonly update: Update;
+  /** The store's sequence number (SQLite rowid), reported back on removal. */
+  readonly seq: number;
+  /** When it was published (ms); never lower than the previous entry's. */
+  readonly ts: number;
+  /** Position in `slots`; changes when the array is compacted. */
+  index: number;
+  /** The next newer entry with the same canonical topic. */
+  nextInTopic: Entry | undefined;
+}
+
+interface TopicChain {
+  oldest: Entry;
+  newest: Entry;
+  count: number;
+}
+
+/**
+ * Told about every removed entry, so a store can delete it too. `fromHead` is true
+ * when it was the oldest of the whole log: everything with a lower seq is gone too.
+ */
+export type RemovalListener = (seq: number, fromHead: boolean) => void;
+
+// Holes (removed entries) are tolerated up to this many, or as many as live entries.
+const MIN_COMPACTION = 1024;
+
+export class UpdateLog {
+  private slots: (Entry | undefined)[] = [];
+  /** Index of the oldest live entry (or slots.length when empty). */
+  private head = 0;
+  private live = 0;
+  private lastTs = -Infinity;
+  private readonly byId = new Map<string, Entry>();
+  private readonly topics = new Map<string, TopicChain>();
+
+  constructor(
+    private readonly retention: RetentionOptions,
+    private readonly onRemove?: RemovalListener,
+  ) {}
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** Array slots in use, holes included: stays within a constant factor of `size`. */
+  get footprint(): number {
+    return this.slots.length;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  newest(): Update | undefined {
+    return this.live === 0 ? undefined : this.slots[this.slots.length - 1]?.update;
+  }
+
+  /** Appends an update whose id is not in the log, then applies the count limits. */
+  append(update: Update, seq: number, ts: number): void {
+    // A clock stepping back must not reorder expiry: the log stays sorted by time.
+    if (ts < this.lastTs) ts = this.lastTs;
+    this.lastTs = ts;
+    const entry: Entry = { update, seq, ts, index: this.slots.length, nextInTopic: undefined };
+    this.slots.push(entry);
+    this.byId.set(update.id, entry);
+    this.live++;
+    const topic = update.topics[0] ?? '';
+    const chain = this.topics.get(topic);
+    if (chain === undefined) {
+      this.topics.set(topic, { oldest: entry, newest: entry, count: 1 });
+    } else {
+      chain.newest.nextInTopic = entry;
+      chain.newest = entry;
+      chain.count++;
+      const max = this.retention.maxPerTopic;
+      if (max > 0 && chain.count > max) this.remove(chain.oldest, false);
+    }
+    const maxTotal = this.retention.maxTotal;
+    while (maxTotal > 0 && this.live > maxTotal) this.removeHead();
+  }
+
+  /** Drops every entry published before `cutoff` (ms). */
+  expireBefore(cutoff: number): void {
+    while (this.live > 0) {
+      const oldest = this.slots[this.head];
+      if (oldest === undefined || oldest.ts >= cutoff) return;
+      this.remove(oldest, true);
+    }
+  }
+
+  history(query: HistoryQuery): HistoryResult {
+    let start = this.head;
+    let end = this.slots.length;
+    if (query.afterId !== undefined && query.afterId !== null) {
+      const after = this.byId.get(query.afterId);
+      if (after === undefined) return { updates: [], found: false, truncated: false };
+      start = after.index + 1;
+    }
+    if (query.beforeId !== undefined) {
+      const before = this.byId.get(query.beforeId);
+      if (before === undefined) return { updates: [], found: false, truncated: false };
+      end = before.index;
+    }
+    const updates: Update[] = [];
+    let truncated = false;
+    for (let i = end - 1; i >= start; i--) {
+      const entry = this.slots[i];
+      if (entry === undefined || !query.filter(entry.update)) continue;
+      if (updates.length >= query.limit) {
+        truncated = true;
+        break;
+      }
+      updates.push(entry.update);
+    }
+    updates.reverse();
+    return { updates, found: true, truncated };
+  }
+
+  private removeHead(): void {
+    const oldest = this.slots[this.head];
+    if (oldest !== undefined) this.remove(oldest, true);
+  }
+
+  // Every rule removes the oldest entry of its topic: per-topic trimming by
+  // definition, head removal because nothing older is left anywhere.
+  private remove(entry: Entry, fromHead: boolean): void {
+    const topic = entry.update.topics[0] ?? '';
+    const chain = this.topics.get(topic);
+    if (chain !== undefined) {
+      if (entry.nextInTopic === undefined) this.topics.delete(topic);
+      else {
+        chain.oldest = entry.nextInTopic;
+        chain.count--;
+      }
+    }
+    entry.nextInTopic = undefined;
+    this.slots[entry.index] = undefined;
+    this.byId.delete(entry.update.id);
+    this.live--;
+    while (this.head < this.slots.length && this.slots[this.head] === undefined) this.head++;
+    if (this.slots.length - this.live > Math.max(MIN_COMPACTION, this.live)) this.compact();
+    this.onRemove?.(entry.seq, fromHead);
+  }
+
+  private compact(): void {
+    const kept: Entry[] = new Array<Entry>(this.live);
+    let n = 0;
+    for (let i = this.head; i < this.slots.length; i++) {
+      const entry = this.slots[i];
+      if (entry === undefined) continue;
+      entry.index = n;
+      kept[n++] = entry;
+    }
+    this.slots = kept;
+    this.head = 0;
+  }
+}
