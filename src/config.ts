@@ -1,0 +1,171 @@
+// Every option Herald understands, in one table: its flag, its HERALD_* variable,
+// its type and default. Parsed and validated once at start, then frozen; a bad
+// value stops the process with a message that names the option.
+import { parseArgs } from 'node:util';
+
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+interface OptionSpec {
+  readonly kind: Kind;
+  readonly default: string | number | boolean | readonly string[] | undefined;
+  readonly help: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+}
+
+const OPTIONS = {
+  port: { kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port to listen on' },
+  host: { kind: 'string', default: 'localhost', help: 'Address to bind (0.0.0.0 for every IPv4 interface)' },
+  'public-url': { kind: 'string', default: undefined, help: 'Public base URL of the hub, used to resolve relative topics (default http://localhost:<port>)' },
+  store: { kind: 'string', default: 'sqlite:./data/herald.db', help: 'Where updates live: sqlite:<path>, memory, or redis://[user:pass@]host:port/db' },
+  'redis-prefix': { kind: 'string', default: 'herald:', help: 'Prefix of every Redis key' },
+  'publisher-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying publishers\' JWTs: HS* secret, or PEM public key (text or file path)' },
+  'subscriber-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying subscribers\' JWTs (default: the publisher key)' },
+  'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
+  anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
+  'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin (* for any)' },
+  heartbeat: { kind: 'int', default: 15, min: 0, max: 3600, help: 'Seconds between heartbeat comments on idle streams (0: none)' },
+  'history-max-per-topic': { kind: 'int', default: 1000, min: 0, max: 10_000_000, help: 'Updates kept per topic (0: unlimited)' },
+  'history-max-age': { kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
+  'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
+  'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
+  'body-limit': { kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it)' },
+  'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
+  'log-level': { kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly store: string;
+  readonly redisPrefix: string;
+  readonly publisherJwtKey?: string;
+  readonly subscriberJwtKey?: string;
+  readonly jwtAlg: string;
+  readonly anonymous: boolean;
+  readonly corsOrigins: readonly string[];
+  readonly heartbeatSeconds: number;
+  readonly historyMaxPerTopic: number;
+  readonly historyMaxAgeSeconds: number;
+  readonly historyMaxTotal: number;
+  readonly replayMax: number;
+  readonly bodyLimit: number;
+  readonly subscriberBuffer: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function envName(option: string): string {
+  return `HERALD_${option.toUpperCase().replace(/-/g, '_')}`;
+}
+
+type Value = string | number | boolean | readonly string[] | undefined;
+
+function convert(name: string, spec: OptionSpec, raw: string, source: string): Value {
+  const fail = (expected: string): never => {
+    throw new ConfigError(`--${name}: expected ${expected}, got ${JSON.stringify(raw)} (from ${source})`);
+  };
+  switch (spec.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(raw.trim())) fail('a whole number');
+      const n = Number(raw);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(`a number from ${spec.min} to ${spec.max}`);
+      return n;
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on', ''].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      return fail('true or false');
+    }
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    case 'string':
+      if (spec.choices && !spec.choices.includes(raw)) fail(`one of ${spec.choices.join(', ')}`);
+      return raw;
+  }
+}
+
+/** Reads flags (highest precedence), then HERALD_* variables, then defaults. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const names = Object.keys(OPTIONS) as OptionName[];
+  const parseOptions: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const name of names) {
+    parseOptions[name] = { type: 'string' };
+    if (OPTIONS[name].kind === 'bool') parseOptions[`no-${name}`] = { type: 'boolean' };
+  }
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    // Booleans take an optional value (`--anonymous=false`); a bare flag means true.
+    const normalized = argv.map((arg) => {
+      const bare = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : '';
+      return bare in OPTIONS && OPTIONS[bare as OptionName].kind === 'bool' ? `${arg}=true` : arg;
+    });
+    flags = parseArgs({ args: normalized, options: parseOptions, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}. Run "herald serve --help" for the options.`);
+  }
+  const values = {} as Record<OptionName, Value>;
+  for (const name of names) {
+    const spec: OptionSpec = OPTIONS[name];
+    const flag = flags[name];
+    const fromEnv = env[envName(name)];
+    if (flags[`no-${name}`] === true) values[name] = false;
+    else if (typeof flag === 'string') values[name] = convert(name, spec, flag, `--${name}`);
+    else if (fromEnv !== undefined && fromEnv !== '') values[name] = convert(name, spec, fromEnv, envName(name));
+    else values[name] = spec.default;
+  }
+  const port = values.port as number;
+  const publicUrl = (values['public-url'] as string | undefined) ?? `http://localhost:${port}`;
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`--public-url: expected an absolute URL, got ${JSON.stringify(publicUrl)}`);
+  }
+  return Object.freeze({
+    port,
+    host: values.host as string,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    store: values.store as string,
+    redisPrefix: values['redis-prefix'] as string,
+    publisherJwtKey: values['publisher-jwt-key'] as string | undefined,
+    subscriberJwtKey: values['subscriber-jwt-key'] as string | undefined,
+    jwtAlg: values['jwt-alg'] as string,
+    anonymous: values.anonymous as boolean,
+    corsOrigins: Object.freeze([...(values['cors-origins'] as readonly string[])]),
+    heartbeatSeconds: values.heartbeat as number,
+    historyMaxPerTopic: values['history-max-per-topic'] as number,
+    historyMaxAgeSeconds: values['history-max-age'] as number,
+    historyMaxTotal: values['history-max-total'] as number,
+    replayMax: values['replay-max'] as number,
+    bodyLimit: values['body-limit'] as number,
+    subscriberBuffer: values['subscriber-buffer'] as number,
+    logLevel: values['log-level'] as string,
+  });
+}
+
+/** The text of `herald serve --help`, made from the same table. */
+export function helpText(): string {
+  const rows = (Object.keys(OPTIONS) as OptionName[]).map((name) => {
+    const spec: OptionSpec = OPTIONS[name];
+    const shown = Array.isArray(spec.default) ? spec.default.join(',') : spec.default;
+    const dflt = shown === undefined || shown === '' ? '' : ` (default: ${String(shown)})`;
+    return `  --${name.padEnd(24)} ${spec.help}${dflt}\n  ${''.padEnd(26)} env ${envName(name)}`;
+  });
+  return ['Usage: herald serve [options]', '', 'Options (each also from its HERALD_* environment variable):', ...rows, '  --help                     Show this help', ''].join('\n');
+}
+
+/** Config for tests and embedding: defaults, overridden by `overrides`. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return Object.freeze({ ...loadConfig([], {}), port: 0, host: '127.0.0.1', store: 'memory', logLevel: 'silent', ...overrides });
+}
