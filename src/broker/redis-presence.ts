@@ -1,0 +1,148 @@
+// Cross-process presence: each process (node) keeps its subscriptions in its own hash
+// and heart-beats into a shared ZSET; every process sweeps nodes that stopped beating
+// and reports their subscriptions as expired (exactly one process wins each claim).
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RedisKeys } from './redis-keys.js';
+import { claimNodeScript, expiredNodesScript, liveNodesScript, registerScript } from './redis-scripts.js';
+import type { SubscriptionRecord } from './types.js';
+
+// Keeps each HSET well under Lua's unpack() limit.
+const CHUNK = 1000;
+const SWEEP_BATCH = 50;
+
+export class RedisPresence {
+  /** Our records, so the hash can be rebuilt after a failed write or after being swept. */
+  private readonly local = new Map<string, string>();
+  private readonly nodeKey: string;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private resync = true;
+  private leftovers: SubscriptionRecord[] = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    readonly nodeId: string,
+    private readonly ttlMs: number,
+    private readonly onExpired: (records: SubscriptionRecord[]) => void,
+    private readonly logger?: Logger,
+  ) {
+    this.nodeKey = keys.nodePrefix + nodeId;
+  }
+
+  /** Claims what a previous run with the same node id left behind, then joins. */
+  async start(): Promise<void> {
+    this.leftovers = parseRecords(await claimNodeScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, 'force']));
+    await this.heartbeat();
+    this.timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(this.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  async add(records: readonly SubscriptionRecord[]): Promise<void> {
+    const pairs: string[] = [];
+    for (const record of records) {
+      const json = JSON.stringify(record);
+      this.local.set(record.id, json);
+      pairs.push(record.id, json);
+    }
+    await this.guard(async () => {
+      for (let i = 0; i < pairs.length; i += 2 * CHUNK) {
+        const alive = await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, '0', ...pairs.slice(i, i + 2 * CHUNK)]);
+        if (alive === 0) this.resync = true;
+      }
+      if (this.resync) await this.heartbeat();
+    });
+  }
+
+  async remove(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.local.delete(id);
+    if (ids.length === 0) return;
+    await this.guard(() => this.redis.hdel(this.nodeKey, ...ids));
+  }
+
+  /** Records of nodes whose heartbeat is within the TTL. */
+  async list(): Promise<SubscriptionRecord[]> {
+    const nodes = (await liveNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs])) as string[];
+    if (nodes.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const node of nodes) pipeline.hvals(this.keys.nodePrefix + node);
+    const replies = (await pipeline.exec()) ?? [];
+    const records: SubscriptionRecord[] = [];
+    for (const [error, values] of replies) {
+      if (error) throw error;
+      for (const json of values as string[]) records.push(JSON.parse(json) as SubscriptionRecord);
+    }
+    return records;
+  }
+
+  /** Stops heart-beating; with `leave` also removes this node, as a clean shutdown does. */
+  async stop(leave: boolean): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.ticking;
+    if (leave) await this.redis.multi().del(this.nodeKey).zrem(this.keys.nodes, this.nodeId).exec();
+  }
+
+  /** One heartbeat plus one sweep; also drives the presenceTtl cadence in tests. */
+  tick(): Promise<void> {
+    this.ticking ??= this.heartbeat()
+      .then(() => this.sweep())
+      .catch((error: unknown) => this.logger?.warn({ err: error }, 'redis presence heartbeat failed'))
+      .finally(() => {
+        this.ticking = null;
+      });
+    return this.ticking;
+  }
+
+  private async heartbeat(): Promise<void> {
+    const replace = this.resync;
+    const pairs = replace ? [...this.local].flat() : [];
+    const alive = await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, replace ? '1' : '0', ...pairs.slice(0, 2 * CHUNK)]);
+    for (let i = 2 * CHUNK; i < pairs.length; i += 2 * CHUNK) {
+      await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, '0', ...pairs.slice(i, i + 2 * CHUNK)]);
+    }
+    this.resync = false;
+    if (alive === 0 && !replace) {
+      // Another process declared us dead (we stalled longer than the TTL) and reported
+      // our subscriptions as gone; put them back rather than stay invisible.
+      this.logger?.warn({ nodeId: this.nodeId }, 'this node was swept as dead; re-registering its subscriptions');
+      this.resync = true;
+      await this.heartbeat();
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.leftovers.length > 0) {
+      const records = this.leftovers;
+      this.leftovers = [];
+      this.onExpired(records);
+    }
+    const nodes = (await expiredNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs, SWEEP_BATCH])) as string[];
+    for (const node of nodes) {
+      if (node === this.nodeId) continue;
+      const claimed = await claimNodeScript.run(this.redis, [this.keys.nodes, this.keys.nodePrefix + node], [node, this.ttlMs]);
+      if (claimed === null) continue;
+      const records = parseRecords(claimed);
+      this.logger?.info({ nodeId: node, subscriptions: records.length }, 'claimed the subscriptions of a dead hub process');
+      if (records.length > 0) this.onExpired(records);
+    }
+  }
+
+  // A failed write leaves Redis and `local` apart; the next heartbeat rewrites the hash.
+  private async guard<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      this.resync = true;
+      throw error;
+    }
+  }
+}
+
+function parseRecords(reply: unknown): SubscriptionRecord[] {
+  if (!Array.isArray(reply)) return [];
+  const records: SubscriptionRecord[] = [];
+  for (let i = 1; i < reply.length; i += 2) records.push(JSON.parse(String(reply[i])) as SubscriptionRecord);
+  return records;
+}
