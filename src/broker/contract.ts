@@ -14,7 +14,7 @@ import { retentionCases } from './contract-retention.js';
 import { durableCases, sharedCases } from './contract-shared.js';
 
 export type { BrokerFactory, BrokerHandle, BrokerOptions } from './contract-kit.js';
-export { KEEP_ALL, ManualClock, Recorder, makeUpdate } from './contract-kit.js';
+export { KEEP_ALL, ManualClock, Recorder, idRange, makeUpdate } from './contract-kit.js';
 
 /**
  * Registers the contract cases (node:test) for one implementation. Each case opens a

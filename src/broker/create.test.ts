@@ -1,0 +1,53 @@
+// createBroker: which --store values give which broker, and the refusals.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { isHeraldError } from '../errors.js';
+import { createBroker } from './create.js';
+import { MemoryBroker } from './memory.js';
+import { SqliteBroker } from './sqlite.js';
+import type { RetentionOptions } from './types.js';
+
+const retention: RetentionOptions = { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 1000 };
+
+function isInvalidConfig(pattern: RegExp): (e: unknown) => boolean {
+  return (e) => isHeraldError(e) && e.code === 'invalid_config' && pattern.test(e.message);
+}
+
+test('createBroker: "memory" gives the memory broker', async () => {
+  const broker = await createBroker('memory', { retention });
+  assert.ok(broker instanceof MemoryBroker);
+  assert.equal(broker.description, 'memory');
+  await broker.close();
+});
+
+test('createBroker: "sqlite:<path>" opens that file, relative paths from the working directory', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-create-'));
+  const path = relative(process.cwd(), join(dir, 'sub', 'h.db'));
+  try {
+    const broker = await createBroker(`sqlite:${path}`, { retention });
+    assert.ok(broker instanceof SqliteBroker);
+    assert.equal(broker.description, `sqlite:${path}`);
+    await broker.publish({ id: 'one', topics: ['urn:t'], data: 'x', private: false });
+    await broker.close();
+    const again = await createBroker(`sqlite:${join(dir, 'sub', 'h.db')}`, { retention });
+    assert.equal(await again.lastEventId(), 'one');
+    await again.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('createBroker: Redis URLs are recognised but not wired yet', async () => {
+  for (const store of ['redis://127.0.0.1:6379/0', 'rediss://example.com:6380']) {
+    await assert.rejects(createBroker(store, { retention }), isInvalidConfig(/Redis/));
+  }
+});
+
+test('createBroker: anything else is refused with a message naming the accepted forms', async () => {
+  for (const store of ['', 'sqlite:', 'Memory', 'postgres://x', 'sqlite']) {
+    await assert.rejects(createBroker(store, { retention }), isInvalidConfig(/memory, sqlite:<path> or redis:\/\//));
+  }
+});

@@ -1,0 +1,237 @@
+// The durable broker of a single hub process: an SQLite file (WAL) holds the log,
+// an in-memory UpdateLog mirrors what retention keeps so that history never reads
+// the disk. Publishes are written in batches: everything published during one
+// event-loop turn goes into ONE transaction, and is acknowledged (promise resolved,
+// listeners called, in order) only once that transaction committed.
+//
+// Retention runs on the mirror; the rows it drops are deleted in the next write
+// transaction (or the age sweep, or close). Rows left over by a crash are trimmed
+// when the file is opened again, so the file never serves more than retention keeps.
+import type { Logger } from 'pino';
+import { HeraldError } from '../errors.js';
+import { closedError, duplicateIdError, expiryCutoff, Fanout, LocalPresence } from './local-state.js';
+import { rowToUpdate, SqliteStore } from './sqlite-store.js';
+import type { Broker, HistoryQuery, HistoryResult, RetentionOptions, SubscriptionRecord, Unsubscribe, Update } from './types.js';
+import { UpdateLog } from './update-log.js';
+
+export interface SqliteBrokerOptions {
+  /** The database file; created with its directory. Relative paths are relative to the working directory. */
+  readonly path: string;
+  readonly retention: RetentionOptions;
+  /** Clock for age retention, in ms (default Date.now). */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Counters for tests and metrics. */
+export interface SqliteWriteStats {
+  /** Write transactions committed for publishes. */
+  readonly batches: number;
+  /** Updates stored by them. */
+  readonly updates: number;
+}
+
+export class SqliteBroker implements Broker {
+  readonly description: string;
+  private readonly log: UpdateLog;
+  private readonly updates: Fanout<Update>;
+  private readonly presence = new LocalPresence();
+  private readonly now: () => number;
+  private readonly logger: Logger | undefined;
+  private readonly writeBatch: (batch: readonly Update[], ts: number, seqs: number[]) => void;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
+  // The publishes of the current turn, as parallel arrays swapped with spares at
+  // each flush so that queueing allocates nothing per update.
+  private queued: Update[] = [];
+  private resolvers: (() => void)[] = [];
+  private rejecters: ((error: Error) => void)[] = [];
+  private spare: [Update[], (() => void)[], ((error: Error) => void)[]] = [[], [], []];
+  private readonly seqs: number[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private closed = false;
+  private batches = 0;
+  private stored = 0;
+
+  private constructor(
+    private readonly store: SqliteStore,
+    private readonly retention: RetentionOptions,
+    opts: SqliteBrokerOptions,
+  ) {
+    this.description = `sqlite:${opts.path}`;
+    this.now = opts.now ?? Date.now;
+    this.logger = opts.logger;
+    this.updates = new Fanout<Update>(opts.logger);
+    this.log = new UpdateLog(retention, (seq, fromHead) => store.queueDelete(seq, fromHead));
+    this.writeBatch = store.db.transaction((batch: readonly Update[], ts: number, seqs: number[]) => {
+      store.runQueuedDeletes();
+      for (let i = 0; i < batch.length; i++) seqs[i] = store.insert(batch[i]!, ts);
+    }).immediate;
+    if (retention.maxAgeSeconds > 0) {
+      const every = Math.min(60_000, Math.max(1_000, retention.maxAgeSeconds * 250));
+      this.sweepTimer = setInterval(() => this.sweep(), every).unref();
+    }
+  }
+
+  /** Opens the file, trims it to the retention and loads what is kept. */
+  static async open(opts: SqliteBrokerOptions): Promise<SqliteBroker> {
+    let store: SqliteStore;
+    try {
+      store = SqliteStore.open(opts.path);
+    } catch (error) {
+      throw new HeraldError('store_unavailable', `Cannot open the SQLite store ${opts.path}: ${(error as Error).message}`);
+    }
+    const broker = new SqliteBroker(store, opts.retention, opts);
+    try {
+      broker.load();
+    } catch (error) {
+      await broker.close();
+      throw new HeraldError('store_unavailable', `Cannot load the SQLite store ${opts.path}: ${(error as Error).message}`);
+    }
+    return broker;
+  }
+
+  publish(update: Update): Promise<void> {
+    if (this.closed) return Promise.reject(closedError(this.description));
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push(update);
+      this.resolvers.push(resolve);
+      this.rejecters.push(reject);
+      this.scheduled ??= setImmediate(this.flush);
+    });
+  }
+
+  onUpdate(listener: (update: Update) => void): Unsubscribe {
+    return this.updates.add(listener);
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryResult> {
+    this.expire();
+    return this.log.history(query);
+  }
+
+  async lastEventId(): Promise<string | null> {
+    this.expire();
+    return this.log.newest()?.id ?? null;
+  }
+
+  async addSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
+    this.presence.add(records);
+  }
+
+  async removeSubscriptions(ids: readonly string[]): Promise<void> {
+    this.presence.remove(ids);
+  }
+
+  async listSubscriptions(): Promise<SubscriptionRecord[]> {
+    return this.presence.list();
+  }
+
+  /** Never fires: presence lives in this process only. */
+  onSubscriptionsExpired(_listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
+    return () => {};
+  }
+
+  async isReady(): Promise<boolean> {
+    return !this.closed && this.store.ping();
+  }
+
+  writeStats(): SqliteWriteStats {
+    return { batches: this.batches, updates: this.stored };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.flush();
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.writeDeletes();
+    this.store.close();
+    this.updates.clear();
+    this.presence.clear();
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = undefined;
+    const batch = this.queued;
+    const resolvers = this.resolvers;
+    const rejecters = this.rejecters;
+    const n = batch.length;
+    if (n === 0) return;
+    [this.queued, this.resolvers, this.rejecters] = this.spare;
+    const seqs = this.seqs;
+    const ts = this.now();
+    try {
+      this.writeBatch(batch, ts, seqs);
+    } catch (error) {
+      this.logger?.error({ err: error, updates: n }, 'SQLite write failed; the batch was not published');
+      const failure = new HeraldError('store_unavailable');
+      for (let i = 0; i < n; i++) rejecters[i]!(failure);
+      this.recycle(batch, resolvers, rejecters);
+      return;
+    }
+    this.store.deletesCommitted();
+    this.batches++;
+    this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, ts));
+    for (let i = 0; i < n; i++) {
+      const update = batch[i]!;
+      const seq = seqs[i]!;
+      if (seq === 0) {
+        rejecters[i]!(duplicateIdError(update.id));
+        continue;
+      }
+      this.stored++;
+      this.log.append(update, seq, ts);
+      resolvers[i]!();
+      this.updates.emit(update);
+    }
+    this.recycle(batch, resolvers, rejecters);
+  };
+
+  private recycle(batch: Update[], resolvers: (() => void)[], rejecters: ((error: Error) => void)[]): void {
+    batch.length = 0;
+    resolvers.length = 0;
+    rejecters.length = 0;
+    this.seqs.length = 0;
+    this.spare = [batch, resolvers, rejecters];
+  }
+
+  /** Trims the file to retention, then mirrors the kept rows. */
+  private load(): void {
+    const cutoff = expiryCutoff(this.retention.maxAgeSeconds, this.now());
+    const max = this.retention.maxTotal;
+    const rows = this.store.db.transaction(() => {
+      if (cutoff > -Infinity) this.store.deleteOlderThan(cutoff);
+      const newest = this.store.newest(max > 0 ? max : -1);
+      const oldestKept = newest[newest.length - 1];
+      if (oldestKept !== undefined) this.store.deleteUpTo(oldestKept.seq - 1);
+      return newest;
+    }).immediate();
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const row = rows[i]!;
+      this.log.append(rowToUpdate(row), row.seq, row.ts);
+    }
+    this.writeDeletes();
+  }
+
+  private expire(): void {
+    this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, this.now()));
+  }
+
+  // Age retention must also reach the file when nothing is published for a while.
+  private sweep(): void {
+    this.expire();
+    if (this.scheduled === undefined) this.writeDeletes();
+  }
+
+  private writeDeletes(): void {
+    if (!this.store.hasQueuedDeletes || !this.store.db.open) return;
+    try {
+      this.store.db.transaction(() => this.store.runQueuedDeletes()).immediate();
+      this.store.deletesCommitted();
+    } catch (error) {
+      // Harmless to leave: the rows are out of the mirror and trimmed at the next open.
+      this.logger?.warn({ err: error }, 'SQLite retention delete failed; retrying with the next write');
+    }
+  }
+}
