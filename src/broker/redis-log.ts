@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
+import { COMMAND_TIMEOUT_MS } from './redis-connection.js';
 import { compareEntryIds, decodeUpdate, encodeUpdate, type RedisKeys } from './redis-keys.js';
 import { publishScript } from './redis-scripts.js';
 import type { HistoryQuery, HistoryResult, RetentionOptions, Update } from './types.js';
@@ -10,6 +11,11 @@ import type { HistoryQuery, HistoryResult, RetentionOptions, Update } from './ty
 const PAGE_SIZE = 200;
 // Without an age limit the id keys need no TTL: the publish script deletes them with their entries.
 const ID_TTL_SLACK_S = 60;
+// A publish script refuses to run this long before our command timeout fires, which
+// covers the error of the clock offset (half a fast round trip) with a wide margin.
+const DEADLINE_MARGIN_MS = 250;
+const MAX_SYNC_RTT_MS = 50;
+const CLOCK_SYNC_INTERVAL_MS = 10_000;
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -21,6 +27,23 @@ export class RedisLog {
     private readonly now: () => number,
     private readonly logger?: Logger,
   ) {}
+
+  /** Redis' clock minus ours, so a publish deadline can be written in Redis time. */
+  private clockOffsetMs = 0;
+  private clockTimer: NodeJS.Timeout | null = null;
+
+  async start(): Promise<void> {
+    await this.syncClock();
+    this.clockTimer = setInterval(() => {
+      this.syncClock().catch((error: unknown) => this.logger?.debug({ err: error }, 'redis clock sync failed'));
+    }, CLOCK_SYNC_INTERVAL_MS);
+    this.clockTimer.unref();
+  }
+
+  stop(): void {
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    this.clockTimer = null;
+  }
 
   /** Resolves with the new entry id once Redis has stored it. */
   async publish(update: Update): Promise<string> {
@@ -40,6 +63,7 @@ export class RedisLog {
           maxAgeSeconds > 0 ? maxAgeSeconds + ID_TTL_SLACK_S : 0,
           this.keys.idPrefix,
           this.keys.topicPrefix,
+          Math.floor(Date.now() + this.clockOffsetMs + COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS),
           ...encodeUpdate(update),
         ],
       );
@@ -47,6 +71,8 @@ export class RedisLog {
       this.logger?.warn({ err: error, updateId: update.id }, 'redis publish failed');
       throw new HeraldError('store_unavailable', 'Redis is unreachable; the update was not published');
     }
+    // Only seen when the clock offset is badly off: Redis ran the script past its deadline.
+    if (entryId === 0) throw new HeraldError('store_unavailable', 'Redis answered too late; the update was not published');
     if (entryId === null) {
       throw new HeraldError('invalid_field', `An update with id "${update.id}" is already in the log; ids must be unique`);
     }
@@ -92,6 +118,15 @@ export class RedisLog {
     const newest = (await this.redis.xrevrange(this.keys.stream, '+', cutoff === null ? '-' : `${cutoff}-0`, 'COUNT', 1)) as StreamEntry[];
     const entry = newest[0];
     return entry === undefined ? null : (decodeUpdate(entry[1])?.id ?? null);
+  }
+
+  private async syncClock(): Promise<void> {
+    const sentAt = Date.now();
+    const [seconds, micros] = await this.redis.time();
+    const receivedAt = Date.now();
+    // A slow round trip says little about when Redis read its clock; keep the last good sample.
+    if (receivedAt - sentAt > MAX_SYNC_RTT_MS) return;
+    this.clockOffsetMs = Number(seconds) * 1000 + Number(micros) / 1000 - (sentAt + receivedAt) / 2;
   }
 
   /** The entry id of a kept update, or null when it was never seen, trimmed or has aged out. */

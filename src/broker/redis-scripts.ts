@@ -22,19 +22,29 @@ export class LuaScript {
   }
 }
 
+// Redis' own clock, in ms. Presence runs on it so hub hosts with skewed clocks agree
+// on who is alive; publish compares it with the caller's deadline.
+const nowMs = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
 /**
  * KEYS: stream, id key of this update, list key of its canonical topic.
  * ARGV: now ms, maxTotal, age cutoff ms ('0': none), maxPerTopic, id key TTL s (0: none),
- * id key prefix, topic key prefix, then the entry's field/value pairs.
+ * id key prefix, topic key prefix, deadline (Redis clock, ms), then the entry's field/value pairs.
+ * A script that only gets to run after its deadline (Redis stalled, the caller already
+ * gave up and reported failure) writes nothing and returns 0: "failed" stays true.
  * Retention runs before the XADD and removes the secondary keys of every entry it
  * drops, so id keys and topic lists never outlive their entries. At most BATCH
  * entries go per publish to bound the script's run time; reads apply the age cutoff
  * themselves, so a backlog left by the bound is never visible.
- * Returns the new entry id, or nil (and writes nothing) when the update id is already kept.
+ * Returns the new entry id, or nil (writing nothing) when the update id is already kept.
  */
-export const publishScript = new LuaScript(`
+export const publishScript = new LuaScript(`${nowMs}
+if now > tonumber(ARGV[8]) then return 0 end
 local stream, idKey, topicKey = KEYS[1], KEYS[2], KEYS[3]
-local nowMs, maxTotal, cutoffMs = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local idMs, maxTotal, cutoffMs = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local maxPerTopic, idTtl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local idPrefix, topicPrefix = ARGV[6], ARGV[7]
 local BATCH = 1000
@@ -89,9 +99,9 @@ if maxTotal > 0 then
 end
 
 -- the entry id carries the publisher's clock; if it is behind the log, Redis picks the id
-local entryId = redis.pcall('XADD', stream, nowMs .. '-*', unpack(ARGV, 8))
+local entryId = redis.pcall('XADD', stream, idMs .. '-*', unpack(ARGV, 9))
 if type(entryId) == 'table' and entryId.err then
-  entryId = redis.call('XADD', stream, '*', unpack(ARGV, 8))
+  entryId = redis.call('XADD', stream, '*', unpack(ARGV, 9))
 end
 
 if idTtl > 0 then
@@ -110,12 +120,6 @@ if maxPerTopic > 0 then
 end
 return entryId
 `);
-
-// Presence uses Redis' own clock (TIME), so hub hosts with skewed clocks agree on who is alive.
-const nowMs = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
 
 /**
  * Heartbeat and presence writes in one. KEYS: nodes zset, this node's hash.

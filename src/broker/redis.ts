@@ -69,9 +69,12 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000, expire, logger);
   try {
     await Promise.all(allScripts.map((script) => commands.script('LOAD', script.source)));
+    await log.start();
     await streamReader.start();
     await presence.start();
   } catch (error) {
+    log.stop();
+    await presence.stop(false);
     await streamReader.stop();
     reader.disconnect();
     commands.disconnect();
@@ -81,6 +84,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   let closing: Promise<void> | null = null;
   const shutdown = (leave: boolean): Promise<void> => {
     closing ??= (async () => {
+      log.stop();
       await presence.stop(leave).catch((error: unknown) => logger?.warn({ err: error }, 'could not remove this node from redis presence'));
       // Disconnect (not QUIT) the reader: QUIT would wait for the pending XREAD BLOCK.
       reader.disconnect();
