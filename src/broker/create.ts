@@ -22,10 +22,9 @@ export async function createBroker(store: string, opts: CreateBrokerOptions): Pr
     return SqliteBroker.open({ path, retention: opts.retention, logger: opts.logger });
   }
   if (store.startsWith('redis://') || store.startsWith('rediss://')) {
-    // REDIS BRANCH, to be wired by the Redis broker's author once src/broker/redis.ts exists:
-    //   const { createRedisBroker } = await import('./redis.js');
-    //   return createRedisBroker({ url: store, prefix: opts.redisPrefix ?? 'herald:', retention: opts.retention, logger: opts.logger });
-    throw new HeraldError('invalid_config', 'Redis store is not available yet');
+    // Imported on demand: a hub without Redis never loads ioredis.
+    const { createRedisBroker } = await import('./redis.js');
+    return createRedisBroker({ url: store, prefix: opts.redisPrefix ?? 'herald:', retention: opts.retention, logger: opts.logger });
   }
   throw invalidStore(store);
 }
