@@ -1,0 +1,103 @@
+// What the bench processes say to each other: the shared clock, the payload format
+// every published update carries, and the IPC commands of the load-generator workers.
+//
+// The clock is CLOCK_MONOTONIC (process.hrtime), which every process on the machine
+// shares, so a publisher's send time and a subscriber's receive time are comparable
+// without any clock sync; Date.now() would add wall-clock steps and ms granularity.
+
+/** Microseconds on the machine-wide monotonic clock (integer, safe up to ~285 years of uptime). */
+export function nowUs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1_000_000 + Math.floor(ns / 1000);
+}
+
+/**
+ * The data of every bench update: `<tag> <seq> <sendUs>`. `tag` names the scenario
+ * (late deliveries from an earlier one are ignored), `seq` counts per topic from 1
+ * (0 is the readiness probe, never counted), `sendUs` is nowUs() at send time.
+ */
+export function formatPayload(tag: number, seq: number, sendUs: number): string {
+  return `${tag} ${seq} ${sendUs}`;
+}
+
+/** How one target wants a publish to look on the wire (plain data, crosses IPC). */
+export interface PublishSpec {
+  /** Path with `{topic}` replaced by the already-encoded topic string, e.g. `/pub/{topic}`. */
+  readonly pathTemplate: string;
+  /** Body with `{topic}` and `{data}`; `{data}` is form-encoded when `form` is true. */
+  readonly bodyTemplate: string;
+  readonly form: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Topic strings per topic index, already encoded for where they appear. */
+  readonly topics: readonly string[];
+  /**
+   * Hook for a batch publish path (a Herald extension still to come). When set, the
+   * publisher sends `maxItems` updates per request, bodies built by publish-client.ts.
+   */
+  readonly batch?: { readonly path: string; readonly maxItems: number; readonly contentType: string };
+}
+
+/** Where subscribers connect: one request path per topic index. */
+export interface SubscribeSpec {
+  readonly host: string;
+  readonly port: number;
+  readonly paths: readonly string[];
+}
+
+export type PublishMode =
+  | { readonly kind: 'rate'; readonly perSecond: number }
+  | { readonly kind: 'max' }
+  /** Closed loop: the orchestrator grants `credit` messages as deliveries arrive. */
+  | { readonly kind: 'credit' };
+
+export interface PublishRunRequest {
+  readonly tag: number;
+  readonly mode: PublishMode;
+  readonly durationMs: number;
+  readonly maxInFlight: number;
+  /** Topic indexes to publish to, round robin. */
+  readonly topicCount: number;
+  /** Use the spec's batch path (only when the spec has one). */
+  readonly batch: boolean;
+}
+
+export interface PublishRunResult {
+  readonly issued: number;
+  readonly ok: number;
+  readonly errors: number;
+  /** First few error descriptions, for the report. */
+  readonly errorSamples: string[];
+  /** Successful publishes per topic index (what subscribers must receive). */
+  readonly okPerTopic: number[];
+  readonly startUs: number;
+  readonly endUs: number;
+}
+
+export interface SubscriberStats {
+  /** Unique deliveries of the current tag (seq >= 1). */
+  readonly delivered: number;
+  readonly duplicates: number;
+  readonly lost: number;
+  /** Events of another tag (late from an earlier scenario). */
+  readonly stale: number;
+  /** Connections the server closed or reset. */
+  readonly disconnects: number;
+  readonly firstUs: number;
+  readonly lastUs: number;
+  /** Latency histogram buckets (see histogram.ts). */
+  readonly histogram: number[];
+}
+
+/** An IPC request to a worker; the reply carries the same id. */
+export interface WorkerRequest {
+  readonly id: number;
+  readonly cmd: string;
+  readonly args?: unknown;
+}
+
+export interface WorkerReply {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: string;
+}

@@ -1,0 +1,120 @@
+// The bench's command line and the two sizes it runs at: the full run (10k
+// subscribers, seconds per scenario, < 10 minutes on a 2-core box) and --smoke
+// (a tiny run for CI that fails on any lost or duplicated delivery).
+import { parseArgs } from 'node:util';
+
+export interface ScenarioSizes {
+  /** Subscribers in scenarios 1, 2, 3, 5, 6. */
+  readonly subscribers: number;
+  /** Topics in scenarios 3 and 4. */
+  readonly topics: number;
+  /** Seconds of publishing per scenario. */
+  readonly seconds: number;
+  /** Scenario 2: messages per second to the single topic. */
+  readonly latencyRate: number;
+  /** Scenario 3: messages per second spread over the topics. */
+  readonly topicsRate: number;
+  /** Scenario 1: at most this many deliveries published but not yet received (closed loop). */
+  readonly broadcastWindow: number;
+  /** Scenario 4: concurrent publish requests (keep-alive sockets). */
+  readonly publishConcurrency: number;
+  /** Pause after connecting/starting before measuring memory. */
+  readonly settleMs: number;
+  /** Scenario 6: `--workers N`. */
+  readonly heraldWorkers: number;
+}
+
+export interface BenchOptions {
+  readonly smoke: boolean;
+  readonly sizes: ScenarioSizes;
+  /** Target names to run (herald, nchan, tutorial). */
+  readonly targets: readonly string[];
+  readonly scenarios: ReadonlySet<number>;
+  /** Compile Herald (tsc) before measuring it. */
+  readonly build: boolean;
+  /** Pin server to CPU 0 and load to CPU 1 with taskset (when there are 2+ CPUs). */
+  readonly pin: boolean;
+  /** Where the JSON goes; default bench/results/<timestamp>.json. */
+  readonly out?: string;
+}
+
+const FULL: ScenarioSizes = {
+  subscribers: 10_000,
+  topics: 1000,
+  seconds: 8,
+  latencyRate: 5,
+  topicsRate: 2000,
+  broadcastWindow: 100_000,
+  publishConcurrency: 32,
+  settleMs: 2000,
+  heraldWorkers: 2,
+};
+
+const SMOKE: ScenarioSizes = {
+  subscribers: 200,
+  topics: 20,
+  seconds: 2,
+  latencyRate: 5,
+  topicsRate: 200,
+  broadcastWindow: 20_000,
+  publishConcurrency: 8,
+  settleMs: 300,
+  heraldWorkers: 2,
+};
+
+export const USAGE = `Usage: npm run bench -- [options]
+  --smoke                 tiny run (200 subscribers, 2 s per scenario); exits 1 on any loss
+  --targets a,b           herald,nchan,tutorial (default: all)
+  --scenarios 1,2,..      1 broadcast, 2 latency, 3 topics, 4 publish, 5 idle RSS, 6 herald --workers
+  --subscribers N         override the subscriber count
+  --seconds N             override the seconds per scenario
+  --no-build              do not compile Herald first
+  --no-pin                do not use taskset
+  --out FILE              JSON output path`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      smoke: { type: 'boolean', default: false },
+      targets: { type: 'string' },
+      scenarios: { type: 'string' },
+      subscribers: { type: 'string' },
+      seconds: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const base = values.smoke ? SMOKE : FULL;
+  const positive = (name: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name}: expected a positive whole number, got ${raw}`);
+    return n;
+  };
+  const sizes: ScenarioSizes = {
+    ...base,
+    subscribers: positive('subscribers', values.subscribers, base.subscribers),
+    seconds: positive('seconds', values.seconds, base.seconds),
+  };
+  const targets = (values.targets ?? 'herald,nchan,tutorial').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const t of targets) if (!['herald', 'nchan', 'tutorial'].includes(t)) throw new Error(`--targets: unknown target ${t}`);
+  const scenarios = new Set((values.scenarios ?? '1,2,3,4,5,6').split(',').map(Number));
+  for (const s of scenarios) if (!(s >= 1 && s <= 6)) throw new Error('--scenarios: numbers from 1 to 6');
+  return {
+    smoke: values.smoke ?? false,
+    sizes,
+    targets,
+    scenarios,
+    build: !values['no-build'],
+    pin: !values['no-pin'],
+    out: values.out,
+  };
+}

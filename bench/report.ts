@@ -1,0 +1,130 @@
+// Turns the bench rows into the printed table, the headline ratios (Herald vs
+// nchan and vs the tutorial baseline, per scenario) and the JSON kept in
+// bench/results/. Ratios are oriented so that > 1 always means Herald is better.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface Row {
+  scenario: number;
+  label: string;
+  target: string;
+  deliveriesPerSec?: number;
+  publishesPerSec?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  cpuUsPerDelivery?: number;
+  cpuUsPerPublish?: number;
+  rssKbPerConn?: number;
+  delivered?: number;
+  lost: number;
+  duplicates: number;
+  disconnects: number;
+  publishErrors: number;
+  loadCpuPct?: number;
+  /** Server CPU time / wall time of the phase, in % of one CPU. */
+  serverCpuPct?: number;
+  /** Busy time of the server's CPU not spent by the server (other tenants), in %. */
+  othersOnServerCpuPct?: number;
+  error?: string;
+  notes: string[];
+}
+
+type Metric = 'deliveriesPerSec' | 'publishesPerSec' | 'p99Ms' | 'rssKbPerConn';
+
+/** The metric each scenario is judged by, and whether higher is better. */
+const HEADLINE: Record<number, { metric: Metric; higher: boolean; what: string; baselineScenario?: number }> = {
+  1: { metric: 'deliveriesPerSec', higher: true, what: 'deliveries/s' },
+  2: { metric: 'p99Ms', higher: false, what: 'p99 latency' },
+  3: { metric: 'p99Ms', higher: false, what: 'p99 latency' },
+  4: { metric: 'publishesPerSec', higher: true, what: 'publishes/s' },
+  5: { metric: 'rssKbPerConn', higher: false, what: 'RSS per connection' },
+  6: { metric: 'deliveriesPerSec', higher: true, what: 'deliveries/s (vs baselines in scenario 1)', baselineScenario: 1 },
+};
+
+function num(value: number | undefined, digits = 0): string {
+  if (value === undefined || Number.isNaN(value)) return '-';
+  if (Math.abs(value) >= 10_000) return `${(value / 1000).toFixed(0)}k`;
+  return value.toFixed(digits);
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+export function formatTable(rows: readonly Row[]): string {
+  const header = ['#', 'scenario', 'target', 'deliv/s', 'pub/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'RSS KB/conn', 'lost', 'dup', 'disc', 'pub err', 'srv %', 'load %'];
+  const body = rows.map((r) => {
+    const cpu = r.cpuUsPerDelivery ?? r.cpuUsPerPublish;
+    const cells = [
+      String(r.scenario), r.label, r.target,
+      num(r.deliveriesPerSec), num(r.publishesPerSec), num(r.p50Ms, 2), num(r.p99Ms, 2),
+      cpu === undefined ? '-' : `${cpu.toFixed(2)}${r.cpuUsPerPublish !== undefined ? '/pub' : ''}`,
+      num(r.rssKbPerConn, 1), String(r.lost), String(r.duplicates), String(r.disconnects), String(r.publishErrors), num(r.serverCpuPct), num(r.loadCpuPct),
+    ];
+    return r.error ? [...cells.slice(0, 3), `ERROR: ${r.error}`] : cells;
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length === header.length).map((b) => b[i]!.length)));
+  const lines = [pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const cells of body) lines.push(cells.length === header.length ? pad(cells, widths) : cells.join('  '));
+  const notes = rows.flatMap((r) => r.notes.map((n) => `  [${r.scenario} ${r.target}] ${n}`));
+  return [...lines, ...(notes.length > 0 ? ['notes:', ...notes] : [])].join('\n');
+}
+
+export interface Ratio {
+  readonly scenario: number;
+  readonly label: string;
+  readonly what: string;
+  readonly herald: number;
+  readonly vsNchan?: number;
+  readonly vsTutorial?: number;
+}
+
+export function headlineRatios(rows: readonly Row[]): Ratio[] {
+  const ratios: Ratio[] = [];
+  const value = (scenario: number, target: string, metric: Metric): number | undefined => {
+    const v = rows.find((r) => r.scenario === scenario && r.target === target && !r.error && r[metric] !== undefined)?.[metric];
+    return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  for (const [key, spec] of Object.entries(HEADLINE)) {
+    const scenario = Number(key);
+    const heraldRow = rows.find((r) => r.scenario === scenario && r.target.startsWith('herald') && !r.error);
+    const herald = heraldRow?.[spec.metric];
+    if (!heraldRow || herald === undefined || !(herald > 0)) continue;
+    const baseline = spec.baselineScenario ?? scenario;
+    const against = (target: string): number | undefined => {
+      const base = value(baseline, target, spec.metric);
+      if (base === undefined) return undefined;
+      return spec.higher ? herald / base : base / herald;
+    };
+    ratios.push({ scenario, label: heraldRow.label, what: spec.what, herald, vsNchan: against('nchan'), vsTutorial: against('tutorial') });
+  }
+  return ratios;
+}
+
+export function formatRatios(ratios: readonly Ratio[]): string {
+  if (ratios.length === 0) return 'Headline: no Herald rows to compare.';
+  const x = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
+  const lines = ['Headline (Herald vs baseline, > 1 means Herald is better):'];
+  for (const r of ratios) {
+    lines.push(`  ${r.scenario} ${r.label.padEnd(24)} ${r.what.padEnd(20)} vs nchan ${x(r.vsNchan).padStart(7)}   vs tutorial ${x(r.vsTutorial).padStart(7)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Any row whose numbers cannot be trusted (what --smoke fails on). */
+export function problems(rows: readonly Row[]): string[] {
+  return rows.flatMap((r) => {
+    const found: string[] = [];
+    if (r.error) found.push(`${r.target} scenario ${r.scenario}: ${r.error}`);
+    if (r.lost > 0) found.push(`${r.target} scenario ${r.scenario}: ${r.lost} lost deliveries`);
+    if (r.duplicates > 0) found.push(`${r.target} scenario ${r.scenario}: ${r.duplicates} duplicates`);
+    if (r.disconnects > 0) found.push(`${r.target} scenario ${r.scenario}: ${r.disconnects} subscribers disconnected`);
+    if (r.publishErrors > 0) found.push(`${r.target} scenario ${r.scenario}: ${r.publishErrors} failed publishes`);
+    return found;
+  });
+}
+
+export function writeJson(path: string, report: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+}

@@ -1,0 +1,126 @@
+// `npm run bench`: Herald's fan-out against nginx+nchan and the tutorial Node SSE
+// server in the same run, same machine, same load generator. Prints a table and the
+// headline ratios, writes bench/results/<timestamp>.json. `--smoke` is the tiny CI
+// version, failing on any lost or duplicated delivery. See docs/performance.md.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, cpus as cpuList } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { USAGE, parseOptions, type BenchOptions } from './options.js';
+import { HAS_TASKSET, installCleanup, killEverything } from './proc/children.js';
+import { formatRatios, formatTable, headlineRatios, problems, writeJson, type Row } from './report.js';
+import { runTarget, type BenchContext } from './scenarios.js';
+import { heraldTarget } from './targets/herald.js';
+import { nchanTarget } from './targets/nchan.js';
+import type { Target } from './targets/target.js';
+import { tutorialTarget } from './targets/tutorial.js';
+
+installCleanup();
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const started = Date.now();
+// A hard bound on the whole run, whatever hangs: kill everything and fail.
+const budgetMs = options.smoke ? 180_000 : 15 * 60_000;
+setTimeout(() => {
+  process.stderr.write(`bench: over the ${budgetMs / 1000} s budget, giving up\n`);
+  killEverything();
+  process.exit(3);
+}, budgetMs).unref();
+
+function pinning(): { serverCpus?: string; loadCpus?: string; description: string } {
+  if (!options.pin) return { description: 'not pinned (--no-pin)' };
+  if (!HAS_TASKSET) return { description: 'not pinned (taskset not found; install util-linux)' };
+  if (availableParallelism() < 2) return { description: 'not pinned (only one CPU)' };
+  // The orchestrator itself joins the load CPU so that CPU 0 is the server's alone.
+  spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  return { serverCpus: '0', loadCpus: '1', description: 'server on CPU 0; load generators and orchestrator on CPU 1 (taskset -c)' };
+}
+
+function gitCommit(): string {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  return spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+}
+
+async function main(): Promise<number> {
+  const pin = pinning();
+  const { sizes } = options;
+  const ctx: BenchContext = {
+    options,
+    serverCpus: pin.serverCpus,
+    loadCpus: pin.loadCpus,
+    lifetimeSeconds: Math.ceil(budgetMs / 1000) + 30,
+  };
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  log(`bench${options.smoke ? ' --smoke' : ''}: ${sizes.subscribers} subscribers, ${sizes.topics} topics, ${sizes.seconds} s per scenario`);
+  log(`pinning: ${pin.description}`);
+
+  const wanted = new Set(options.targets);
+  const candidates: Target[] = [
+    ...(wanted.has('herald') ? [heraldTarget({ build: options.build })] : []),
+    ...(wanted.has('nchan') ? [nchanTarget] : []),
+    ...(wanted.has('tutorial') ? [tutorialTarget] : []),
+  ];
+  const skipped: string[] = [];
+  const rows: Row[] = [];
+  for (const target of candidates) {
+    const reason = await target.unavailable();
+    if (reason) {
+      skipped.push(`${target.name}: skipped (${reason})`);
+      log(`${target.name}: skipped (${reason})`);
+      continue;
+    }
+    log(`${target.name}: running`);
+    rows.push(...(await runTarget(target, ctx)));
+  }
+  if (wanted.has('herald') && options.scenarios.has(6)) {
+    const workers = heraldTarget({ build: false, workers: sizes.heraldWorkers });
+    const reason = await workers.unavailable();
+    if (reason) {
+      skipped.push(`scenario 6 (${workers.name}): skipped (${reason})`);
+      log(`scenario 6: skipped (${reason})`);
+    } else {
+      log(`${workers.name}: running`);
+      rows.push(...(await runTarget(workers, ctx, true)));
+    }
+  }
+
+  const ratios = headlineRatios(rows);
+  const elapsed = (Date.now() - started) / 1000;
+  const out = options.out ?? fileURLToPath(new URL(`./results/${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
+  process.stdout.write(`\n${formatTable(rows)}\n\n${formatRatios(ratios)}\n`);
+  for (const s of skipped) process.stdout.write(`${s}\n`);
+  process.stdout.write(`pinning: ${pin.description}; ${elapsed.toFixed(0)} s in all; JSON: ${out}\n`);
+  writeJson(out, {
+    startedAt: new Date(started).toISOString(),
+    elapsedSeconds: elapsed,
+    smoke: options.smoke,
+    commit: gitCommit(),
+    machine: { cpus: availableParallelism(), model: cpuList()[0]?.model, node: process.version },
+    pinning: pin.description,
+    sizes,
+    rows,
+    ratios,
+    skipped,
+  });
+  const found = problems(rows);
+  for (const p of found) process.stderr.write(`problem: ${p}\n`);
+  return options.smoke && found.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    killEverything();
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${String((error as Error)?.stack ?? error)}\n`);
+    killEverything();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,94 @@
+// Herald as a bench target: `node dist/cli.js serve` with the memory store and an
+// HS256 publisher key, optionally with `--workers N`. Built first (tsc) unless told
+// not to; skipped with a reason while the CLI (or the workers flag) does not exist.
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { spawnServer } from '../proc/children.js';
+import { HOST, freePort, waitHealthy, type RunningTarget, type StartOptions, type Target } from './target.js';
+import { mercurePublishSpec, mercureSubscribeSpec } from './tutorial.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI_SOURCE = `${ROOT}src/cli.ts`;
+const CLI = `${ROOT}dist/cli.js`;
+
+let buildResult: string | null | undefined;
+
+/** Compiles src/ to dist/ once per bench run; null on success, else why it failed. */
+function build(): string | null {
+  if (buildResult !== undefined) return buildResult;
+  const tsc = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  // tsc still emits on type errors; only a missing dist/cli.js makes Herald unusable.
+  buildResult = existsSync(CLI) ? null : `build failed: ${(tsc.stdout + tsc.stderr).slice(0, 500)}`;
+  return buildResult;
+}
+
+function supportsFlag(flag: string): boolean {
+  const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8', timeout: 20_000 });
+  return `${help.stdout}${help.stderr}`.includes(flag);
+}
+
+export interface HeraldTargetOptions {
+  /** Run `tsc` before the first start (stale dist/ would measure old code). */
+  readonly build: boolean;
+  /** `--workers N` (scenario 6); undefined: a single process. */
+  readonly workers?: number;
+}
+
+export function heraldTarget(options: HeraldTargetOptions): Target {
+  const workerArgs = options.workers === undefined ? [] : ['--workers', String(options.workers)];
+  return {
+    name: options.workers === undefined ? 'herald' : `herald --workers ${options.workers}`,
+    async unavailable() {
+      if (!existsSync(CLI_SOURCE)) return 'src/cli.ts does not exist yet';
+      if (options.build) {
+        const failed = build();
+        if (failed) return failed;
+      }
+      if (!existsSync(CLI)) return 'dist/cli.js missing (run npm run build)';
+      if (options.workers !== undefined && !supportsFlag('--workers')) return '`serve --workers` does not exist yet';
+      return null;
+    },
+    async start(start: StartOptions): Promise<RunningTarget> {
+      const port = await freePort();
+      const secret = randomBytes(32).toString('hex');
+      const token = await new SignJWT({ mercure: { publish: ['*'] } })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(secret));
+      const args = [
+        CLI, 'serve',
+        '--port', String(port),
+        '--host', HOST,
+        '--store', 'memory',
+        '--publisher-jwt-key', secret,
+        '--log-level', 'warn',
+        ...workerArgs,
+      ];
+      const proc = spawnServer(process.execPath, args, {
+        cpus: start.cpus,
+        lifetimeSeconds: start.lifetimeSeconds,
+        cwd: ROOT,
+      });
+      try {
+        await waitHealthy(proc, port, '/healthz', 30_000);
+      } catch (error) {
+        await proc.stop();
+        throw error;
+      }
+      return {
+        host: HOST,
+        port,
+        process: proc,
+        subscribeSpec: (topicCount) => mercureSubscribeSpec(port, topicCount),
+        publishSpec: (topicCount) => mercurePublishSpec(topicCount, { authorization: `Bearer ${token}` }),
+        stop: () => proc.stop(),
+      };
+    },
+  };
+}
