@@ -32,6 +32,9 @@ const OPTIONS = {
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
   'body-limit': { kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it)' },
   'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
+  chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
+  'chat-history': { kind: 'int', default: 50, min: 1, max: 500, help: 'Messages a chat room shows on joining' },
+  'chat-max-length': { kind: 'int', default: 2000, min: 1, max: 100_000, help: 'Longest chat message, in characters' },
   'log-level': { kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -55,6 +58,9 @@ export interface Config {
   readonly replayMax: number;
   readonly bodyLimit: number;
   readonly subscriberBuffer: number;
+  readonly chat: boolean;
+  readonly chatHistory: number;
+  readonly chatMaxLength: number;
   readonly logLevel: string;
 }
 
@@ -150,6 +156,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     replayMax: values['replay-max'] as number,
     bodyLimit: values['body-limit'] as number,
     subscriberBuffer: values['subscriber-buffer'] as number,
+    chat: values.chat as boolean,
+    chatHistory: values['chat-history'] as number,
+    chatMaxLength: values['chat-max-length'] as number,
     logLevel: values['log-level'] as string,
   });
 }

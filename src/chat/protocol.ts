@@ -1,0 +1,152 @@
+// What the chat's server and its page agree on: room name rules, how a room maps to
+// a hub topic, and the JSON shapes of the API and of the events. Imported by the
+// page too (bundled by esbuild), so it must stay free of Node imports.
+
+/** Room names: short, lowercase, URL-safe, so they can sit in a path and a topic unescaped. */
+export const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const DEFAULT_ROOM = 'lobby';
+export const NICKNAME_MAX = 32;
+
+/**
+ * Room topics are URNs rather than URLs of this server, so a room's history survives
+ * a change of --public-url or of the port.
+ */
+const TOPIC_PREFIX = 'urn:herald:chat:room:';
+const SUBSCRIPTIONS_PATH = '/.well-known/mercure/subscriptions';
+
+export function isRoomName(name: string): boolean {
+  return ROOM_NAME.test(name);
+}
+
+export function roomTopic(room: string): string {
+  return `${TOPIC_PREFIX}${room}`;
+}
+
+/** The room a topic belongs to, or undefined when it is not a chat room topic. */
+export function roomOfTopic(topic: string): string | undefined {
+  if (!topic.startsWith(TOPIC_PREFIX)) return undefined;
+  const room = topic.slice(TOPIC_PREFIX.length);
+  return isRoomName(room) ? room : undefined;
+}
+
+/** The selector of the hub's subscription events for one room (presence). */
+export function presenceSelector(room: string): string {
+  return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(roomTopic(room))}/{subscriber}`;
+}
+
+/** What a session's token may subscribe to: every room, and the presence of every room. */
+export function sessionSelectors(): string[] {
+  return [`${TOPIC_PREFIX}{room}`, `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(TOPIC_PREFIX)}{room}/{subscriber}`];
+}
+
+/** Length as a person counts it (code points), the same on both sides. */
+export function textLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** The SSE event type of chat messages on a room topic. */
+export const MESSAGE_EVENT = 'message';
+
+/** The `data` of a message event, and an item of the history API. */
+export interface ChatMessage {
+  /** Also the SSE id of the event, so it is a resume point. */
+  readonly id: string;
+  readonly room: string;
+  readonly userId: string;
+  readonly nickname: string;
+  readonly text: string;
+  /** ISO 8601, UTC; the page shows it in the reader's local time. */
+  readonly sentAt: string;
+  /** Chosen by the sending page to recognise the echo of its optimistic message. */
+  readonly clientId: string | null;
+}
+
+/** The payload of a session token, and thus of the hub's subscription events. */
+export interface ChatUser {
+  readonly userId: string;
+  readonly nickname: string;
+}
+
+export interface SessionInfo {
+  readonly session: ChatUser | null;
+  readonly limits: { readonly maxTextLength: number; readonly maxNicknameLength: number };
+}
+
+export interface RoomSummary {
+  readonly name: string;
+  readonly topic: string;
+  /** Distinct people (a person with two tabs counts once). */
+  readonly online: number;
+}
+
+export interface RoomList {
+  readonly rooms: RoomSummary[];
+}
+
+export interface OnlineUser extends ChatUser {
+  /** The subscriber IRIs of this person's connections to the room. */
+  readonly subscribers: string[];
+}
+
+export interface RoomUsers {
+  readonly room: string;
+  readonly topic: string;
+  readonly users: OnlineUser[];
+}
+
+export interface HistoryPage {
+  readonly room: string;
+  readonly topic: string;
+  /** Oldest first. */
+  readonly messages: ChatMessage[];
+  /** True when older messages exist before the first one. */
+  readonly more: boolean;
+  /**
+   * Where a live stream should resume so that nothing published after this page was
+   * read is missed (read before the page, so it may repeat some of it: skip known ids).
+   */
+  readonly lastEventID: string;
+  /** The selectors to subscribe to for this room: its topic and its presence. */
+  readonly selectors: string[];
+}
+
+/** `data` of the hub's subscription events, as far as the chat reads it. */
+export interface SubscriptionEvent {
+  readonly type: 'Subscription';
+  readonly topic: string;
+  readonly subscriber: string;
+  readonly active: boolean;
+  readonly payload?: unknown;
+}
+
+export function isChatUser(value: unknown): value is ChatUser {
+  if (typeof value !== 'object' || value === null) return false;
+  const { userId, nickname } = value as Record<string, unknown>;
+  return typeof userId === 'string' && userId !== '' && typeof nickname === 'string' && nickname !== '';
+}
+
+/** Parses a message event's data defensively: anyone with a publisher token can publish to a room. */
+export function parseChatMessage(data: string): ChatMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const strings = ['id', 'room', 'userId', 'nickname', 'text', 'sentAt'] as const;
+  if (!strings.every((key) => typeof v[key] === 'string')) return undefined;
+  const clientId = typeof v.clientId === 'string' ? v.clientId : null;
+  return {
+    id: v.id as string,
+    room: v.room as string,
+    userId: v.userId as string,
+    nickname: v.nickname as string,
+    text: v.text as string,
+    sentAt: v.sentAt as string,
+    clientId,
+  };
+}
