@@ -61,7 +61,7 @@ export class SqliteBroker implements Broker {
     this.now = opts.now ?? Date.now;
     this.logger = opts.logger;
     this.updates = new Fanout<Update>(opts.logger);
-    this.log = new UpdateLog(retention, (seq, fromHead) => store.queueDelete(seq, fromHead));
+    this.log = new UpdateLog(retention, { onRemove: (seq, fromHead) => store.queueDelete(seq, fromHead) });
     this.writeBatch = store.db.transaction((batch: readonly Update[], ts: number, seqs: number[]) => {
       store.runQueuedDeletes();
       for (let i = 0; i < batch.length; i++) seqs[i] = store.insert(batch[i]!, ts);

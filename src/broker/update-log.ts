@@ -9,7 +9,7 @@ interface Entry {
   readonly update: Update;
   /** The store's sequence number (SQLite rowid), reported back on removal. */
   readonly seq: number;
-  /** When it was published (ms); never lower than the previous entry's. */
+  /** When it was published (ms). */
   readonly ts: number;
   /** Position in `slots`; changes when the array is compacted. */
   index: number;
@@ -29,22 +29,35 @@ interface TopicChain {
  */
 export type RemovalListener = (seq: number, fromHead: boolean) => void;
 
-// Holes (removed entries) are tolerated up to this many, or as many as live entries.
-const MIN_COMPACTION = 1024;
+export interface UpdateLogOptions {
+  /** Told about every removed entry. */
+  readonly onRemove?: RemovalListener;
+  /**
+   * Holes (removed entries) tolerated in the array before compacting it, at least;
+   * beyond that, as many as live entries (default 1024). Compaction copies the live
+   * entries, so this keeps its cost amortised O(1) per removal.
+   */
+  readonly minHoles?: number;
+}
 
 export class UpdateLog {
   private slots: (Entry | undefined)[] = [];
   /** Index of the oldest live entry (or slots.length when empty). */
   private head = 0;
   private live = 0;
-  private lastTs = -Infinity;
   private readonly byId = new Map<string, Entry>();
   private readonly topics = new Map<string, TopicChain>();
 
+  private readonly onRemove: RemovalListener | undefined;
+  private readonly minHoles: number;
+
   constructor(
     private readonly retention: RetentionOptions,
-    private readonly onRemove?: RemovalListener,
-  ) {}
+    opts: UpdateLogOptions = {},
+  ) {
+    this.onRemove = opts.onRemove;
+    this.minHoles = opts.minHoles ?? 1024;
+  }
 
   get size(): number {
     return this.live;
@@ -65,9 +78,6 @@ export class UpdateLog {
 
   /** Appends an update whose id is not in the log, then applies the count limits. */
   append(update: Update, seq: number, ts: number): void {
-    // A clock stepping back must not reorder expiry: the log stays sorted by time.
-    if (ts < this.lastTs) ts = this.lastTs;
-    this.lastTs = ts;
     const entry: Entry = { update, seq, ts, index: this.slots.length, nextInTopic: undefined };
     this.slots.push(entry);
     this.byId.set(update.id, entry);
@@ -87,7 +97,10 @@ export class UpdateLog {
     while (maxTotal > 0 && this.live > maxTotal) this.removeHead();
   }
 
-  /** Drops every entry published before `cutoff` (ms). */
+  /**
+   * Drops the entries published before `cutoff` (ms), oldest first. It stops at the
+   * first entry still fresh: after a clock step back, what follows it waits for it.
+   */
   expireBefore(cutoff: number): void {
     while (this.live > 0) {
       const oldest = this.slots[this.head];
@@ -146,7 +159,7 @@ export class UpdateLog {
     this.byId.delete(entry.update.id);
     this.live--;
     while (this.head < this.slots.length && this.slots[this.head] === undefined) this.head++;
-    if (this.slots.length - this.live > Math.max(MIN_COMPACTION, this.live)) this.compact();
+    if (this.slots.length - this.live > Math.max(this.minHoles, this.live)) this.compact();
     this.onRemove?.(entry.seq, fromHead);
   }
 
