@@ -1,0 +1,59 @@
+// The topic matchers of one subscription or one token, tested on every publish (the
+// fan-out hot path): exact topics through a Set, `*` as a flag, and only templates and
+// URL patterns evaluated, with their per-topic results kept in a bounded cache.
+import type { TopicMatcher } from './selectors.js';
+
+export interface MatcherSetOptions {
+  /** Per-topic results of template/pattern matching kept (oldest dropped first). Default 1000. */
+  readonly cacheSize?: number;
+}
+
+export class MatcherSet {
+  readonly matchers: readonly TopicMatcher[];
+  /** True when one matcher is the `*` wildcard: every topic matches. */
+  readonly hasAny: boolean;
+  /** True when every matcher is an exact topic (an empty set included): exactTopics() says it all. */
+  readonly isExactOnly: boolean;
+  private readonly exact: ReadonlySet<string>;
+  private readonly patterns: readonly TopicMatcher[];
+  private readonly cache = new Map<string, boolean>();
+  private readonly cacheSize: number;
+
+  constructor(matchers: readonly TopicMatcher[], options: MatcherSetOptions = {}) {
+    this.matchers = matchers;
+    this.hasAny = matchers.some((m) => m.kind === 'any');
+    this.exact = new Set(matchers.filter((m) => m.kind === 'exact').map((m) => m.source));
+    this.patterns = matchers.filter((m) => m.kind === 'template' || m.kind === 'urlpattern');
+    this.isExactOnly = !this.hasAny && this.patterns.length === 0;
+    this.cacheSize = options.cacheSize ?? 1000;
+  }
+
+  /** Number of matchers, duplicates included. */
+  get size(): number {
+    return this.matchers.length;
+  }
+
+  /** The distinct exact topics, in first-seen order. */
+  exactTopics(): string[] {
+    return [...this.exact];
+  }
+
+  matches(topic: string): boolean {
+    if (this.hasAny || this.exact.has(topic)) return true;
+    if (this.patterns.length === 0) return false;
+    const cached = this.cache.get(topic);
+    if (cached !== undefined) return cached;
+    const result = this.patterns.some((m) => m.matches(topic));
+    if (this.cache.size >= this.cacheSize) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done !== true) this.cache.delete(oldest.value);
+    }
+    if (this.cacheSize > 0) this.cache.set(topic, result);
+    return result;
+  }
+
+  /** True when one matcher matches one of the topics (an update's canonical topic and alternates). */
+  matchesAny(topics: readonly string[]): boolean {
+    return topics.some((topic) => this.matches(topic));
+  }
+}
