@@ -112,6 +112,34 @@ export function publishCases(factory: BrokerFactory): void {
     });
   });
 
+  test('a listener that publishes does not reorder deliveries for the other listeners', async () => {
+    await withBroker(factory, {}, async ({ broker }) => {
+      const first = new Recorder(broker);
+      // The hub does this: a delivery can make it publish (e.g. a subscriber dropped).
+      const follow = new Map([
+        ['a', 'a-follow'],
+        ['a-follow', 'a-follow-follow'],
+      ]);
+      const publishing: Promise<void>[] = [];
+      broker.onUpdate((u) => {
+        const next = follow.get(u.id);
+        if (next !== undefined) publishing.push(broker.publish(makeUpdate(next, 'urn:t')));
+      });
+      const last = new Recorder(broker);
+      await Promise.all([broker.publish(makeUpdate('a', 'urn:t')), broker.publish(makeUpdate('b', 'urn:t'))]);
+      await last.waitForId('a-follow-follow');
+      await Promise.all(publishing);
+      await settle(broker, [first, last], 'marker');
+      const order = await allIds(broker);
+      assert.deepEqual([...order].sort(), ['a', 'a-follow', 'a-follow-follow', 'b', 'marker']);
+      // Where the follow-ups land relative to b is up to the broker; their own order is not.
+      assert.deepEqual(order.filter((id) => id.startsWith('a')), ['a', 'a-follow', 'a-follow-follow']);
+      assert.ok(order.indexOf('a') < order.indexOf('b'));
+      assert.deepEqual(first.ids, order, 'the listener registered before the publisher');
+      assert.deepEqual(last.ids, order, 'the listener registered after the publisher');
+    });
+  });
+
   test('unsubscribing stops delivery to that listener only', async () => {
     await withBroker(factory, {}, async ({ broker }) => {
       const stays = new Recorder(broker);

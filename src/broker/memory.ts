@@ -1,6 +1,7 @@
 // The broker of a single hub process that keeps nothing across restarts: the default
 // store, and the reference the other brokers are compared with. Everything happens
-// synchronously inside publish(); the promise only exists because the seam is async.
+// synchronously inside publish() (delivery too, unless a listener is the publisher);
+// the promise only exists because the seam is async.
 import type { Logger } from 'pino';
 import { closedError, duplicateIdError, expiryCutoff, Fanout, LocalPresence } from './local-state.js';
 import type {
@@ -31,6 +32,11 @@ export class MemoryBroker implements Broker {
   private readonly presence = new LocalPresence();
   private seq = 0;
   private closed = false;
+  // Updates published by a listener while a delivery runs wait here, so that every
+  // listener still sees log order (delivering at once would reach the later
+  // listeners before the update they have not been given yet).
+  private emitting = false;
+  private readonly backlog: Update[] = [];
 
   constructor(opts: MemoryBrokerOptions) {
     this.retention = opts.retention;
@@ -45,7 +51,18 @@ export class MemoryBroker implements Broker {
     const now = this.now();
     this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, now));
     this.log.append(update, ++this.seq, now);
-    this.updates.emit(update);
+    if (this.emitting) {
+      this.backlog.push(update);
+      return;
+    }
+    this.emitting = true;
+    try {
+      this.updates.emit(update);
+      for (let i = 0; i < this.backlog.length; i++) this.updates.emit(this.backlog[i]!);
+    } finally {
+      this.backlog.length = 0;
+      this.emitting = false;
+    }
   }
 
   onUpdate(listener: (update: Update) => void): Unsubscribe {

@@ -79,6 +79,30 @@ test('sqlite: 1000 publishes made in one turn are written in ONE transaction, th
   }
 });
 
+test('sqlite: close() called by a listener lets the batch finish in order and stores what was published before', async () => {
+  const path = freshPath();
+  const broker = await SqliteBroker.open({ path, retention: keepAll });
+  const seen: string[] = [];
+  let followUp: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  broker.onUpdate((u) => {
+    seen.push(u.id);
+    if (u.id !== 'a') return;
+    followUp = broker.publish(makeUpdate('a-follow', 'urn:t'));
+    closing = broker.close();
+  });
+  await Promise.all([broker.publish(makeUpdate('a', 'urn:t')), broker.publish(makeUpdate('b', 'urn:t'))]);
+  await closing;
+  await followUp;
+  assert.deepEqual(seen, ['a', 'b', 'a-follow']);
+  const reopened = await SqliteBroker.open({ path, retention: keepAll });
+  try {
+    assert.deepEqual((await reopened.history({ filter: () => true, limit: 10 })).updates.map((u) => u.id), ['a', 'b', 'a-follow']);
+  } finally {
+    await reopened.close();
+  }
+});
+
 test('sqlite: a second broker opened on the file while the first is still open sees every acknowledged update', async () => {
   const path = freshPath();
   const first = await SqliteBroker.open({ path, retention: keepAll });

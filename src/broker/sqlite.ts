@@ -40,14 +40,13 @@ export class SqliteBroker implements Broker {
   private readonly logger: Logger | undefined;
   private readonly writeBatch: (batch: readonly Update[], ts: number, seqs: number[]) => void;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
-  // The publishes of the current turn, as parallel arrays swapped with spares at
-  // each flush so that queueing allocates nothing per update.
+  // The publishes of the current turn, as parallel arrays: no object per update.
   private queued: Update[] = [];
   private resolvers: (() => void)[] = [];
   private rejecters: ((error: Error) => void)[] = [];
-  private spare: [Update[], (() => void)[], ((error: Error) => void)[]] = [[], [], []];
-  private readonly seqs: number[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  /** True while a committed batch is being delivered. */
+  private delivering = false;
   private closed = false;
   private batches = 0;
   private stored = 0;
@@ -142,6 +141,8 @@ export class SqliteBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Closed by a listener: let the batch being delivered finish first, in order.
+    if (this.delivering) await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.flush();
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
@@ -158,8 +159,10 @@ export class SqliteBroker implements Broker {
     const rejecters = this.rejecters;
     const n = batch.length;
     if (n === 0) return;
-    [this.queued, this.resolvers, this.rejecters] = this.spare;
-    const seqs = this.seqs;
+    this.queued = [];
+    this.resolvers = [];
+    this.rejecters = [];
+    const seqs = new Array<number>(n);
     const ts = this.now();
     try {
       this.writeBatch(batch, ts, seqs);
@@ -167,34 +170,29 @@ export class SqliteBroker implements Broker {
       this.logger?.error({ err: error, updates: n }, 'SQLite write failed; the batch was not published');
       const failure = new HeraldError('store_unavailable');
       for (let i = 0; i < n; i++) rejecters[i]!(failure);
-      this.recycle(batch, resolvers, rejecters);
       return;
     }
     this.store.deletesCommitted();
     this.batches++;
     this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, ts));
-    for (let i = 0; i < n; i++) {
-      const update = batch[i]!;
-      const seq = seqs[i]!;
-      if (seq === 0) {
-        rejecters[i]!(duplicateIdError(update.id));
-        continue;
+    this.delivering = true;
+    try {
+      for (let i = 0; i < n; i++) {
+        const update = batch[i]!;
+        const seq = seqs[i]!;
+        if (seq === 0) {
+          rejecters[i]!(duplicateIdError(update.id));
+          continue;
+        }
+        this.stored++;
+        this.log.append(update, seq, ts);
+        resolvers[i]!();
+        this.updates.emit(update);
       }
-      this.stored++;
-      this.log.append(update, seq, ts);
-      resolvers[i]!();
-      this.updates.emit(update);
+    } finally {
+      this.delivering = false;
     }
-    this.recycle(batch, resolvers, rejecters);
   };
-
-  private recycle(batch: Update[], resolvers: (() => void)[], rejecters: ((error: Error) => void)[]): void {
-    batch.length = 0;
-    resolvers.length = 0;
-    rejecters.length = 0;
-    this.seqs.length = 0;
-    this.spare = [batch, resolvers, rejecters];
-  }
 
   /** Trims the file to retention, then mirrors the kept rows. */
   private load(): void {
