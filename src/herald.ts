@@ -1,0 +1,80 @@
+// Assembles one Herald process from a Config: broker, authenticator, hub, HTTP
+// server. Used by the CLI and by end-to-end tests (which start it on port 0).
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createBroker } from './broker/create.js';
+import type { Broker } from './broker/types.js';
+import { chatApp } from './chat/plugin.js';
+import type { Config } from './config.js';
+import { createAuthenticator } from './hub/auth.js';
+import { Hub } from './hub/hub.js';
+import { buildServer } from './http/server.js';
+import { createLogger } from './log.js';
+
+export interface Herald {
+  readonly app: FastifyInstance;
+  readonly hub: Hub;
+  readonly broker: Broker;
+  /** The address it listens on, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  /** The key that signs and verifies subscriber tokens (configured, or made up for this process). */
+  readonly subscriberKey: string;
+  close(): Promise<void>;
+}
+
+export async function startHerald(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Herald> {
+  const broker = await createBroker(config.store, {
+    retention: { maxPerTopic: config.historyMaxPerTopic, maxAgeSeconds: config.historyMaxAgeSeconds, maxTotal: config.historyMaxTotal },
+    logger,
+    redisPrefix: config.redisPrefix,
+  });
+  // Subscribers' tokens (the chat's cookies among them) need a key even when the
+  // operator configured none; a made-up one works for a single process only.
+  const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? randomBytes(32).toString('base64url');
+  if (config.subscriberJwtKey === undefined && config.publisherJwtKey === undefined) {
+    logger.warn('no JWT key configured: publishing over HTTP is disabled and subscriber tokens use a key made up for this process');
+  }
+  const authenticator = await createAuthenticator({
+    publisherKey: config.publisherJwtKey,
+    subscriberKey,
+    algorithm: config.jwtAlg,
+    hubUrl: config.publicUrl,
+  });
+  const hub = await Hub.create({
+    broker,
+    authenticator,
+    hubUrl: config.publicUrl,
+    anonymous: config.anonymous,
+    heartbeatMs: config.heartbeatSeconds * 1000,
+    replayMax: config.replayMax,
+    maxPendingBytes: config.subscriberBuffer,
+    publication: { maxTopics: 100, maxDataBytes: config.bodyLimit },
+    subscriptionEvents: true,
+    logger,
+  });
+  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, maxTextLength: config.chatMaxLength })] : [];
+  const app = await buildServer({ config, hub, logger, apps });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await hub.close();
+    await broker.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    hub,
+    broker,
+    url: address,
+    subscriberKey,
+    close: () =>
+      (closing ??= (async () => {
+        await hub.close();
+        await app.close();
+        await broker.close();
+      })()),
+  };
+}

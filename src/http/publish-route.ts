@@ -1,0 +1,30 @@
+// POST /.well-known/mercure: the Mercure publication endpoint (form-encoded).
+import type { FastifyInstance } from 'fastify';
+import { HeraldError } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
+import { extractToken } from '../hub/auth.js';
+import { all, asFieldBag, has, one } from './fields.js';
+
+export const HUB_PATH = '/.well-known/mercure';
+
+export function registerPublishRoute(app: FastifyInstance, hub: Hub): void {
+  app.post(HUB_PATH, async (request, reply) => {
+    if (!request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      throw new HeraldError('bad_request', 'Publish with Content-Type: application/x-www-form-urlencoded');
+    }
+    const form = asFieldBag(request.body);
+    const claims = await hub.authenticate(extractToken(request), 'publisher');
+    const id = await hub.publish(
+      {
+        topics: all(form, 'topic'),
+        data: one(form, 'data'),
+        private: has(form, 'private'),
+        id: one(form, 'id'),
+        type: one(form, 'type'),
+        retry: one(form, 'retry'),
+      },
+      claims,
+    );
+    return reply.type('text/plain; charset=utf-8').send(id);
+  });
+}

@@ -1,0 +1,212 @@
+// The hub: accepts publications, keeps subscribers, replays history, tracks presence.
+// It knows a Broker (never which one) and SubscriberSinks (never an HTTP response).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Broker, SubscriptionRecord, Unsubscribe, Update } from '../broker/types.js';
+import { HeraldError } from '../errors.js';
+import { HEARTBEAT } from '../sse/encode.js';
+import type { Authenticator, Claims } from './auth.js';
+import { canPublish } from './auth.js';
+import { Dispatcher } from './dispatcher.js';
+import { subscriptionRecords, subscriptionUpdate } from './presence.js';
+import { toUpdate, type PublicationFields, type PublicationLimits } from './publication.js';
+import { SubscriberRegistry } from './registry.js';
+import type { MatcherSet } from './selectors.js';
+import { Subscriber, type SubscriberSink } from './subscriber.js';
+
+export interface HubOptions {
+  readonly broker: Broker;
+  /** Verifies tokens; undefined when no key is configured (then no token is accepted). */
+  readonly authenticator: Authenticator | undefined;
+  readonly hubUrl: string;
+  readonly anonymous: boolean;
+  /** 0: no heartbeats. */
+  readonly heartbeatMs: number;
+  readonly replayMax: number;
+  readonly maxPendingBytes: number;
+  readonly publication: PublicationLimits;
+  /** Publish Mercure subscription events (presence) on connect and disconnect. */
+  readonly subscriptionEvents: boolean;
+  readonly logger: Logger;
+}
+
+export interface SubscribeRequest {
+  readonly matchers: MatcherSet;
+  /** The selectors as the subscriber wrote them (one presence record each). */
+  readonly selectors: readonly string[];
+  readonly claims: Claims | undefined;
+  /** Absent: live updates only; 'earliest': every kept update first; else those after this id. */
+  readonly lastEventId: string | undefined;
+  readonly sink: SubscriberSink;
+}
+
+export interface SubscriptionStart {
+  readonly subscriber: Subscriber;
+  /** For the Last-Event-ID response header: where this stream starts, or 'earliest' when the requested id is unknown. */
+  readonly lastEventId: string;
+  /** Writes the replay, then held live updates; call once the response headers are out. */
+  begin(): void;
+}
+
+export class Hub {
+  readonly registry = new SubscriberRegistry();
+  readonly dispatcher: Dispatcher;
+  readonly options: HubOptions;
+  private lastKnownId: string | null;
+  private readonly stopListening: Unsubscribe[];
+  private readonly heartbeat: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  static async create(options: HubOptions): Promise<Hub> {
+    return new Hub(options, await options.broker.lastEventId());
+  }
+
+  private constructor(options: HubOptions, lastKnownId: string | null) {
+    this.options = options;
+    this.lastKnownId = lastKnownId;
+    this.dispatcher = new Dispatcher(this.registry, {
+      maxPendingBytes: options.maxPendingBytes,
+      onSlowSubscriber: (subscriber) => {
+        options.logger.warn({ subscriber: subscriber.id }, 'subscriber too slow: disconnected');
+        this.disconnect(subscriber);
+      },
+    });
+    this.stopListening = [
+      options.broker.onUpdate((update) => {
+        this.lastKnownId = update.id;
+        this.dispatcher.enqueue(update);
+      }),
+      options.broker.onSubscriptionsExpired((records) => this.announce(records, false)),
+    ];
+    if (options.heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.sendHeartbeats(), options.heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  get subscriberCount(): number {
+    return this.registry.size;
+  }
+
+  /** Verifies a token for a role; undefined token -> undefined claims. */
+  async authenticate(token: string | undefined, role: 'publisher' | 'subscriber'): Promise<Claims | undefined> {
+    if (token === undefined) return undefined;
+    if (this.options.authenticator === undefined) {
+      throw new HeraldError('unauthorized', 'This hub has no JWT key configured, so it cannot accept tokens');
+    }
+    return this.options.authenticator.verify(token, role);
+  }
+
+  /** A publisher's update: validated, authorized, stored, then fanned out. Resolves to its id. */
+  async publish(fields: PublicationFields, claims: Claims | undefined): Promise<string> {
+    if (claims === undefined) {
+      throw new HeraldError('unauthorized', 'Publishing requires a JWT (Authorization: Bearer, or the mercureAuthorization cookie)', { 'WWW-Authenticate': 'Bearer' });
+    }
+    const update = toUpdate(fields, this.options.hubUrl, this.options.publication);
+    if (!canPublish(claims, update.topics)) {
+      throw new HeraldError('unauthorized', `The token does not allow publishing to ${update.topics.map((t) => JSON.stringify(t)).join(', ')}`, {
+        'WWW-Authenticate': 'Bearer error="insufficient_scope"',
+      });
+    }
+    await this.options.broker.publish(update);
+    return update.id;
+  }
+
+  /** An update from Herald itself (e.g. the chat), already validated and authorized. */
+  async publishTrusted(update: Update): Promise<void> {
+    await this.options.broker.publish(update);
+  }
+
+  async subscribe(request: SubscribeRequest): Promise<SubscriptionStart> {
+    if (this.closed) throw new HeraldError('too_many_connections', 'The hub is shutting down');
+    if (request.claims === undefined && !this.options.anonymous) {
+      throw new HeraldError('unauthorized', 'Subscribing requires a JWT: this hub does not allow anonymous subscribers', { 'WWW-Authenticate': 'Bearer' });
+    }
+    const subscriber = new Subscriber(`urn:uuid:${randomUUID()}`, request.matchers, request.claims, request.sink);
+    const wantsReplay = request.lastEventId !== undefined;
+    if (wantsReplay) subscriber.mode = 'replaying';
+    // Registered before anything is awaited or sent: nothing published from now on is missed.
+    this.registry.add(subscriber);
+    const startId = this.lastKnownId ?? 'earliest';
+    let history: readonly Update[] = [];
+    let lastEventId = startId;
+    if (wantsReplay) {
+      try {
+        const afterId = request.lastEventId === 'earliest' ? null : request.lastEventId;
+        const result = await this.options.broker.history({
+          afterId,
+          filter: (update) => subscriber.accepts(update),
+          limit: this.options.replayMax,
+        });
+        // Unknown id: the client may have missed updates; it gets all that is kept and is told.
+        if (!result.found) {
+          const all = await this.options.broker.history({ afterId: null, filter: (u) => subscriber.accepts(u), limit: this.options.replayMax });
+          history = all.updates;
+          lastEventId = 'earliest';
+        } else {
+          history = result.updates;
+        }
+      } catch (error) {
+        this.registry.remove(subscriber);
+        throw error;
+      }
+    }
+    if (this.options.subscriptionEvents) {
+      subscriber.records = subscriptionRecords(request.selectors, subscriber.id, request.claims?.payload);
+      void this.announce(subscriber.records, true);
+    }
+    return {
+      subscriber,
+      lastEventId,
+      begin: () => {
+        subscriber.lastWriteAt = Date.now();
+        if (wantsReplay) this.dispatcher.completeReplay(subscriber, history);
+      },
+    };
+  }
+
+  /** Ends a subscriber's stream (also called when its connection closes). Idempotent. */
+  disconnect(subscriber: Subscriber): void {
+    if (subscriber.closed) return;
+    subscriber.closed = true;
+    this.registry.remove(subscriber);
+    subscriber.sink.close();
+    if (subscriber.records.length > 0) void this.announce(subscriber.records, false);
+  }
+
+  async listSubscriptions(): Promise<SubscriptionRecord[]> {
+    return this.options.broker.listSubscriptions();
+  }
+
+  /** The id of the newest update this process knows, or 'earliest'. */
+  currentLastEventId(): string {
+    return this.lastKnownId ?? 'earliest';
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.dispatcher.flush();
+    for (const subscriber of [...this.registry.all()]) this.disconnect(subscriber);
+    for (const stop of this.stopListening) stop();
+  }
+
+  private async announce(records: readonly SubscriptionRecord[], active: boolean): Promise<void> {
+    const { broker, logger } = this.options;
+    try {
+      if (active) await broker.addSubscriptions(records);
+      else await broker.removeSubscriptions(records.map((record) => record.id));
+      await Promise.all(records.map((record) => broker.publish(subscriptionUpdate(record, active))));
+    } catch (error) {
+      logger.warn({ err: error }, 'could not record a subscription change');
+    }
+  }
+
+  private sendHeartbeats(): void {
+    const idleSince = Date.now() - this.options.heartbeatMs / 2;
+    for (const subscriber of this.registry.all()) {
+      if (subscriber.mode !== 'replaying' && subscriber.lastWriteAt < idleSince) this.dispatcher.write(subscriber, HEARTBEAT, 0);
+    }
+  }
+}

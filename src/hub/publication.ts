@@ -1,0 +1,67 @@
+// Turns a publisher's fields (Mercure form POST or Herald's batch extension) into an
+// Update, refusing anything that could corrupt the stream or address the hub's own
+// reserved topics. Transport-agnostic: the HTTP layer only collects the fields.
+import { randomUUID } from 'node:crypto';
+import type { Update } from '../broker/types.js';
+import { HeraldError } from '../errors.js';
+import { isSafeFieldValue } from '../sse/encode.js';
+import { isReservedTopic, validateTopic } from './selectors.js';
+
+export interface PublicationFields {
+  readonly topics: readonly string[];
+  readonly data?: string;
+  /** Mercure: the presence of the `private` field makes the update private, whatever its value. */
+  readonly private?: boolean;
+  readonly id?: string;
+  readonly type?: string;
+  readonly retry?: string;
+}
+
+export interface PublicationLimits {
+  readonly maxTopics: number;
+  readonly maxDataBytes: number;
+}
+
+export function newEventId(): string {
+  return `urn:uuid:${randomUUID()}`;
+}
+
+export function toUpdate(fields: PublicationFields, hubUrl: string, limits: PublicationLimits): Update {
+  const { topics } = fields;
+  if (topics.length === 0) throw new HeraldError('missing_topic');
+  if (topics.length > limits.maxTopics) {
+    throw new HeraldError('invalid_field', `Too many topics: ${topics.length} (at most ${limits.maxTopics})`);
+  }
+  for (const topic of topics) {
+    validateTopic(topic);
+    if (isReservedTopic(topic, hubUrl)) {
+      throw new HeraldError('reserved_topic', `Topic ${JSON.stringify(topic)} is under /.well-known/mercure, which is reserved for the hub`);
+    }
+  }
+  const data = fields.data ?? '';
+  if (Buffer.byteLength(data, 'utf8') > limits.maxDataBytes) {
+    throw new HeraldError('payload_too_large', `"data" is larger than ${limits.maxDataBytes} bytes`);
+  }
+  if (fields.id !== undefined) {
+    if (fields.id === '' || !isSafeFieldValue(fields.id)) throw new HeraldError('invalid_field', '"id" must be non-empty and must not contain CR, LF or NUL');
+    if (fields.id.startsWith('#')) throw new HeraldError('invalid_field', '"id" must not start with "#"');
+    if (fields.id.length > 1024) throw new HeraldError('invalid_field', '"id" is longer than 1024 characters');
+  }
+  if (fields.type !== undefined && (!isSafeFieldValue(fields.type) || fields.type.length > 256)) {
+    throw new HeraldError('invalid_field', '"type" must not contain CR, LF or NUL and is at most 256 characters');
+  }
+  let retry: number | undefined;
+  if (fields.retry !== undefined) {
+    if (!/^\d{1,10}$/.test(fields.retry)) throw new HeraldError('invalid_field', '"retry" must be an unsigned integer (milliseconds)');
+    retry = Number(fields.retry);
+  }
+  const update: { -readonly [K in keyof Update]: Update[K] } = {
+    id: fields.id ?? newEventId(),
+    topics: [...topics],
+    data,
+    private: fields.private === true,
+  };
+  if (fields.type !== undefined && fields.type !== '') update.type = fields.type;
+  if (retry !== undefined) update.retry = retry;
+  return update;
+}

@@ -1,0 +1,56 @@
+// Starting a real Herald on a loopback port for a test, minting tokens, publishing.
+import { SignJWT } from 'jose';
+import { testConfig, type Config } from '../../src/config.js';
+import { startHerald, type Herald } from '../../src/herald.js';
+
+export const PUBLISHER_KEY = 'test-publisher-key-that-is-long-enough-0123456789';
+export const SUBSCRIBER_KEY = 'test-subscriber-key-that-is-long-enough-0123456789';
+
+export async function startTestHerald(overrides: Partial<Config> = {}): Promise<Herald> {
+  return startHerald(testConfig({ publisherJwtKey: PUBLISHER_KEY, subscriberJwtKey: SUBSCRIBER_KEY, heartbeatSeconds: 0, ...overrides }));
+}
+
+export async function mintToken(claims: Record<string, unknown>, key: string, options: { expiresIn?: string | number } = {}): Promise<string> {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+  if (options.expiresIn !== undefined) jwt.setExpirationTime(options.expiresIn);
+  return jwt.sign(new TextEncoder().encode(key));
+}
+
+export function publisherToken(publish: string[] = ['*']): Promise<string> {
+  return mintToken({ mercure: { publish } }, PUBLISHER_KEY);
+}
+
+export function subscriberToken(subscribe: string[], payload?: unknown): Promise<string> {
+  return mintToken({ mercure: { subscribe, ...(payload === undefined ? {} : { payload }) } }, SUBSCRIBER_KEY);
+}
+
+export type Fields = Array<[string, string]> | Record<string, string>;
+
+export interface PublishResult {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Headers;
+}
+
+/** POSTs a Mercure form; the fields are sent in order (repeat a name with the array form). */
+export async function publish(baseUrl: string, fields: Fields, token?: string, contentType = 'application/x-www-form-urlencoded'): Promise<PublishResult> {
+  const headers: Record<string, string> = { 'Content-Type': contentType };
+  if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`${baseUrl}/.well-known/mercure`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(fields as Record<string, string>).toString(),
+  });
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+/** Publishes and insists on a 200; returns the id. */
+export async function publishOk(baseUrl: string, fields: Fields, token?: string): Promise<string> {
+  const result = await publish(baseUrl, fields, token ?? (await publisherToken()));
+  if (result.status !== 200) throw new Error(`publish failed: ${result.status} ${result.body}`);
+  return result.body;
+}
+
+export function hubUrl(baseUrl: string, params: Array<[string, string]>): string {
+  return `${baseUrl}/.well-known/mercure?${new URLSearchParams(params).toString()}`;
+}
