@@ -100,13 +100,15 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
       if (!open && inFlight === 0 && !finished) {
         finished = true;
         clearInterval(ticker);
+        clearTimeout(endTimer);
         wake = undefined;
         resolve({ issued, ok, errors, errorSamples, okPerTopic, startUs, endUs: nowUs() });
       }
     };
-    // The ticker drives the fixed rate and notices the end of the run; completions
-    // and credit grants pump directly.
-    const ticker = setInterval(pump, 1);
+    // The ticker drives the fixed rate; completions and credit grants pump directly;
+    // the end timer notices the end of the run when nothing else is going on.
+    const ticker = rate > 0 ? setInterval(pump, 1) : undefined;
+    const endTimer = setTimeout(pump, req.durationMs + 1);
     wake = pump;
     pump();
   });
