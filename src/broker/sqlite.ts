@@ -61,6 +61,8 @@ export class SqliteBroker implements Broker {
     this.logger = opts.logger;
     this.updates = new Fanout<Update>(opts.logger);
     this.log = new UpdateLog(retention, { onRemove: (seq, fromHead) => store.queueDelete(seq, fromHead) });
+    // BEGIN IMMEDIATE: another process writing the file makes this one wait
+    // (busy_timeout) at BEGIN rather than fail half-way through the batch.
     this.writeBatch = store.db.transaction((batch: readonly Update[], ts: number, seqs: number[]) => {
       store.runQueuedDeletes();
       for (let i = 0; i < batch.length; i++) seqs[i] = store.insert(batch[i]!, ts);
