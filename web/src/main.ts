@@ -1,0 +1,220 @@
+// The chat page: choose a nickname, join a room (the URL's #hash, default lobby),
+// read its history, then follow it live over one EventSource (messages and presence),
+// and send with fetch. Everything is served by Herald itself.
+import { DEFAULT_ROOM, isRoomName, parseChatMessage, roomOfTopic, type ChatUser } from '../../src/chat/protocol.js';
+import { api, ApiError } from './api.js';
+import { setUpComposer } from './composer.js';
+import { Connection, type ConnectionState } from './connection.js';
+import { byId } from './dom.js';
+import { MessagesView } from './messages-view.js';
+import { parseSubscriptionEvent, Presence } from './presence.js';
+import { renderRooms, renderUsers } from './sidebar.js';
+
+const NICKNAME_KEY = 'herald.nickname';
+const ROOMS_REFRESH_MS = 15_000;
+const STATE_TEXT: Record<ConnectionState, string> = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline' };
+
+const el = {
+  welcome: byId('welcome'),
+  nickForm: byId<HTMLFormElement>('nick-form'),
+  nickInput: byId<HTMLInputElement>('nick-input'),
+  nickError: byId('nick-error'),
+  nickCancel: byId<HTMLButtonElement>('nick-cancel'),
+  chat: byId('chat'),
+  me: byId('me'),
+  changeNick: byId<HTMLButtonElement>('change-nick'),
+  status: byId('status'),
+  roomTitle: byId('room-title'),
+  roomList: byId<HTMLUListElement>('room-list'),
+  joinForm: byId<HTMLFormElement>('join-form'),
+  roomInput: byId<HTMLInputElement>('room-input'),
+  roomError: byId('room-error'),
+  scroller: byId('scroller'),
+  messages: byId<HTMLOListElement>('messages'),
+  loadEarlier: byId<HTMLButtonElement>('load-earlier'),
+  userList: byId<HTMLUListElement>('user-list'),
+  onlineCount: byId('online-count'),
+};
+
+let me: ChatUser | undefined;
+let maxTextLength = 2000;
+let room = DEFAULT_ROOM;
+/** Bumped on every room switch: answers that arrive for an older room are dropped. */
+let generation = 0;
+let more = false;
+let loadingEarlier = false;
+let roomsTimer: number | undefined;
+
+const presence = new Presence();
+const view = new MessagesView(el.messages, el.scroller, () => me?.userId);
+const connection = new Connection({ onEvent, onState: showState, onReopen: () => void refreshUsers(generation).catch(() => undefined) });
+const composer = setUpComposer(
+  { form: byId('composer'), text: byId('text'), counter: byId('counter'), error: byId('send-error') },
+  { view, me: () => me, room: () => room, maxLength: () => maxTextLength, onSignedOut: () => askNickname(false) },
+);
+
+function showState(state: ConnectionState): void {
+  el.status.dataset.state = state;
+  el.status.textContent = STATE_TEXT[state];
+}
+
+function roomFromHash(): string {
+  const name = decodeURIComponent(location.hash.slice(1)).trim().toLowerCase();
+  return isRoomName(name) ? name : DEFAULT_ROOM;
+}
+
+function onEvent(event: MessageEvent<string>): void {
+  const subscription = parseSubscriptionEvent(event.data);
+  if (subscription !== undefined) {
+    if (roomOfTopic(subscription.topic) !== room) return;
+    const change = presence.apply(subscription);
+    renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId);
+    if (change === undefined) return;
+    scheduleRoomsRefresh(300);
+    if (change.user.userId === me?.userId) return;
+    if (change.kind === 'rename') view.notice('rename', `${change.from} is now ${change.user.nickname}`);
+    else view.notice(change.kind, `${change.user.nickname} ${change.kind === 'join' ? 'joined' : 'left'}`);
+    return;
+  }
+  const message = parseChatMessage(event.data);
+  if (message !== undefined && message.room === room) view.receive({ ...message, id: event.lastEventId || message.id });
+}
+
+async function refreshUsers(gen: number): Promise<void> {
+  const { users } = await api.users(room);
+  if (gen !== generation) return;
+  presence.reset(users);
+  renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId);
+}
+
+async function refreshRooms(): Promise<void> {
+  try {
+    renderRooms(el.roomList, (await api.rooms()).rooms, room);
+  } catch {
+    // The stream's state already tells the reader the server is away.
+  }
+  scheduleRoomsRefresh(ROOMS_REFRESH_MS);
+}
+
+function scheduleRoomsRefresh(delayMs: number): void {
+  if (roomsTimer !== undefined) window.clearTimeout(roomsTimer);
+  roomsTimer = window.setTimeout(() => void refreshRooms(), delayMs);
+}
+
+async function joinRoom(next: string): Promise<void> {
+  const gen = ++generation;
+  room = next;
+  connection.close();
+  view.clear();
+  presence.reset([]);
+  renderUsers(el.userList, el.onlineCount, [], me?.userId);
+  el.roomTitle.textContent = `#${room}`;
+  byId<HTMLTextAreaElement>('text').placeholder = `Message #${room}`;
+  document.title = `#${room} · Herald`;
+  el.loadEarlier.hidden = true;
+  showState('connecting');
+  void refreshRooms();
+  try {
+    // History first, then who is here, then the stream from where the history was read:
+    // the stream replays whatever happened since, so nothing falls in between.
+    const page = await api.history(room);
+    if (gen !== generation) return;
+    view.prepend(page.messages);
+    more = page.more;
+    el.loadEarlier.hidden = !more;
+    await refreshUsers(gen);
+    if (gen !== generation) return;
+    connection.open(page.selectors, page.lastEventID);
+  } catch {
+    if (gen !== generation) return;
+    showState('offline');
+    window.setTimeout(() => gen === generation && void joinRoom(room), 2000);
+  }
+}
+
+async function loadEarlier(): Promise<void> {
+  const before = view.oldestId;
+  if (!more || loadingEarlier || before === undefined) return;
+  loadingEarlier = true;
+  const gen = generation;
+  try {
+    const page = await api.history(room, before);
+    if (gen !== generation) return;
+    view.prepend(page.messages);
+    more = page.more;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) more = false;
+  } finally {
+    loadingEarlier = false;
+    el.loadEarlier.hidden = !more;
+  }
+}
+
+function askNickname(cancelable: boolean): void {
+  el.welcome.hidden = false;
+  el.nickCancel.hidden = !cancelable;
+  el.nickInput.value = me?.nickname ?? localStorage.getItem(NICKNAME_KEY) ?? '';
+  el.nickError.textContent = '';
+  el.nickInput.focus();
+  el.nickInput.select();
+}
+
+function enterChat(user: ChatUser): void {
+  const first = me === undefined || el.chat.hidden;
+  me = user;
+  localStorage.setItem(NICKNAME_KEY, user.nickname);
+  el.me.textContent = user.nickname;
+  el.welcome.hidden = true;
+  el.chat.hidden = false;
+  // A new nickname needs a new connection: presence shows the token's payload.
+  if (first) void joinRoom(roomFromHash());
+  else connection.reopen();
+  byId<HTMLTextAreaElement>('text').focus();
+}
+
+el.nickForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  api.login(el.nickInput.value).then(
+    (info) => info.session !== null && enterChat(info.session),
+    (error: unknown) => (el.nickError.textContent = error instanceof ApiError ? error.message : 'The server cannot be reached'),
+  );
+});
+el.nickCancel.addEventListener('click', () => {
+  el.welcome.hidden = true;
+  byId<HTMLTextAreaElement>('text').focus();
+});
+el.changeNick.addEventListener('click', () => askNickname(true));
+el.joinForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const name = el.roomInput.value.trim().toLowerCase();
+  if (!isRoomName(name)) {
+    el.roomError.textContent = 'Letters a-z, digits and "-", up to 32';
+    return;
+  }
+  el.roomError.textContent = '';
+  el.roomInput.value = '';
+  location.hash = `#${name}`;
+});
+window.addEventListener('hashchange', () => {
+  const next = roomFromHash();
+  if (me !== undefined && next !== room) void joinRoom(next);
+});
+el.loadEarlier.addEventListener('click', () => void loadEarlier());
+el.scroller.addEventListener('scroll', () => {
+  if (el.scroller.scrollTop < 40) void loadEarlier();
+});
+
+async function start(): Promise<void> {
+  const info = await api.session();
+  maxTextLength = info.limits.maxTextLength;
+  el.nickInput.maxLength = info.limits.maxNicknameLength;
+  composer.refresh();
+  if (info.session === null) askNickname(false);
+  else enterChat(info.session);
+}
+
+start().catch(() => {
+  showState('offline');
+  el.nickError.textContent = 'The server cannot be reached; reload the page to try again.';
+  el.welcome.hidden = false;
+});
