@@ -8,6 +8,7 @@ import type { Hub } from '../hub/hub.js';
 import { compileMatcher, MatcherSet, type MatcherKind, type TopicMatcher } from '../hub/selectors.js';
 import { asFieldBag, one, type FieldBag } from './fields.js';
 import { HUB_PATH } from './publish-route.js';
+import { SocketSink, responseHead } from './socket-sink.js';
 import { ResponseSink } from './sse-sink.js';
 
 const MAX_SELECTORS = 100;
@@ -53,33 +54,39 @@ export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHead
     const query = asFieldBag(request.query);
     const { matchers, selectors } = parseSelectors(query, hub.options.hubUrl);
     const claims = await hub.authenticate(extractToken(request), 'subscriber');
-    const response = reply.raw;
+    const http1 = request.raw.httpVersionMajor === 1;
+    const socket = request.raw.socket;
     const start = await hub.subscribe({
       matchers: new MatcherSet(matchers),
       selectors,
       claims,
       lastEventId: requestedLastEventId(request, query),
-      sink: new ResponseSink(response),
+      sink: http1 ? new SocketSink(socket) : new ResponseSink(reply.raw),
     });
     reply.hijack();
-    if (response.destroyed || request.raw.destroyed) {
+    if (socket.destroyed || request.raw.destroyed) {
       hub.disconnect(start.subscriber);
       return;
     }
-    response.on('close', () => hub.disconnect(start.subscriber));
-    response.writeHead(200, {
+    const headers = {
       ...(reply.getHeaders() as Record<string, string>),
       ...extraHeaders,
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0',
       'X-Accel-Buffering': 'no',
-      Connection: 'keep-alive',
       'Last-Event-ID': headerSafe(start.lastEventId),
       'Mercure-Last-Event-ID': headerSafe(start.lastEventId),
-    });
-    response.flushHeaders();
-    request.socket.setNoDelay(true);
-    request.socket.setTimeout(0);
+    };
+    if (http1) {
+      socket.on('close', () => hub.disconnect(start.subscriber));
+      socket.setNoDelay(true);
+      socket.setTimeout(0);
+      socket.write(responseHead(200, 'OK', { ...headers, Connection: 'close' }));
+    } else {
+      reply.raw.on('close', () => hub.disconnect(start.subscriber));
+      reply.raw.writeHead(200, headers);
+      reply.raw.flushHeaders();
+    }
     start.begin();
   });
 }
