@@ -53,7 +53,7 @@ async function withLoad<T>(
   server: RunningTarget,
   ctx: BenchContext,
   shape: { subscribers: number; topics: number },
-  fn: (load: LoadGenerator) => Promise<T>,
+  fn: (load: LoadGenerator, connectMs: number) => Promise<T>,
 ): Promise<T> {
   const load = await LoadGenerator.start(
     {
@@ -67,8 +67,8 @@ async function withLoad<T>(
     server,
   );
   try {
-    if (shape.subscribers > 0) await load.connect(server.subscribeSpec(shape.topics), ctx.options.smoke ? 20_000 : 90_000);
-    return await fn(load);
+    const connectMs = shape.subscribers > 0 ? await load.connect(server.subscribeSpec(shape.topics), ctx.options.smoke ? 20_000 : 90_000) : 0;
+    return await fn(load, connectMs);
   } finally {
     await load.close();
   }
@@ -135,13 +135,13 @@ async function broadcastGroup(target: Target, ctx: BenchContext, want: { s5: boo
   await withServer(target, ctx, async (server) => {
     await sleep(sizes.settleMs);
     const before = sampleTree(server.process.pid).rssKb;
-    await withLoad(server, ctx, { subscribers: sizes.subscribers, topics: 1 }, async (load) => {
+    await withLoad(server, ctx, { subscribers: sizes.subscribers, topics: 1 }, async (load, connectMs) => {
       await sleep(sizes.settleMs);
       if (want.s5) {
         const idle = sampleTree(server.process.pid).rssKb;
         const row = emptyRow(want.as6 ? 6 : 5, want.as6 ? 'idle RSS, workers' : 'idle RSS / connection', target.name);
         row.rssKbPerConn = (idle - before) / sizes.subscribers;
-        row.notes.push(`RSS ${(before / 1024).toFixed(0)} -> ${(idle / 1024).toFixed(0)} MB`);
+        row.notes.push(`RSS ${(before / 1024).toFixed(0)} -> ${(idle / 1024).toFixed(0)} MB; ${sizes.subscribers} connected in ${(connectMs / 1000).toFixed(1)} s`);
         rows.push(row);
       }
       if (want.s2) {

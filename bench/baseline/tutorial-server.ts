@@ -40,7 +40,8 @@ const server = createServer((req, res) => {
     req.on('close', () => {
       for (const topic of topics) {
         const list = clients.get(topic) ?? [];
-        list.splice(list.indexOf(res), 1);
+        const index = list.indexOf(res);
+        if (index >= 0) list.splice(index, 1);
       }
     });
     return;

@@ -49,6 +49,9 @@ export class Subscription {
   /** The tag of the last readiness probe (seq 0) received. */
   readyTag = -1;
   open = false;
+  private markClosed: () => void = () => undefined;
+  /** Settles when the socket has closed, whoever closed it. */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(
     readonly topic: number,
@@ -105,6 +108,7 @@ export class Subscription {
       });
       socket.on('error', (error) => settle(error));
       socket.on('close', () => {
+        this.markClosed();
         if (this.open) this.tally.disconnects++;
         this.open = false;
         settle(new Error('closed before the response head'));

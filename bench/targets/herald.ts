@@ -47,15 +47,13 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
     name: options.workers === undefined ? 'herald' : `herald --workers ${options.workers}`,
     async unavailable() {
       if (!existsSync(CLI_SOURCE)) return 'src/cli.ts does not exist yet';
-      if (options.build) {
-        const failed = build();
-        if (failed) return failed;
-      }
-      if (!existsSync(CLI)) return 'dist/cli.js missing (run npm run build)';
-      if (options.workers !== undefined && !supportsFlag('--workers')) return '`serve --workers` does not exist yet';
+      // From here on Herald exists: a failing build is an error in the report, not a skip.
+      if (options.build) build();
+      if (options.workers !== undefined && existsSync(CLI) && !supportsFlag('--workers')) return '`serve --workers` does not exist yet';
       return null;
     },
     async start(start: StartOptions): Promise<RunningTarget> {
+      if (!existsSync(CLI)) throw new Error(buildResult ?? 'dist/cli.js missing (run npm run build)');
       const port = await freePort();
       const secret = randomBytes(32).toString('hex');
       const token = await new SignJWT({ mercure: { publish: ['*'] } })
