@@ -23,13 +23,16 @@ export class HeraldError extends Error {
   readonly status: number;
   /** Extra response headers (e.g. Retry-After, WWW-Authenticate). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Extra fields of the JSON error body (e.g. which ids of a batch were stored). */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message?: string, headers: Record<string, string> = {}) {
+  constructor(code: ErrorCode, message?: string, headers: Record<string, string> = {}, details: Record<string, unknown> = {}) {
     super(message ?? ERRORS[code].message);
     this.name = 'HeraldError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.headers = headers;
+    this.details = details;
   }
 }
 

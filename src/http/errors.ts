@@ -33,7 +33,7 @@ export function toHeraldError(error: unknown): HeraldError {
 }
 
 export function sendError(reply: FastifyReply, error: HeraldError): FastifyReply {
-  const body: ErrorBody = { error: error.code, message: error.message };
+  const body: ErrorBody = { ...error.details, error: error.code, message: error.message };
   return reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').send(body);
 }
 

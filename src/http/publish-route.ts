@@ -1,16 +1,24 @@
-// POST /.well-known/mercure: the Mercure publication endpoint (form-encoded).
+// POST /.well-known/mercure: the Mercure publication endpoint (form-encoded), and
+// Herald's batch extension on the same URL when the body is JSON.
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import { extractToken } from '../hub/auth.js';
+import { parseBatch } from './batch-fields.js';
 import { all, asFieldBag, has, one } from './fields.js';
 
 export const HUB_PATH = '/.well-known/mercure';
 
 export function registerPublishRoute(app: FastifyInstance, hub: Hub): void {
   app.post(HUB_PATH, async (request, reply) => {
-    if (!request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-      throw new HeraldError('bad_request', 'Publish with Content-Type: application/x-www-form-urlencoded');
+    const contentType = request.headers['content-type']?.toLowerCase() ?? '';
+    if (contentType.startsWith('application/json')) {
+      const batch = parseBatch(request.body);
+      const ids = await hub.publishBatch(batch, await hub.authenticate(extractToken(request), 'publisher'));
+      return reply.type('application/json; charset=utf-8').send({ ids });
+    }
+    if (!contentType.startsWith('application/x-www-form-urlencoded')) {
+      throw new HeraldError('bad_request', 'Publish with Content-Type: application/x-www-form-urlencoded (or application/json for a batch)');
     }
     const form = asFieldBag(request.body);
     const claims = await hub.authenticate(extractToken(request), 'publisher');

@@ -99,6 +99,37 @@ export class Hub {
 
   /** A publisher's update: validated, authorized, stored, then fanned out. Resolves to its id. */
   async publish(fields: PublicationFields, claims: Claims | undefined): Promise<string> {
+    const update = this.authorizedUpdate(fields, claims);
+    await this.options.broker.publish(update);
+    return update.id;
+  }
+
+  /**
+   * Many updates at once (Herald's batch extension): all are checked before any is
+   * stored, then they are stored in order. If the store fails midway, the error says
+   * which ids were stored, so a publisher can retry exactly the rest.
+   */
+  async publishBatch(list: readonly PublicationFields[], claims: Claims | undefined): Promise<string[]> {
+    const updates = list.map((fields, index) => {
+      try {
+        return this.authorizedUpdate(fields, claims);
+      } catch (error) {
+        if (error instanceof HeraldError) throw new HeraldError(error.code, `updates[${index}]: ${error.message}`, error.headers);
+        throw error;
+      }
+    });
+    const results = await Promise.allSettled(updates.map((update) => this.options.broker.publish(update)));
+    const failed = results.findIndex((result) => result.status === 'rejected');
+    if (failed >= 0) {
+      const stored = updates.filter((_, i) => results[i]!.status === 'fulfilled').map((u) => u.id);
+      const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
+      const code = reason instanceof HeraldError ? reason.code : 'store_unavailable';
+      throw new HeraldError(code, `${stored.length} of ${updates.length} updates were stored; updates[${failed}] and later failures were not: ${reason instanceof Error ? reason.message : String(reason)}`, {}, { stored });
+    }
+    return updates.map((update) => update.id);
+  }
+
+  private authorizedUpdate(fields: PublicationFields, claims: Claims | undefined): Update {
     if (claims === undefined) {
       throw new HeraldError('unauthorized', 'Publishing requires a JWT (Authorization: Bearer, or the mercureAuthorization cookie)', { 'WWW-Authenticate': 'Bearer' });
     }
@@ -108,8 +139,7 @@ export class Hub {
         'WWW-Authenticate': 'Bearer error="insufficient_scope"',
       });
     }
-    await this.options.broker.publish(update);
-    return update.id;
+    return update;
   }
 
   /** An update from Herald itself (e.g. the chat), already validated and authorized. */
