@@ -1,8 +1,9 @@
 // The publisher process of the load generator: paces publishes at a fixed offered
 // rate, as fast as a bounded number of in-flight requests allows, or on credit
 // granted by the orchestrator (closed loop on deliveries). Each update carries
-// `<tag> <seq> <sendUs>`; in rate mode sendUs is the *intended* send time, so a
-// lagging publisher shows up as latency instead of hiding it (coordinated omission).
+// `<tag> <seq> <sendUs>`; in rate mode sendUs is the *intended* send time (once late
+// by more than timer jitter), so a lagging publisher shows up as latency instead of
+// hiding it (coordinated omission).
 import { formatPayload, nowUs, type PublishRunRequest, type PublishRunResult, type PublishSpec } from './protocol.js';
 import { PublishClient, type PublishItem } from './publish-client.js';
 import { serveCommands, workerLifetimeMs } from './worker-ipc.js';
@@ -12,6 +13,15 @@ export interface PublisherInit {
   readonly port: number;
   readonly spec: PublishSpec;
   readonly sockets: number;
+}
+
+/** Lateness below this is timer granularity (libuv timers tick in ms), not backlog. */
+const TIMER_JITTER_US = 2000;
+
+/** The intended send time, unless the publisher is merely late by timer jitter. */
+function sendTime(intendedUs: number): number {
+  const now = nowUs();
+  return now - intendedUs < TIMER_JITTER_US ? now : intendedUs;
 }
 
 let client: PublishClient | undefined;
@@ -67,7 +77,7 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
       const items: PublishItem[] = [];
       for (let k = 0; k < perRequest; k++) {
         const topic = issued % req.topicCount;
-        const sendUs = rate > 0 ? startUs + Math.floor((issued * 1e6) / rate) : nowUs();
+        const sendUs = rate > 0 ? sendTime(startUs + Math.floor((issued * 1e6) / rate)) : nowUs();
         items.push({ topic, data: formatPayload(req.tag, ++seqs[topic]!, sendUs) });
         issued++;
       }
