@@ -35,6 +35,7 @@ const OPTIONS = {
   chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
   'chat-history': { kind: 'int', default: 50, min: 1, max: 500, help: 'Messages a chat room shows on joining' },
   'chat-max-length': { kind: 'int', default: 2000, min: 1, max: 100_000, help: 'Longest chat message, in characters' },
+  subscriptions: { kind: 'bool', default: true, help: 'Publish subscription events and serve the subscriptions API (presence; the chat needs it)' },
   'log-level': { kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -58,6 +59,7 @@ export interface Config {
   readonly replayMax: number;
   readonly bodyLimit: number;
   readonly subscriberBuffer: number;
+  readonly subscriptions: boolean;
   readonly chat: boolean;
   readonly chatHistory: number;
   readonly chatMaxLength: number;
@@ -156,6 +158,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     replayMax: values['replay-max'] as number,
     bodyLimit: values['body-limit'] as number,
     subscriberBuffer: values['subscriber-buffer'] as number,
+    subscriptions: values.subscriptions as boolean,
     chat: values.chat as boolean,
     chatHistory: values['chat-history'] as number,
     chatMaxLength: values['chat-max-length'] as number,

@@ -50,7 +50,7 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     replayMax: config.replayMax,
     maxPendingBytes: config.subscriberBuffer,
     publication: { maxTopics: 100, maxDataBytes: config.bodyLimit },
-    subscriptionEvents: true,
+    subscriptionEvents: config.subscriptions,
     logger,
   });
   const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, maxTextLength: config.chatMaxLength })] : [];
