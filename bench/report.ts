@@ -85,11 +85,12 @@ export function headlineRatios(rows: readonly Row[]): Ratio[] {
     const v = rows.find((r) => r.scenario === scenario && r.target === target && !r.error && r[metric] !== undefined)?.[metric];
     return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
   };
-  for (const [key, spec] of Object.entries(HEADLINE)) {
-    const scenario = Number(key);
-    const heraldRow = rows.find((r) => r.scenario === scenario && r.target.startsWith('herald') && !r.error);
-    const herald = heraldRow?.[spec.metric];
-    if (!heraldRow || herald === undefined || !(herald > 0)) continue;
+  // Every Herald row of a scenario is compared (scenario 4 has single and batch rows).
+  for (const heraldRow of rows.filter((r) => r.target.startsWith('herald') && !r.error)) {
+    const scenario = heraldRow.scenario;
+    const spec = HEADLINE[scenario];
+    const herald = spec === undefined ? undefined : heraldRow[spec.metric];
+    if (spec === undefined || herald === undefined || !(herald > 0)) continue;
     const baseline = spec.baselineScenario ?? scenario;
     const against = (target: string): number | undefined => {
       const base = value(baseline, target, spec.metric);

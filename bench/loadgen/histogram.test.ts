@@ -1,6 +1,6 @@
 // Unit tests of the bench latency histogram: bucket bounds contain their values,
 // percentiles stay within the bucket resolution, merging adds counts.
-// Run: node --import tsx --test bench/loadgen/*.test.ts
+// Run: node --import tsx --test bench/*.test.ts bench/loadgen/*.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUCKETS, Histogram, bucketOf, bucketRange } from './histogram.js';

@@ -49,10 +49,16 @@ export interface PublishSpec {
   /** Topic strings per topic index, already encoded for where they appear. */
   readonly topics: readonly string[];
   /**
-   * Hook for a batch publish path (a Herald extension still to come). When set, the
-   * publisher sends `maxItems` updates per request, bodies built by publish-client.ts.
+   * A batch publish path (Herald's JSON extension). When set, scenario 4 also sends
+   * `maxItems` updates per request, bodies built by publish-client.ts.
    */
-  readonly batch?: { readonly path: string; readonly maxItems: number; readonly contentType: string };
+  readonly batch?: {
+    readonly path: string;
+    readonly maxItems: number;
+    readonly contentType: string;
+    /** Topic strings per topic index as they appear in the batch body (not encoded). */
+    readonly topics: readonly string[];
+  };
 }
 
 /** Where subscribers connect: one request path per topic index. */

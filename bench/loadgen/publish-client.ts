@@ -1,6 +1,6 @@
 // The publishing half of the load generator: one keep-alive http.Agent, requests
-// built from a target's PublishSpec. Kept apart from the pacing logic so a batch
-// format (the Herald extension still to come) only has to be added here.
+// built from a target's PublishSpec (form or raw body, or Herald's JSON batch).
+// Kept apart from the pacing logic so that wire formats live in one place.
 import { Agent, request } from 'node:http';
 import type { PublishSpec } from './protocol.js';
 
@@ -48,14 +48,11 @@ export class PublishClient {
     return this.spec.batch?.maxItems ?? 1;
   }
 
-  /**
-   * Hook for the batch path. Provisional format until Herald defines it: NDJSON, one
-   * `{"topic","data"}` object per line; change here (and in the target) when it lands.
-   */
+  /** Herald's batch extension: `{"updates": [{"topic", "data"}, ...]}` as JSON. */
   publishBatch(items: readonly PublishItem[]): Promise<number> {
     const batch = this.spec.batch;
     if (!batch) return Promise.reject(new Error('this target has no batch publish path'));
-    const body = items.map((i) => JSON.stringify({ topic: this.spec.topics[i.topic], data: i.data })).join('\n');
+    const body = JSON.stringify({ updates: items.map((i) => ({ topic: batch.topics[i.topic], data: i.data })) });
     return this.send(batch.path, body, { ...this.spec.headers, 'content-type': batch.contentType });
   }
 

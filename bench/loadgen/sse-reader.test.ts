@@ -1,6 +1,6 @@
 // Unit tests of the bench's SSE reader: head parsing, chunked framing split at every
 // byte, quoted payloads, and lines that must be ignored.
-// Run: node --import tsx --test bench/loadgen/*.test.ts
+// Run: node --import tsx --test bench/*.test.ts bench/loadgen/*.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SseReader } from './sse-reader.js';

@@ -1,6 +1,6 @@
 // End-to-end test of one bench subscriber against a scripted SSE server on loopback:
 // the loss, duplicate, stale and latency accounting the smoke run relies on.
-// Run: node --import tsx --test bench/loadgen/*.test.ts
+// Run: node --import tsx --test bench/*.test.ts bench/loadgen/*.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

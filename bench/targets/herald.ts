@@ -7,12 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { spawnServer } from '../proc/children.js';
-import { HOST, freePort, waitHealthy, type RunningTarget, type StartOptions, type Target } from './target.js';
+import { HOST, freePort, topicIris, waitHealthy, type RunningTarget, type StartOptions, type Target } from './target.js';
 import { mercurePublishSpec, mercureSubscribeSpec } from './tutorial.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_SOURCE = `${ROOT}src/cli.ts`;
 const CLI = `${ROOT}dist/cli.js`;
+
+/** Updates per batch request in scenario 4 (Herald accepts up to 10,000). */
+const BATCH_SIZE = 100;
 
 let buildResult: string | null | undefined;
 
@@ -84,7 +87,10 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
         port,
         process: proc,
         subscribeSpec: (topicCount) => mercureSubscribeSpec(port, topicCount),
-        publishSpec: (topicCount) => mercurePublishSpec(topicCount, { authorization: `Bearer ${token}` }),
+        publishSpec: (topicCount) => ({
+          ...mercurePublishSpec(topicCount, { authorization: `Bearer ${token}` }),
+          batch: { path: '/.well-known/mercure', maxItems: BATCH_SIZE, contentType: 'application/json', topics: topicIris(topicCount) },
+        }),
         stop: () => proc.stop(),
       };
     },

@@ -1,0 +1,50 @@
+// Unit tests of the bench report: ratio orientation (> 1 means Herald is better),
+// batch rows compared with the baselines' single publishes, and what --smoke fails on.
+// Run: node --import tsx --test bench/*.test.ts bench/loadgen/*.test.ts
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatTable, headlineRatios, problems, type Row } from './report.js';
+
+function row(scenario: number, target: string, fields: Partial<Row>): Row {
+  return { scenario, label: fields.label ?? `s${scenario}`, target, lost: 0, duplicates: 0, disconnects: 0, publishErrors: 0, notes: [], ...fields };
+}
+
+test('ratios are oriented so that > 1 means Herald is better', () => {
+  const rows = [
+    row(1, 'herald', { deliveriesPerSec: 300 }),
+    row(1, 'nchan', { deliveriesPerSec: 100 }),
+    row(1, 'tutorial', { deliveriesPerSec: 600 }),
+    row(2, 'herald', { p99Ms: 5 }),
+    row(2, 'nchan', { p99Ms: 10 }),
+    row(4, 'herald', { label: 'single', publishesPerSec: 1000 }),
+    row(4, 'herald', { label: 'batch', publishesPerSec: 8000 }),
+    row(4, 'nchan', { publishesPerSec: 2000 }),
+    row(6, 'herald --workers 2', { deliveriesPerSec: 200 }),
+  ];
+  const ratios = headlineRatios(rows).map((r) => [r.scenario, r.label, r.vsNchan, r.vsTutorial]);
+  assert.deepEqual(ratios, [
+    [1, 's1', 3, 0.5],
+    [2, 's2', 2, undefined],
+    [4, 'single', 0.5, undefined],
+    [4, 'batch', 4, undefined],
+    [6, 's6', 2, 1 / 3],
+  ]);
+});
+
+test('problems lists loss, duplicates, disconnects, publish errors and failed scenarios', () => {
+  const rows = [
+    row(1, 'herald', { lost: 2 }),
+    row(2, 'nchan', { duplicates: 1, disconnects: 3 }),
+    row(3, 'tutorial', { publishErrors: 4 }),
+    row(4, 'herald', { error: 'boom' }),
+    row(5, 'herald', {}),
+  ];
+  assert.deepEqual(problems(rows), [
+    'herald scenario 1: 2 lost deliveries',
+    'nchan scenario 2: 1 duplicates',
+    'nchan scenario 2: 3 subscribers disconnected',
+    'tutorial scenario 3: 4 failed publishes',
+    'herald scenario 4: boom',
+  ]);
+  assert.match(formatTable(rows), /ERROR: boom/);
+});
