@@ -7,7 +7,7 @@
 import { LoadGenerator, sleep, type Measurement } from './load-generator.js';
 import type { PublishMode } from './loadgen/protocol.js';
 import type { BenchOptions } from './options.js';
-import { cpuBusyUs, cpuTimeUs, sampleTree } from './proc/proc-stats.js';
+import { cpuBusyUs, cpuTimeUs, sampleTrees } from './proc/proc-stats.js';
 import type { Row } from './report.js';
 import type { RunningTarget, Target } from './targets/target.js';
 
@@ -77,7 +77,7 @@ async function withLoad<T>(
 async function measured(load: LoadGenerator, server: RunningTarget, ctx: BenchContext, targetName: string, phase: Phase): Promise<Row> {
   const tag = ++lastTag;
   await load.barrier(tag, 20_000);
-  const cpu0 = sampleTree(server.process.pid).cpuUs;
+  const cpu0 = sampleTrees(server.roots).cpuUs;
   const load0 = cpuTimeUs(load.pids());
   const serverCpuIndex = ctx.serverCpus === undefined ? undefined : Number(ctx.serverCpus);
   const busy0 = serverCpuIndex === undefined ? NaN : cpuBusyUs(serverCpuIndex);
@@ -95,7 +95,7 @@ async function measured(load: LoadGenerator, server: RunningTarget, ctx: BenchCo
     phase.window,
   );
   const wallUs = (performance.now() - wall0) * 1000;
-  const serverCpu = sampleTree(server.process.pid).cpuUs - cpu0;
+  const serverCpu = sampleTrees(server.roots).cpuUs - cpu0;
   const loadCpuPct = ((cpuTimeUs(load.pids()) - load0) / wallUs) * 100;
   // Other processes on the server's CPU (this box is shared) make every number worse.
   const othersPct = serverCpuIndex === undefined ? NaN : ((cpuBusyUs(serverCpuIndex) - busy0 - serverCpu) / wallUs) * 100;
@@ -134,11 +134,11 @@ async function broadcastGroup(target: Target, ctx: BenchContext, want: { s5: boo
   const rows: Row[] = [];
   await withServer(target, ctx, async (server) => {
     await sleep(sizes.settleMs);
-    const before = sampleTree(server.process.pid).rssKb;
+    const before = sampleTrees(server.roots).rssKb;
     await withLoad(server, ctx, { subscribers: sizes.subscribers, topics: 1 }, async (load, connectMs) => {
       await sleep(sizes.settleMs);
       if (want.s5) {
-        const idle = sampleTree(server.process.pid).rssKb;
+        const idle = sampleTrees(server.roots).rssKb;
         const row = emptyRow(want.as6 ? 6 : 5, want.as6 ? 'idle RSS, workers' : 'idle RSS / connection', target.name);
         row.rssKbPerConn = (idle - before) / sizes.subscribers;
         row.notes.push(`RSS ${(before / 1024).toFixed(0)} -> ${(idle / 1024).toFixed(0)} MB; ${sizes.subscribers} connected in ${(connectMs / 1000).toFixed(1)} s`);
@@ -206,7 +206,9 @@ export async function runTarget(target: Target, ctx: BenchContext, workersMode =
       rows.push(...(await run()));
     } catch (error) {
       const row = emptyRow(Number(name.split('/')[0]), `scenario ${name}`, target.name);
-      row.error = String((error as Error).message).split('\n')[0];
+      // One line for the table, ending with the server's last words.
+      const lines = String((error as Error).message).split('\n').map((l) => l.trim()).filter(Boolean);
+      row.error = [...new Set([lines[0], ...lines.slice(-2)])].join(' | ').slice(0, 400);
       rows.push(row);
     }
     process.stderr.write(`  ${target.name}: scenario ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -76,8 +76,9 @@ export interface TreeSample {
   readonly rssKb: number;
 }
 
-export function sampleTree(root: number): TreeSample {
-  const pids = processTree(root);
+/** CPU and RSS summed over the trees under each root. */
+export function sampleTrees(roots: readonly number[]): TreeSample {
+  const pids = roots.flatMap(processTree);
   return { cpuUs: cpuTimeUs(pids), rssKb: rssKb(pids) };
 }
 

@@ -1,6 +1,7 @@
 // Herald as a bench target: `node dist/cli.js serve` with the memory store and an
-// HS256 publisher key, optionally with `--workers N`. Built first (tsc) unless told
-// not to; skipped with a reason while the CLI (or the workers flag) does not exist.
+// HS256 publisher key, or with `--workers N` and a private Redis store. Built first
+// (tsc) unless told not to; skipped with a reason while the CLI (or the workers
+// flag) does not exist.
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { spawnServer } from '../proc/children.js';
 import { HOST, freePort, topicIris, waitHealthy, type RunningTarget, type StartOptions, type Target } from './target.js';
+import { hasRedisServer, startRedis } from './redis-server.js';
 import { mercurePublishSpec, mercureSubscribeSpec } from './tutorial.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,7 +54,10 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
       if (!existsSync(CLI_SOURCE)) return 'src/cli.ts does not exist yet';
       // From here on Herald exists: a failing build is an error in the report, not a skip.
       if (options.build) build();
-      if (options.workers !== undefined && existsSync(CLI) && !supportsFlag('--workers')) return '`serve --workers` does not exist yet';
+      if (options.workers !== undefined) {
+        if (existsSync(CLI) && !supportsFlag('--workers')) return '`serve --workers` does not exist yet';
+        if (!hasRedisServer()) return 'redis-server not found (workers share a Redis store)';
+      }
       return null;
     },
     async start(start: StartOptions): Promise<RunningTarget> {
@@ -62,11 +67,13 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
       const token = await new SignJWT({ mercure: { publish: ['*'] } })
         .setProtectedHeader({ alg: 'HS256' })
         .sign(new TextEncoder().encode(secret));
+      // Workers need a shared store: a private Redis, pinned and measured with Herald.
+      const redis = options.workers === undefined ? undefined : await startRedis(start);
       const args = [
         CLI, 'serve',
         '--port', String(port),
         '--host', HOST,
-        '--store', 'memory',
+        '--store', redis?.url ?? 'memory',
         '--publisher-jwt-key', secret,
         '--log-level', 'warn',
         ...workerArgs,
@@ -76,22 +83,27 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
         lifetimeSeconds: start.lifetimeSeconds,
         cwd: ROOT,
       });
+      const stop = async (): Promise<void> => {
+        await proc.stop();
+        await redis?.process.stop();
+      };
       try {
         await waitHealthy(proc, port, '/healthz', 30_000);
       } catch (error) {
-        await proc.stop();
+        await stop();
         throw error;
       }
       return {
         host: HOST,
         port,
         process: proc,
+        roots: redis ? [proc.pid, redis.process.pid] : [proc.pid],
         subscribeSpec: (topicCount) => mercureSubscribeSpec(port, topicCount),
         publishSpec: (topicCount) => ({
           ...mercurePublishSpec(topicCount, { authorization: `Bearer ${token}` }),
           batch: { path: '/.well-known/mercure', maxItems: BATCH_SIZE, contentType: 'application/json', topics: topicIris(topicCount) },
         }),
-        stop: () => proc.stop(),
+        stop,
       };
     },
   };

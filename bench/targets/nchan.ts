@@ -86,6 +86,7 @@ export const nchanTarget: Target = {
       host: HOST,
       port,
       process: proc,
+      roots: [proc.pid],
       subscribeSpec: (topicCount) => ({
         host: HOST,
         port,

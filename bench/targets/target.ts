@@ -18,7 +18,10 @@ export interface StartOptions {
 export interface RunningTarget {
   readonly host: string;
   readonly port: number;
+  /** The server's process (tree), for start errors. */
   readonly process: ServerProcess;
+  /** Roots of every process tree the server's cost is summed over (e.g. Herald + its Redis). */
+  readonly roots: readonly number[];
   subscribeSpec(topicCount: number): SubscribeSpec;
   publishSpec(topicCount: number): PublishSpec;
   stop(): Promise<void>;

@@ -41,6 +41,7 @@ export const tutorialTarget: Target = {
       host: HOST,
       port,
       process: proc,
+      roots: [proc.pid],
       subscribeSpec: (topicCount) => mercureSubscribeSpec(port, topicCount),
       publishSpec: (topicCount) => mercurePublishSpec(topicCount, {}),
       stop: () => proc.stop(),
