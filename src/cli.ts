@@ -3,6 +3,7 @@
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { startHerald } from './herald.js';
 import { createLogger } from './log.js';
+import { isPrimaryOfWorkers, runPrimary } from './workers.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (isPrimaryOfWorkers(config.workers)) return runPrimary(config.workers, logger);
   const herald = await startHerald(config, logger);
   logger.info({ url: herald.url, store: herald.broker.description }, `Herald listening on ${herald.url}`);
   await new Promise<void>((resolve) => {

@@ -35,6 +35,7 @@ const OPTIONS = {
   chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
   'chat-history': { kind: 'int', default: 50, min: 1, max: 500, help: 'Messages a chat room shows on joining' },
   'chat-max-length': { kind: 'int', default: 2000, min: 1, max: 100_000, help: 'Longest chat message, in characters' },
+  workers: { kind: 'int', default: 1, min: 1, max: 64, help: 'Processes serving this port (node:cluster); more than 1 needs --store redis://' },
   subscriptions: { kind: 'bool', default: true, help: 'Publish subscription events and serve the subscriptions API (presence; the chat needs it)' },
   'log-level': { kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level' },
 } as const satisfies Record<string, OptionSpec>;
@@ -60,6 +61,7 @@ export interface Config {
   readonly bodyLimit: number;
   readonly subscriberBuffer: number;
   readonly subscriptions: boolean;
+  readonly workers: number;
   readonly chat: boolean;
   readonly chatHistory: number;
   readonly chatMaxLength: number;
@@ -140,6 +142,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } catch {
     throw new ConfigError(`--public-url: expected an absolute URL, got ${JSON.stringify(publicUrl)}`);
   }
+  const workers = values.workers as number;
+  if (workers > 1 && !/^rediss?:\/\//.test(values.store as string)) {
+    throw new ConfigError(`--workers ${workers} needs --store redis://...: workers share history, fan-out and presence through Redis`);
+  }
   return Object.freeze({
     port,
     host: values.host as string,
@@ -159,6 +165,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     bodyLimit: values['body-limit'] as number,
     subscriberBuffer: values['subscriber-buffer'] as number,
     subscriptions: values.subscriptions as boolean,
+    workers: values.workers as number,
     chat: values.chat as boolean,
     chatHistory: values['chat-history'] as number,
     chatMaxLength: values['chat-max-length'] as number,
