@@ -10,6 +10,8 @@ export interface ConnectionHandlers {
   onState(state: ConnectionState): void;
   /** The stream is open again after a break: snapshots taken before may be stale. */
   onReopen(): void;
+  /** The browser gave up on the stream (an HTTP error, e.g. the session is no longer valid). */
+  onRefused(): void;
 }
 
 const HUB = '/.well-known/mercure';
@@ -102,6 +104,7 @@ export class Connection {
       this.previous = undefined;
       this.failures++;
       this.handlers.onState('offline');
+      this.handlers.onRefused();
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.failures - 1, 5));
       this.retryTimer = window.setTimeout(() => {
         this.retryTimer = undefined;

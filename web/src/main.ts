@@ -47,7 +47,12 @@ let roomsTimer: number | undefined;
 
 const presence = new Presence();
 const view = new MessagesView(el.messages, el.scroller, () => me?.userId);
-const connection = new Connection({ onEvent, onState: showState, onReopen: () => void refreshUsers(generation).catch(() => undefined) });
+const connection = new Connection({
+  onEvent,
+  onState: showState,
+  onReopen: () => void refreshUsers(generation).catch(() => undefined),
+  onRefused: () => void renewSession(),
+});
 const composer = setUpComposer(
   { form: byId('composer'), text: byId('text'), counter: byId('counter'), error: byId('send-error') },
   { view, me: () => me, room: () => room, maxLength: () => maxTextLength, onSignedOut: () => askNickname(false) },
@@ -85,6 +90,17 @@ async function refreshUsers(gen: number): Promise<void> {
   if (gen !== generation) return;
   presence.reset(users);
   renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId);
+}
+
+/**
+ * A server restarted without a configured subscriber key signs with a new one, so the
+ * cookie no longer opens the stream: sign in again under the same nickname.
+ */
+async function renewSession(): Promise<void> {
+  const info = await api.session().catch(() => undefined);
+  if (info === undefined || info.session !== null || me === undefined) return;
+  const renewed = await api.login(me.nickname).catch(() => undefined);
+  if (renewed?.session) enterChat(renewed.session);
 }
 
 async function refreshRooms(): Promise<void> {
