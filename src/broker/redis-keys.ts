@@ -9,6 +9,10 @@ export interface RedisKeys {
   readonly idPrefix: string;
   /** `topicPrefix + canonical topic` -> list of entry ids (only with maxPerTopic > 0). */
   readonly topicPrefix: string;
+  /** Hash: `count` of kept updates, `floor` = newest entry id trimmed from the head. */
+  readonly meta: string;
+  /** List of entry ids trimmed from the middle (per topic), waiting to be deleted. */
+  readonly doomed: string;
   /** ZSET of node ids scored by their last heartbeat (Redis server time, ms). */
   readonly nodes: string;
   /** `nodePrefix + nodeId` -> hash of that node's subscription records. */
@@ -22,6 +26,8 @@ export function redisKeys(prefix: string): RedisKeys {
     stream: `${prefix}{log}:stream`,
     idPrefix: `${prefix}{log}:id:`,
     topicPrefix: `${prefix}{log}:topic:`,
+    meta: `${prefix}{log}:meta`,
+    doomed: `${prefix}{log}:doomed`,
     nodes: `${prefix}{presence}:nodes`,
     nodePrefix: `${prefix}{presence}:node:`,
   };

@@ -5,12 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError, isHeraldError } from '../errors.js';
+import { RedisClock } from './redis-clock.js';
 import { closeConnection, describeRedisUrl, openRedisConnections } from './redis-connection.js';
 import { redisKeys } from './redis-keys.js';
 import { RedisLog } from './redis-log.js';
 import { RedisPresence } from './redis-presence.js';
 import { StreamReader } from './redis-reader.js';
-import { allScripts } from './redis-scripts.js';
+import { publishScript } from './redis-publish-script.js';
+import { presenceScripts } from './redis-scripts.js';
 import type { Broker, RetentionOptions, SubscriptionRecord, Unsubscribe, Update } from './types.js';
 
 export interface RedisBrokerOptions {
@@ -26,6 +28,11 @@ export interface RedisBrokerOptions {
   readonly now?: () => number;
   /** A process that has not heart-beaten for this long is dead; default 15 000 ms. */
   readonly presenceTtlMs?: number;
+  /**
+   * How long an update trimmed by retention stays in the stream, on the `now` clock, so
+   * that a process lagging behind a burst still delivers it live; default 30 000 ms.
+   */
+  readonly trimGraceMs?: number;
 }
 
 /** The Broker plus a test hook that kills this "process" without a goodbye. */
@@ -64,16 +71,17 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     }
   };
 
-  const log = new RedisLog(commands, keys, opts.retention, opts.now ?? Date.now, logger);
+  const clock = new RedisClock(commands, logger);
+  const log = new RedisLog(commands, keys, opts.retention, clock, opts.now ?? Date.now, opts.trimGraceMs ?? 30_000, logger);
   const streamReader = new StreamReader(reader, keys.stream, deliver, logger);
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000, expire, logger);
   try {
-    await Promise.all(allScripts.map((script) => commands.script('LOAD', script.source)));
-    await log.start();
+    await Promise.all([publishScript, ...presenceScripts].map((script) => commands.script('LOAD', script.source)));
+    await clock.start();
     await streamReader.start();
     await presence.start();
   } catch (error) {
-    log.stop();
+    clock.stop();
     await presence.stop(false);
     await streamReader.stop();
     reader.disconnect();
@@ -84,7 +92,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   let closing: Promise<void> | null = null;
   const shutdown = (leave: boolean): Promise<void> => {
     closing ??= (async () => {
-      log.stop();
+      clock.stop();
       await presence.stop(leave).catch((error: unknown) => logger?.warn({ err: error }, 'could not remove this node from redis presence'));
       // Disconnect (not QUIT) the reader: QUIT would wait for the pending XREAD BLOCK.
       reader.disconnect();
