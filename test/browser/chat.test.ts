@@ -48,7 +48,11 @@ describe('chat page, two people', { timeout: 90_000 }, () => {
     assert.equal(await bob.page.locator('#messages li.message .author').textContent(), 'Ann');
     const datetime = await bob.page.locator('#messages li.message time').getAttribute('datetime');
     assert.ok(datetime !== null && Math.abs(Date.parse(datetime) - Date.now()) < 60_000);
-    await say(bob.page, 'hi Ann\nsecond line');
+    // Shift+Enter makes a new line; the button sends too.
+    await bob.page.locator('#text').fill('hi Ann');
+    await bob.page.locator('#text').press('Shift+Enter');
+    await bob.page.locator('#text').pressSequentially('second line');
+    await bob.page.locator('#send').click();
     await waitForTexts(ann.page, '#messages li.message .text', ['hello Bob', 'hi Ann\nsecond line']);
   });
 
