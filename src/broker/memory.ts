@@ -3,16 +3,9 @@
 // synchronously inside publish() (delivery too, unless a listener is the publisher);
 // the promise only exists because the seam is async.
 import type { Logger } from 'pino';
-import { closedError, duplicateIdError, expiryCutoff, Fanout, LocalPresence } from './local-state.js';
-import type {
-  Broker,
-  HistoryQuery,
-  HistoryResult,
-  RetentionOptions,
-  SubscriptionRecord,
-  Unsubscribe,
-  Update,
-} from './types.js';
+import { LocalBroker } from './local-broker.js';
+import { closedError, duplicateIdError, expiryCutoff } from './local-state.js';
+import type { RetentionOptions, Update } from './types.js';
 import { UpdateLog } from './update-log.js';
 
 export interface MemoryBrokerOptions {
@@ -23,15 +16,12 @@ export interface MemoryBrokerOptions {
   readonly logger?: Logger;
 }
 
-export class MemoryBroker implements Broker {
-  readonly description = 'memory';
+export class MemoryBroker extends LocalBroker {
+  override readonly description = 'memory';
   private readonly retention: RetentionOptions;
   private readonly now: () => number;
-  private readonly log: UpdateLog;
-  private readonly updates: Fanout<Update>;
-  private readonly presence = new LocalPresence();
+  protected readonly log: UpdateLog;
   private seq = 0;
-  private closed = false;
   // Updates published by a listener while a delivery runs wait here, so that every
   // listener still sees log order (delivering at once would reach the later
   // listeners before the update they have not been given yet).
@@ -39,10 +29,10 @@ export class MemoryBroker implements Broker {
   private readonly backlog: Update[] = [];
 
   constructor(opts: MemoryBrokerOptions) {
+    super(opts.logger);
     this.retention = opts.retention;
     this.now = opts.now ?? Date.now;
     this.log = new UpdateLog(opts.retention);
-    this.updates = new Fanout<Update>(opts.logger);
   }
 
   async publish(update: Update): Promise<void> {
@@ -65,37 +55,6 @@ export class MemoryBroker implements Broker {
     }
   }
 
-  onUpdate(listener: (update: Update) => void): Unsubscribe {
-    return this.updates.add(listener);
-  }
-
-  async history(query: HistoryQuery): Promise<HistoryResult> {
-    this.expire();
-    return this.log.history(query);
-  }
-
-  async lastEventId(): Promise<string | null> {
-    this.expire();
-    return this.log.newest()?.id ?? null;
-  }
-
-  async addSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
-    this.presence.add(records);
-  }
-
-  async removeSubscriptions(ids: readonly string[]): Promise<void> {
-    this.presence.remove(ids);
-  }
-
-  async listSubscriptions(): Promise<SubscriptionRecord[]> {
-    return this.presence.list();
-  }
-
-  /** Never fires: a single process cannot lose subscriptions without noticing. */
-  onSubscriptionsExpired(_listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
-    return () => {};
-  }
-
   async isReady(): Promise<boolean> {
     return !this.closed;
   }
@@ -105,7 +64,7 @@ export class MemoryBroker implements Broker {
     this.updates.clear();
   }
 
-  private expire(): void {
+  protected expire(): void {
     this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, this.now()));
   }
 }

@@ -9,9 +9,10 @@
 // when the file is opened again, so the file never serves more than retention keeps.
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
-import { closedError, duplicateIdError, expiryCutoff, Fanout, LocalPresence } from './local-state.js';
+import { LocalBroker } from './local-broker.js';
+import { closedError, duplicateIdError, expiryCutoff } from './local-state.js';
 import { rowToUpdate, SqliteStore } from './sqlite-store.js';
-import type { Broker, HistoryQuery, HistoryResult, RetentionOptions, SubscriptionRecord, Unsubscribe, Update } from './types.js';
+import type { RetentionOptions, Update } from './types.js';
 import { UpdateLog } from './update-log.js';
 
 export interface SqliteBrokerOptions {
@@ -31,11 +32,9 @@ export interface SqliteWriteStats {
   readonly updates: number;
 }
 
-export class SqliteBroker implements Broker {
-  readonly description: string;
-  private readonly log: UpdateLog;
-  private readonly updates: Fanout<Update>;
-  private readonly presence = new LocalPresence();
+export class SqliteBroker extends LocalBroker {
+  override readonly description: string;
+  protected readonly log: UpdateLog;
   private readonly now: () => number;
   private readonly logger: Logger | undefined;
   private readonly writeBatch: (batch: readonly Update[], ts: number, seqs: number[]) => void;
@@ -47,7 +46,6 @@ export class SqliteBroker implements Broker {
   private scheduled: NodeJS.Immediate | undefined;
   /** True while a committed batch is being delivered. */
   private delivering = false;
-  private closed = false;
   private batches = 0;
   private stored = 0;
 
@@ -56,10 +54,10 @@ export class SqliteBroker implements Broker {
     private readonly retention: RetentionOptions,
     opts: SqliteBrokerOptions,
   ) {
+    super(opts.logger);
     this.description = `sqlite:${opts.path}`;
     this.now = opts.now ?? Date.now;
     this.logger = opts.logger;
-    this.updates = new Fanout<Update>(opts.logger);
     this.log = new UpdateLog(retention, { onRemove: (seq, fromHead) => store.queueDelete(seq, fromHead) });
     // BEGIN IMMEDIATE: another process writing the file makes this one wait
     // (busy_timeout) at BEGIN rather than fail half-way through the batch.
@@ -99,37 +97,6 @@ export class SqliteBroker implements Broker {
       this.rejecters.push(reject);
       this.scheduled ??= setImmediate(this.flush);
     });
-  }
-
-  onUpdate(listener: (update: Update) => void): Unsubscribe {
-    return this.updates.add(listener);
-  }
-
-  async history(query: HistoryQuery): Promise<HistoryResult> {
-    this.expire();
-    return this.log.history(query);
-  }
-
-  async lastEventId(): Promise<string | null> {
-    this.expire();
-    return this.log.newest()?.id ?? null;
-  }
-
-  async addSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
-    this.presence.add(records);
-  }
-
-  async removeSubscriptions(ids: readonly string[]): Promise<void> {
-    this.presence.remove(ids);
-  }
-
-  async listSubscriptions(): Promise<SubscriptionRecord[]> {
-    return this.presence.list();
-  }
-
-  /** Never fires: presence lives in this process only. */
-  onSubscriptionsExpired(_listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
-    return () => {};
   }
 
   async isReady(): Promise<boolean> {
@@ -214,7 +181,7 @@ export class SqliteBroker implements Broker {
     this.writeDeletes();
   }
 
-  private expire(): void {
+  protected expire(): void {
     this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, this.now()));
   }
 
