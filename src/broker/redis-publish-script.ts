@@ -52,10 +52,12 @@ if existing then
 end
 
 -- head trimming, oldest first: what aged out, then the oldest while the log is full
-local examined = 0
+-- pages start at one entry: a publish usually trims none or one
+local examined, pageSize = 0, 1
 while examined < BATCH do
-  local page = redis.call('XRANGE', stream, '(' .. floor, '+', 'COUNT', 100)
-  local full = #page == 100
+  local page = redis.call('XRANGE', stream, '(' .. floor, '+', 'COUNT', pageSize)
+  local full = #page == pageSize
+  pageSize = math.min(pageSize * 4, 256)
   for _, entry in ipairs(page) do
     if msOf(entry[1]) >= cutoffMs and count < maxTotal then full = false; break end
     unkeep(entry[1], entry[2])
