@@ -75,8 +75,10 @@ test('redis faults: unreachable at start rejects with store_unavailable', { skip
 test('redis faults: an outage fails publishes fast; after a restart delivery resumes, exactly once', { skip }, async () => {
   const port = await freePort();
   let server = await startRedis(port);
-  const broker = await createRedisBroker({ url: `redis://127.0.0.1:${port}/0`, prefix: 'faults:', retention: KEEP_ALL });
+  const broker = await createRedisBroker({ url: `redis://127.0.0.1:${port}/0`, prefix: 'faults:', retention: KEEP_ALL, presenceTtlMs: 300 });
   const recorder = new Recorder(broker);
+  const subscription = { id: '/.well-known/mercure/subscriptions/urn%3Afaults/urn%3Auuid%3As', topic: 'urn:faults', subscriber: 'urn:uuid:s' };
+  await broker.addSubscriptions([subscription]);
   const acknowledged: string[] = [];
   const publish = async (id: string): Promise<void> => {
     await broker.publish(makeUpdate(id, 'urn:faults'));
@@ -131,6 +133,14 @@ test('redis faults: an outage fails publishes fast; after a restart delivery res
       history.updates.map((u) => u.id),
       ['after-1', 'after-2', 'after-3', 'after-4', 'after-5'],
     );
+    // Presence was lost with the server's memory too; the next heartbeat puts it back.
+    let listed = await broker.listSubscriptions();
+    while (listed.length === 0) {
+      assert.ok(Date.now() < deadline, 'presence was not restored');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      listed = await broker.listSubscriptions();
+    }
+    assert.deepEqual(listed, [subscription]);
   } finally {
     await broker.close();
     await kill(server);

@@ -33,10 +33,11 @@ export class StreamReader {
     this.loop = this.run();
   }
 
+  /** Ends the loop and drops the connection (not QUIT, which would wait out the pending XREAD BLOCK). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();
-    // The pending XREAD is rejected when the caller disconnects the connection.
+    this.redis.disconnect();
     await this.loop;
   }
 

@@ -84,7 +84,6 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     clock.stop();
     await presence.stop(false);
     await streamReader.stop();
-    reader.disconnect();
     commands.disconnect();
     throw unavailable(error, 'Redis failed while the broker was starting');
   }
@@ -94,8 +93,6 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     closing ??= (async () => {
       clock.stop();
       await presence.stop(leave).catch((error: unknown) => logger?.warn({ err: error }, 'could not remove this node from redis presence'));
-      // Disconnect (not QUIT) the reader: QUIT would wait for the pending XREAD BLOCK.
-      reader.disconnect();
       await streamReader.stop();
       if (leave) await closeConnection(commands);
       else commands.disconnect();
