@@ -16,18 +16,19 @@ test('ratios are oriented so that > 1 means Herald is better', () => {
     row(1, 'tutorial', { deliveriesPerSec: 600 }),
     row(2, 'herald', { p99Ms: 5 }),
     row(2, 'nchan', { p99Ms: 10 }),
-    row(4, 'herald', { label: 'single', publishesPerSec: 1000 }),
+    row(4, 'herald', { label: 'single', publishesPerSec: 1000, cpuUsPerPublish: 40 }),
     row(4, 'herald', { label: 'batch', publishesPerSec: 8000 }),
-    row(4, 'nchan', { publishesPerSec: 2000 }),
+    row(4, 'nchan', { publishesPerSec: 2000, cpuUsPerPublish: 20 }),
     row(6, 'herald --workers 2', { deliveriesPerSec: 200 }),
   ];
-  const ratios = headlineRatios(rows).map((r) => [r.scenario, r.label, r.vsNchan, r.vsTutorial]);
+  const ratios = headlineRatios(rows).map((r) => [r.scenario, r.label, r.what, r.vsNchan, r.vsTutorial]);
   assert.deepEqual(ratios, [
-    [1, 's1', 3, 0.5],
-    [2, 's2', 2, undefined],
-    [4, 'single', 0.5, undefined],
-    [4, 'batch', 4, undefined],
-    [6, 's6', 2, 1 / 3],
+    [1, 's1', 'deliveries/s', 3, 0.5],
+    [2, 's2', 'p99 latency', 2, undefined],
+    [4, 'single', 'publishes/s', 0.5, undefined],
+    [4, 'single', 'CPU per publish', 0.5, undefined],
+    [4, 'batch', 'publishes/s', 4, undefined],
+    [6, 's6', 'deliveries/s vs 1', 2, 1 / 3],
   ]);
 });
 

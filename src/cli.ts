@@ -3,6 +3,7 @@
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { startHerald } from './herald.js';
 import { createLogger } from './log.js';
+import { shutdownOnSignal } from './shutdown.js';
 import { isPrimaryOfWorkers, runPrimary } from './workers.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -33,18 +34,7 @@ async function main(argv: string[]): Promise<number> {
   if (isPrimaryOfWorkers(config.workers)) return runPrimary(config.workers, logger);
   const herald = await startHerald(config, logger);
   logger.info({ url: herald.url, store: herald.broker.description }, `Herald listening on ${herald.url}`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      void herald.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'error while shutting down');
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  return 0;
+  return shutdownOnSignal(herald, { logger, timeoutMs: config.shutdownTimeoutMs, retryMs: config.shutdownRetryMs });
 }
 
 main(process.argv.slice(2)).then(

@@ -38,6 +38,10 @@ const OPTIONS = {
   workers: { kind: 'int', default: 1, min: 1, max: 64, help: 'Processes serving this port (node:cluster); more than 1 needs --store redis://' },
   subscriptions: { kind: 'bool', default: true, help: 'Publish subscription events and serve the subscriptions API (presence; the chat needs it)' },
   'log-level': { kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level' },
+  metrics: { kind: 'bool', default: true, help: 'Serve Prometheus metrics at /metrics' },
+  'status-page': { kind: 'bool', default: true, help: 'Serve the live status page at /status (fed by /status/stream)' },
+  'shutdown-timeout': { kind: 'int', default: 5000, min: 100, max: 600_000, help: 'Milliseconds a graceful shutdown (SIGTERM, SIGINT) may take before the process exits anyway' },
+  'shutdown-retry': { kind: 'int', default: 2000, min: 0, max: 600_000, help: 'Reconnection delay in ms (SSE retry:) told to streams closed by a shutdown, spread +-50%' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -66,6 +70,10 @@ export interface Config {
   readonly chatHistory: number;
   readonly chatMaxLength: number;
   readonly logLevel: string;
+  readonly metrics: boolean;
+  readonly statusPage: boolean;
+  readonly shutdownTimeoutMs: number;
+  readonly shutdownRetryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -170,6 +178,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     chatHistory: values['chat-history'] as number,
     chatMaxLength: values['chat-max-length'] as number,
     logLevel: values['log-level'] as string,
+    metrics: values.metrics as boolean,
+    statusPage: values['status-page'] as boolean,
+    shutdownTimeoutMs: values['shutdown-timeout'] as number,
+    shutdownRetryMs: values['shutdown-retry'] as number,
   });
 }
 

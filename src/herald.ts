@@ -11,6 +11,7 @@ import { createAuthenticator } from './hub/auth.js';
 import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';
+import { Telemetry } from './observability/telemetry.js';
 
 export interface Herald {
   readonly app: FastifyInstance;
@@ -20,15 +21,19 @@ export interface Herald {
   readonly url: string;
   /** The key that signs and verifies subscriber tokens (configured, or made up for this process). */
   readonly subscriberKey: string;
+  /** Its metrics (served at /metrics). */
+  readonly telemetry: Telemetry;
   close(): Promise<void>;
 }
 
 export async function startHerald(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Herald> {
-  const broker = await createBroker(config.store, {
+  // Wrapped so every store call is counted (metrics) without the brokers knowing.
+  const telemetry = new Telemetry({ logger });
+  const broker = telemetry.wrap(await createBroker(config.store, {
     retention: { maxPerTopic: config.historyMaxPerTopic, maxAgeSeconds: config.historyMaxAgeSeconds, maxTotal: config.historyMaxTotal },
     logger,
     redisPrefix: config.redisPrefix,
-  });
+  }));
   // Subscribers' tokens (the chat's cookies among them) need a key even when the
   // operator configured none; a made-up one works for a single process only.
   const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? randomBytes(32).toString('base64url');
@@ -53,8 +58,9 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     subscriptionEvents: config.subscriptions,
     logger,
   });
+  telemetry.attach(hub);
   const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, maxTextLength: config.chatMaxLength })] : [];
-  const app = await buildServer({ config, hub, logger, apps });
+  const app = await buildServer({ config, hub, logger, apps, telemetry });
   let address: string;
   try {
     address = await app.listen({ port: config.port, host: config.host });
@@ -70,6 +76,7 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     broker,
     url: address,
     subscriberKey,
+    telemetry,
     close: () =>
       (closing ??= (async () => {
         await hub.close();

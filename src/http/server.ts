@@ -7,9 +7,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPlug
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
+import { requestIdGenerator } from '../observability/request-id.js';
+import { StatusSampler } from '../observability/status-sampler.js';
+import type { Telemetry } from '../observability/telemetry.js';
 import { registerErrorHandling } from './errors.js';
 import { discoveryLink, registerHomeRoute } from './home-route.js';
+import { registerObservability } from './metrics.js';
 import { registerPublishRoute } from './publish-route.js';
+import { registerStatusRoute } from './status-route.js';
 import { registerSubscribeRoute } from './subscribe-route.js';
 import { registerSubscriptionsRoute } from './subscriptions-route.js';
 
@@ -19,9 +24,11 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** Applications mounted beside the hub (the chat); when given, they own `/`. */
   readonly apps?: readonly FastifyPluginAsync[];
+  /** The process's metrics (absent: no /metrics, no /status). */
+  readonly telemetry?: Telemetry;
 }
 
-export async function buildServer({ config, hub, logger, apps = [] }: ServerOptions): Promise<FastifyInstance> {
+export async function buildServer({ config, hub, logger, apps = [], telemetry }: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
@@ -31,8 +38,13 @@ export async function buildServer({ config, hub, logger, apps = [] }: ServerOpti
     connectionTimeout: 0,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    genReqId: requestIdGenerator(),
   });
   registerErrorHandling(app);
+  if (telemetry !== undefined) {
+    registerObservability(app, { telemetry, metrics: config.metrics });
+    if (config.statusPage) registerStatusRoute(app, { sampler: new StatusSampler({ hub, latency: telemetry.latency }) });
+  }
   await app.register(cookie);
   await app.register(formbody);
   if (config.corsOrigins.length > 0) {

@@ -20,6 +20,9 @@ export interface DispatchStats {
   writes: number;
   bytesOut: number;
   slowDisconnects: number;
+  /** Streams started with a Last-Event-ID, and the updates their replays sent. */
+  replays: number;
+  replayedUpdates: number;
 }
 
 export interface DispatcherOptions {
@@ -32,7 +35,9 @@ export interface DispatcherOptions {
 }
 
 export class Dispatcher {
-  readonly stats: DispatchStats = { updates: 0, deliveries: 0, writes: 0, bytesOut: 0, slowDisconnects: 0 };
+  readonly stats: DispatchStats = { updates: 0, deliveries: 0, writes: 0, bytesOut: 0, slowDisconnects: 0, replays: 0, replayedUpdates: 0 };
+  /** Observability hook, once per flush after the writes (publish-to-write latency). */
+  onFlush: ((items: readonly DispatchItem[]) => void) | undefined;
   private queue: DispatchItem[] = [];
   private scheduled = false;
   private seq = 0;
@@ -63,6 +68,7 @@ export class Dispatcher {
     if (this.registry.singleByTopic.size > 0) this.flushSingleTopic(items);
     if (this.registry.multiByTopic.size > 0 || this.registry.complex.size > 0) this.flushGeneric(items);
     this.options.onFlushed?.(items[items.length - 1]!.update.id);
+    this.onFlush?.(items);
   };
 
   private flushSingleTopic(items: DispatchItem[]): void {
@@ -150,6 +156,8 @@ export class Dispatcher {
     const held = subscriber.held;
     subscriber.held = [];
     subscriber.heldBytes = 0;
+    this.stats.replays++;
+    this.stats.replayedUpdates += history.length;
     if (history.length > 0) {
       subscriber.replayedIds = new Set(history.map((update) => update.id));
       subscriber.lastReplayedId = history[history.length - 1]!.id;

@@ -185,6 +185,7 @@ export class Hub {
       subscriber.records = subscriptionRecords(request.selectors, subscriber.id, request.claims?.payload);
       void this.announce(subscriber.records, true);
     }
+    this.options.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, replayed: history.length }, 'subscriber connected');
     return {
       subscriber,
       lastEventId,
@@ -201,6 +202,7 @@ export class Hub {
     subscriber.closed = true;
     this.registry.remove(subscriber);
     subscriber.sink.close();
+    this.options.logger.debug({ subscriber: subscriber.id }, 'subscriber disconnected');
     if (subscriber.records.length > 0) void this.announce(subscriber.records, false);
   }
 

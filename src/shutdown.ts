@@ -1,0 +1,81 @@
+// Graceful shutdown on SIGTERM/SIGINT: what was queued is written, every stream is
+// told when to come back (`retry:`) and ended, the server stops accepting while
+// requests in flight finish (so every 200 is stored), the store is flushed and
+// closed. A shutdown that outlives its bound (a client that never lets go) ends
+// the process anyway, with a log line saying so.
+import type { Logger } from 'pino';
+import type { Herald } from './herald.js';
+import { encodeRetry } from './sse/encode.js';
+
+export interface ShutdownOptions {
+  readonly logger: Logger;
+  /** After this long the process exits with code 1 whatever is still open. */
+  readonly timeoutMs: number;
+  /** The reconnection delay told to streams; each gets a value in [0.5, 1.5) times it. */
+  readonly retryMs: number;
+  /** Tests replace these. */
+  readonly exit?: (code: number) => void;
+  readonly random?: () => number;
+  readonly signals?: readonly NodeJS.Signals[];
+}
+
+/**
+ * Spread over half to one and a half times `retryMs`: thousands of clients told
+ * the same delay would all come back in the same instant.
+ */
+export function jitteredRetry(retryMs: number, random: () => number = Math.random): number {
+  return Math.round(retryMs * (0.5 + random()));
+}
+
+/** Ends the streams with a retry hint, then closes the server and the store. Returns the streams told. */
+export async function shutDown(herald: Herald, retryMs: number, random: () => number = Math.random): Promise<number> {
+  const { hub } = herald;
+  // Updates already received go out before the goodbye.
+  hub.dispatcher.flush();
+  let told = 0;
+  for (const subscriber of hub.registry.all()) {
+    subscriber.sink.write(encodeRetry(jitteredRetry(retryMs, random)));
+    told++;
+  }
+  await herald.close();
+  return told;
+}
+
+/**
+ * Waits for SIGTERM or SIGINT, then shuts down. Resolves with the exit code (0 when
+ * everything closed in time). A second signal, or the timeout, exits at once.
+ */
+export function shutdownOnSignal(herald: Herald, options: ShutdownOptions): Promise<number> {
+  const { logger, timeoutMs, retryMs } = options;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  return new Promise((resolve) => {
+    let startedAt: number | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (startedAt !== undefined) {
+        logger.warn({ signal }, 'second signal during shutdown: exiting now');
+        exit(1);
+        return;
+      }
+      startedAt = Date.now();
+      logger.info({ signal, timeoutMs }, 'shutting down: telling streams to reconnect, finishing requests, flushing the store');
+      const force = setTimeout(() => {
+        logger.error({ timeoutMs, openStreams: herald.hub.subscriberCount }, `shutdown still not done after ${timeoutMs} ms: forcing exit`);
+        exit(1);
+      }, timeoutMs);
+      shutDown(herald, retryMs, options.random).then(
+        (told) => {
+          clearTimeout(force);
+          logger.info({ streams: told, ms: Date.now() - startedAt! }, 'shut down cleanly');
+          resolve(0);
+        },
+        (error: unknown) => {
+          clearTimeout(force);
+          logger.error({ err: error, ms: Date.now() - startedAt! }, 'error while shutting down');
+          resolve(1);
+        },
+      );
+    };
+    for (const signal of signals) process.on(signal, onSignal);
+  });
+}
