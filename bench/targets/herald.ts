@@ -2,7 +2,7 @@
 // HS256 publisher key, or with `--workers N` and a private Redis store. Built first
 // (tsc) unless told not to; skipped with a reason while the CLI (or the workers
 // flag) does not exist.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +21,18 @@ const BATCH_SIZE = 100;
 
 let buildResult: string | null | undefined;
 
-/** Compiles src/ to dist/ once per bench run; null on success, else why it failed. */
+/** True when some source under src/ is newer than dist/cli.js (or dist is missing). */
+function distIsStale(): boolean {
+  if (!existsSync(CLI)) return true;
+  const built = statSync(CLI).mtimeMs;
+  const sources = readdirSync(`${ROOT}src`, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+  return sources.some((f) => statSync(`${ROOT}src/${f}`).mtimeMs > built);
+}
+
+/** Compiles src/ to dist/ once per bench run when stale; null on success, else why it failed. */
 function build(): string | null {
   if (buildResult !== undefined) return buildResult;
+  if (!distIsStale()) return (buildResult = null);
   const tsc = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -40,7 +49,7 @@ function supportsFlag(flag: string): boolean {
 }
 
 export interface HeraldTargetOptions {
-  /** Run `tsc` before the first start (stale dist/ would measure old code). */
+  /** Run `tsc` before the first start when dist/ is older than src/ (it would measure old code). */
   readonly build: boolean;
   /** `--workers N` (scenario 6); undefined: a single process. */
   readonly workers?: number;
