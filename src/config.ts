@@ -17,12 +17,16 @@ interface OptionSpec {
 const OPTIONS = {
   port: { kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port to listen on' },
   host: { kind: 'string', default: 'localhost', help: 'Address to bind (0.0.0.0 for every IPv4 interface)' },
+  cert: { kind: 'string', default: undefined, help: 'TLS certificate (PEM file): serve HTTPS with HTTP/2 (HTTP/1.1 still accepted); needs --key' },
+  key: { kind: 'string', default: undefined, help: 'TLS private key (PEM file), with --cert' },
+  'trust-proxy': { kind: 'bool', default: false, help: 'Behind a reverse proxy: take the client address and scheme from X-Forwarded-For/-Proto' },
   'public-url': { kind: 'string', default: undefined, help: 'Public base URL of the hub, used to resolve relative topics (default http://localhost:<port>)' },
   store: { kind: 'string', default: 'sqlite:./data/herald.db', help: 'Where updates live: sqlite:<path>, memory, or redis://[user:pass@]host:port/db' },
   'redis-prefix': { kind: 'string', default: 'herald:', help: 'Prefix of every Redis key' },
   'publisher-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying publishers\' JWTs: HS* secret, or PEM public key (text or file path)' },
   'subscriber-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying subscribers\' JWTs (default: the publisher key)' },
   'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
+  'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
   'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin (* for any)' },
   heartbeat: { kind: 'int', default: 15, min: 0, max: 3600, help: 'Seconds between heartbeat comments on idle streams (0: none)' },
@@ -31,6 +35,13 @@ const OPTIONS = {
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
   'body-limit': { kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it)' },
+  'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },
+  'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (400 past it)' },
+  'publish-rate': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Updates per second one publisher may sustain (0: no limit; 429 + Retry-After past it)' },
+  'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
+  'publish-rate-by': { kind: 'string', default: 'token', choices: ['token', 'ip'], help: 'Who --publish-rate counts: each token, or each client address (a proxy in front is one address)' },
+  'max-subscriptions-per-ip': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams one client address may hold (0: no limit; 429 past it)' },
+  'max-connections': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams in total (0: no limit; 503 + Retry-After past it)' },
   'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
   chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
   'chat-history': { kind: 'int', default: 50, min: 1, max: 500, help: 'Messages a chat room shows on joining' },
@@ -49,12 +60,17 @@ export type OptionName = keyof typeof OPTIONS;
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** TLS certificate and key (PEM file paths); both set: HTTPS with HTTP/2. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly trustProxy: boolean;
   readonly publicUrl: string;
   readonly store: string;
   readonly redisPrefix: string;
   readonly publisherJwtKey?: string;
   readonly subscriberJwtKey?: string;
   readonly jwtAlg: string;
+  readonly jwksUrl?: string;
   readonly anonymous: boolean;
   readonly corsOrigins: readonly string[];
   readonly heartbeatSeconds: number;
@@ -63,6 +79,16 @@ export interface Config {
   readonly historyMaxTotal: number;
   readonly replayMax: number;
   readonly bodyLimit: number;
+  readonly dataLimit: number;
+  readonly maxTopics: number;
+  /** Updates per second per publisher; 0: off. */
+  readonly publishRate: number;
+  readonly publishBurst: number;
+  readonly publishRateBy: 'token' | 'ip';
+  /** 0: no limit. */
+  readonly maxSubscriptionsPerIp: number;
+  /** 0: no limit. */
+  readonly maxConnections: number;
   readonly subscriberBuffer: number;
   readonly subscriptions: boolean;
   readonly workers: number;
@@ -144,7 +170,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     else values[name] = spec.default;
   }
   const port = values.port as number;
-  const publicUrl = (values['public-url'] as string | undefined) ?? `http://localhost:${port}`;
+  const tls = values.cert !== undefined || values.key !== undefined;
+  if (tls && (values.cert === undefined || values.key === undefined)) throw new ConfigError('--cert and --key go together: TLS needs both PEM files');
+  const publicUrl = (values['public-url'] as string | undefined) ?? `${tls ? 'https' : 'http'}://localhost:${port}`;
   try {
     new URL(publicUrl);
   } catch {
@@ -157,12 +185,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return Object.freeze({
     port,
     host: values.host as string,
+    tlsCert: values.cert as string | undefined,
+    tlsKey: values.key as string | undefined,
+    trustProxy: values['trust-proxy'] as boolean,
     publicUrl: publicUrl.replace(/\/+$/, ''),
     store: values.store as string,
     redisPrefix: values['redis-prefix'] as string,
     publisherJwtKey: values['publisher-jwt-key'] as string | undefined,
     subscriberJwtKey: values['subscriber-jwt-key'] as string | undefined,
     jwtAlg: values['jwt-alg'] as string,
+    jwksUrl: values['jwks-url'] as string | undefined,
     anonymous: values.anonymous as boolean,
     corsOrigins: Object.freeze([...(values['cors-origins'] as readonly string[])]),
     heartbeatSeconds: values.heartbeat as number,
@@ -171,6 +203,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     historyMaxTotal: values['history-max-total'] as number,
     replayMax: values['replay-max'] as number,
     bodyLimit: values['body-limit'] as number,
+    dataLimit: values['data-limit'] as number,
+    maxTopics: values['max-topics'] as number,
+    publishRate: values['publish-rate'] as number,
+    publishBurst: values['publish-burst'] as number,
+    publishRateBy: values['publish-rate-by'] as 'token' | 'ip',
+    maxSubscriptionsPerIp: values['max-subscriptions-per-ip'] as number,
+    maxConnections: values['max-connections'] as number,
     subscriberBuffer: values['subscriber-buffer'] as number,
     subscriptions: values.subscriptions as boolean,
     workers: values.workers as number,

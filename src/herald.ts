@@ -37,14 +37,17 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
   // Subscribers' tokens (the chat's cookies among them) need a key even when the
   // operator configured none; a made-up one works for a single process only.
   const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? randomBytes(32).toString('base64url');
-  if (config.subscriberJwtKey === undefined && config.publisherJwtKey === undefined) {
+  const madeUpKey = config.subscriberJwtKey === undefined && config.publisherJwtKey === undefined;
+  if (madeUpKey && config.jwksUrl === undefined) {
     logger.warn('no JWT key configured: publishing over HTTP is disabled and subscriber tokens use a key made up for this process');
   }
   const authenticator = await createAuthenticator({
     publisherKey: config.publisherJwtKey,
-    subscriberKey,
+    // A made-up secret is an HMAC key: with a public-key algorithm (and a key set) it has no use.
+    subscriberKey: madeUpKey && !config.jwtAlg.startsWith('HS') ? undefined : subscriberKey,
     algorithm: config.jwtAlg,
     hubUrl: config.publicUrl,
+    jwksUrl: config.jwksUrl,
   });
   const hub = await Hub.create({
     broker,
@@ -54,7 +57,7 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     heartbeatMs: config.heartbeatSeconds * 1000,
     replayMax: config.replayMax,
     maxPendingBytes: config.subscriberBuffer,
-    publication: { maxTopics: 100, maxDataBytes: config.bodyLimit },
+    publication: { maxTopics: config.maxTopics, maxDataBytes: config.dataLimit },
     subscriptionEvents: config.subscriptions,
     logger,
   });

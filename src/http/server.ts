@@ -3,20 +3,25 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Http2SecureServer } from 'node:http2';
+import Fastify, { type FastifyBaseLogger, type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import { requestIdGenerator } from '../observability/request-id.js';
 import { StatusSampler } from '../observability/status-sampler.js';
 import type { Telemetry } from '../observability/telemetry.js';
+import { registerCsrfGuard } from './csrf.js';
 import { registerErrorHandling } from './errors.js';
 import { discoveryLink, registerHomeRoute } from './home-route.js';
 import { registerObservability } from './metrics.js';
+import { clientErrorHandler, createLimitLog, registerLimits } from './limits.js';
 import { registerPublishRoute } from './publish-route.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerStatusRoute } from './status-route.js';
 import { registerSubscribeRoute } from './subscribe-route.js';
 import { registerSubscriptionsRoute } from './subscriptions-route.js';
+import { loadTls, tlsServerOptions } from './tls.js';
 
 export interface ServerOptions {
   readonly config: Config;
@@ -29,7 +34,13 @@ export interface ServerOptions {
 }
 
 export async function buildServer({ config, hub, logger, apps = [], telemetry }: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const tls = await loadTls(config.tlsCert, config.tlsKey);
+  const limitLog = createLimitLog(logger);
+  // With TLS the server is an HTTP/2 one (the routes see Http2ServerResponse objects);
+  // the instance keeps the HTTP/1 type routes are written against.
+  const options = {
+    trustProxy: config.trustProxy,
+    clientErrorHandler: clientErrorHandler(limitLog),
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     disableRequestLogging: true,
@@ -39,14 +50,24 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     genReqId: requestIdGenerator(),
-  });
+  };
+  const app = (tls === undefined ? Fastify(options) : Fastify({ ...options, ...tlsServerOptions(tls) } as unknown as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance;
   registerErrorHandling(app);
+  registerSecurityHeaders(app);
   if (telemetry !== undefined) {
     registerObservability(app, { telemetry, metrics: config.metrics });
     if (config.statusPage) registerStatusRoute(app, { sampler: new StatusSampler({ hub, latency: telemetry.latency }) });
   }
   await app.register(cookie);
   await app.register(formbody);
+  registerCsrfGuard(app, { publicUrl: config.publicUrl, allowedOrigins: config.corsOrigins });
+  registerLimits(app, {
+    publishRate: config.publishRate,
+    publishBurst: config.publishBurst,
+    publishRateBy: config.publishRateBy,
+    maxStreamsPerIp: config.maxSubscriptionsPerIp,
+    maxStreams: config.maxConnections,
+  }, limitLog);
   if (config.corsOrigins.length > 0) {
     const any = config.corsOrigins.includes('*');
     await app.register(cors, {

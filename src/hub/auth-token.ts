@@ -21,24 +21,32 @@ const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken'] as const;
 // RFC 6750 b64token after the case-insensitive scheme name.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+/** Where a token came from: a cookie is sent by the browser on its own, hence the CSRF checks. */
+export type TokenSource = 'header' | 'query' | 'cookie';
+
 /** Throws HeraldError('unauthorized') for a malformed Authorization header or an ambiguous token. */
 export function extractToken(req: TokenRequest, options: ExtractTokenOptions = {}): string | undefined {
+  return extractCredentials(req, options)?.token;
+}
+
+/** extractToken, also saying which mechanism supplied the token. */
+export function extractCredentials(req: TokenRequest, options: ExtractTokenOptions = {}): { token: string; source: TokenSource } | undefined {
   const header = req.headers.authorization ?? req.headers.Authorization;
   if (header !== undefined) {
     if (Array.isArray(header) && header.length !== 1) throw malformed('send a single Authorization header');
     const value = Array.isArray(header) ? (header[0] as string) : header;
     const match = BEARER.exec(value);
     if (match === null) throw malformed('the Authorization header must be "Bearer <token>"');
-    return match[1];
+    return { token: match[1] as string, source: 'header' };
   }
   const query: Record<string, unknown> = typeof req.query === 'object' && req.query !== null ? (req.query as Record<string, unknown>) : {};
   for (const name of QUERY_NAMES) {
     const value = queryValue(query[name], name);
-    if (value !== undefined) return value;
+    if (value !== undefined) return { token: value, source: 'query' };
   }
   for (const name of options.cookieNames ?? COOKIE_NAMES) {
     const value = req.cookies?.[name];
-    if (value !== undefined && value !== '') return value;
+    if (value !== undefined && value !== '') return { token: value, source: 'cookie' };
   }
   return undefined;
 }

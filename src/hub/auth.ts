@@ -1,13 +1,18 @@
 // JWT authorization for publishers and subscribers (Mercure 0.x and 1.0 tokens), with
 // jose: the configured algorithm only (never `none`), exp/nbf honoured, and verified
 // tokens cached until they expire because verification sits on the publish hot path.
+// Keys come from options, or from a JWKS URL (auth-jwks.ts) for public-key tokens.
+// HMAC signatures are checked by WebCrypto's verify (a constant-time comparison); the
+// cache is keyed by a SHA-256 digest of the token, so no lookup compares token text.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { errors, importSPKI, importX509, jwtVerify, type CryptoKey } from 'jose';
+import { errors, importSPKI, importX509, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import { HeraldError } from '../errors.js';
 import { claimsFromPayload, invalidToken, type Claims } from './auth-claims.js';
+import { createKeySet, KEY_SET_ALGORITHMS, keySetReason, type KeyResolver, type KeySetOptions } from './auth-jwks.js';
 
 export { canPublish, canReceive, payloadFor, type Claims } from './auth-claims.js';
-export { extractToken, type TokenRequest } from './auth-token.js';
+export { extractCredentials, extractToken, type TokenRequest, type TokenSource } from './auth-token.js';
 
 export type Role = 'publisher' | 'subscriber';
 
@@ -20,6 +25,13 @@ export interface AuthOptions {
   algorithm: string;
   /** Relative topics and URL patterns in tokens resolve against it. */
   hubUrl: string;
+  /**
+   * A JWKS URL: tokens signed with a public-key algorithm are verified with its keys
+   * (by `kid`), for both roles; a role's own key still verifies tokens of `algorithm`
+   * that name no `kid`.
+   */
+  jwksUrl?: string;
+  jwks?: KeySetOptions;
   /** Verified tokens kept (oldest dropped first). Default 1000. */
   cacheSize?: number;
   /** Milliseconds since the epoch; injectable for tests. Default Date.now. */
@@ -48,6 +60,7 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
   const publisherKey = opts.publisherKey === undefined ? undefined : await loadKey(opts.publisherKey, algorithm, 'publisher');
   const subscriberKey = opts.subscriberKey === undefined ? publisherKey : await loadKey(opts.subscriberKey, algorithm, 'subscriber');
   const keys: Record<Role, VerificationKey | undefined> = { publisher: publisherKey, subscriber: subscriberKey };
+  const keySet = opts.jwksUrl === undefined || opts.jwksUrl === '' ? undefined : createKeySet(opts.jwksUrl, opts.jwks);
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 1000;
   const cache = new Map<string, Claims>();
@@ -55,10 +68,10 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
   return {
     async verify(token, role) {
       const key = keys[role];
-      if (key === undefined) throw new HeraldError('unauthorized', `No key is configured to verify ${role} tokens`);
+      if (key === undefined && keySet === undefined) throw new HeraldError('unauthorized', `No key is configured to verify ${role} tokens`);
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(`invalid token: longer than ${MAX_TOKEN_LENGTH} characters`);
       // The role is part of the key: the two roles may have different keys.
-      const cacheKey = `${role}:${token}`;
+      const cacheKey = createHash('sha256').update(role).update('\0').update(token).digest('base64');
       const cached = cache.get(cacheKey);
       if (cached !== undefined) {
         if (cached.expiresAt === undefined || now() < cached.expiresAt) return cached;
@@ -66,9 +79,13 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
       }
       let payload: Record<string, unknown>;
       try {
-        ({ payload } = await jwtVerify(token, key, { algorithms: [algorithm], currentDate: new Date(now()) }));
+        const options = { algorithms: allowedAlgorithms(algorithm, key, keySet), currentDate: new Date(now()) };
+        ({ payload } = keySet === undefined
+          ? await jwtVerify(token, key as VerificationKey, options)
+          : await jwtVerify(token, (header: JWSHeaderParameters, input: FlattenedJWSInput) => resolveKey(header, input, key, algorithm, keySet), options));
       } catch (error) {
-        throw invalidToken(joseReason(error, algorithm));
+        if (error instanceof HeraldError) throw error;
+        throw invalidToken(keySetReason(error) ?? joseReason(error, algorithm));
       }
       const claims = claimsFromPayload(payload, opts.hubUrl);
       if (cache.size >= cacheSize) {
@@ -79,6 +96,18 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
       return claims;
     },
   };
+}
+
+function allowedAlgorithms(algorithm: string, key: VerificationKey | undefined, keySet: KeyResolver | undefined): string[] {
+  const fromKey = key === undefined ? [] : [algorithm];
+  return keySet === undefined ? fromKey : [...new Set([...fromKey, ...KEY_SET_ALGORITHMS])];
+}
+
+/** The role's own key for its algorithm when the token names no key id; the key set otherwise. */
+function resolveKey(header: JWSHeaderParameters, input: FlattenedJWSInput, key: VerificationKey | undefined, algorithm: string, keySet: KeyResolver): Promise<CryptoKey> | VerificationKey {
+  if (key !== undefined && header.alg === algorithm && header.kid === undefined) return key;
+  if (typeof header.alg === 'string' && KEY_SET_ALGORITHMS.includes(header.alg)) return keySet(header, input);
+  throw invalidToken(`invalid token: only ${algorithm} tokens${key === undefined ? ' from the key set' : ''} are accepted`);
 }
 
 async function loadKey(value: string, algorithm: string, role: Role): Promise<VerificationKey> {

@@ -7,6 +7,7 @@ import { HeraldError } from '../errors.js';
 import { HEARTBEAT } from '../sse/encode.js';
 import type { Authenticator, Claims } from './auth.js';
 import { canPublish } from './auth.js';
+import { TokenExpiry } from './auth-expiry.js';
 import { Dispatcher } from './dispatcher.js';
 import { subscriptionRecords, subscriptionUpdate } from './presence.js';
 import { toUpdate, type PublicationFields, type PublicationLimits } from './publication.js';
@@ -28,6 +29,8 @@ export interface HubOptions {
   /** Publish Mercure subscription events (presence) on connect and disconnect. */
   readonly subscriptionEvents: boolean;
   readonly logger: Logger;
+  /** Period of the sweep that ends streams whose token expired. Default 1000 ms. */
+  readonly tokenSweepMs?: number;
 }
 
 export interface SubscribeRequest {
@@ -55,6 +58,7 @@ export class Hub {
   private lastKnownId: string | null;
   private readonly stopListening: Unsubscribe[];
   private readonly heartbeat: NodeJS.Timeout | undefined;
+  private readonly tokenExpiry: TokenExpiry;
   private closed = false;
 
   static async create(options: HubOptions): Promise<Hub> {
@@ -82,6 +86,8 @@ export class Hub {
       this.heartbeat = setInterval(() => this.sendHeartbeats(), options.heartbeatMs);
       this.heartbeat.unref();
     }
+    // No `retry:` on the way out: the client's reconnect with the same token gets its 401.
+    this.tokenExpiry = new TokenExpiry({ intervalMs: options.tokenSweepMs, onExpired: (subscriber) => this.disconnect(subscriber) });
   }
 
   get subscriberCount(): number {
@@ -191,6 +197,7 @@ export class Hub {
       lastEventId,
       begin: () => {
         subscriber.lastWriteAt = Date.now();
+        if (!subscriber.closed) this.tokenExpiry.track(subscriber);
         if (wantsReplay) this.dispatcher.completeReplay(subscriber, history);
       },
     };
@@ -201,6 +208,7 @@ export class Hub {
     if (subscriber.closed) return;
     subscriber.closed = true;
     this.registry.remove(subscriber);
+    this.tokenExpiry.untrack(subscriber);
     subscriber.sink.close();
     this.options.logger.debug({ subscriber: subscriber.id }, 'subscriber disconnected');
     if (subscriber.records.length > 0) void this.announce(subscriber.records, false);
@@ -219,6 +227,7 @@ export class Hub {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.tokenExpiry.stop();
     this.dispatcher.flush();
     for (const subscriber of [...this.registry.all()]) this.disconnect(subscriber);
     for (const stop of this.stopListening) stop();

@@ -1,0 +1,131 @@
+// Herald's limits at the HTTP edge, as hooks around the hub's routes: publish rate
+// per token or address (429 + Retry-After), open event streams per address (429) and
+// in total (503 + Retry-After). Each refusal is a HeraldError, so it gets the usual
+// JSON body; each limit reached is logged once per client and minute (LimitLog),
+// including those refused elsewhere (body size, topics per update, data size).
+import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { HeraldError } from '../errors.js';
+import { extractCredentials } from '../hub/auth.js';
+import { LimitLog, StreamCounter, TokenBuckets, type Clock } from '../hub/limits.js';
+import { toHeraldError } from './errors.js';
+import { HUB_PATH } from './publish-route.js';
+
+export interface LimitOptions {
+  /** Updates per second per publisher, sustained; 0: no limit. */
+  readonly publishRate: number;
+  /** Updates a publisher may send at once. */
+  readonly publishBurst: number;
+  /** What a publisher is: its token, or its address (one nginx in front is ONE address). */
+  readonly publishRateBy: 'token' | 'ip';
+  /** Open event streams per client address; 0: no limit. */
+  readonly maxStreamsPerIp: number;
+  /** Open event streams in total; 0: no limit. */
+  readonly maxStreams: number;
+  /** Retry-After of a 503 or a per-address 429. Default 5 s. */
+  readonly retryAfterSeconds?: number;
+  readonly now?: Clock;
+}
+
+export interface Limits {
+  readonly streams: StreamCounter;
+}
+
+/** Limits whose refusal does not say it by its code (400s), recognised by their message. */
+const LIMIT_MESSAGES = /^(updates\[\d+\]: )?Too many /;
+
+export function limitOf(error: unknown): string | undefined {
+  const herald = toHeraldError(error);
+  if (herald.code === 'payload_too_large' || herald.code === 'rate_limited' || herald.code === 'too_many_connections') return herald.code;
+  if (herald.status === 400 && LIMIT_MESSAGES.test(herald.message)) return 'too_many_items';
+  return undefined;
+}
+
+function publishKey(request: FastifyRequest, by: 'token' | 'ip'): string {
+  if (by === 'token') {
+    let token: string | undefined;
+    try {
+      token = extractCredentials(request)?.token;
+    } catch {
+      token = undefined; // malformed credentials: refused by the route; count them by address
+    }
+    // A digest, not the token: the key lives in memory for a while and must not be a credential.
+    if (token !== undefined) return `t:${createHash('sha256').update(token).digest('base64')}`;
+  }
+  return `ip:${request.ip}`;
+}
+
+function updatesIn(body: unknown): number {
+  const updates = (body as { updates?: unknown } | null)?.updates;
+  return Array.isArray(updates) ? Math.max(1, updates.length) : 1;
+}
+
+/** The log every limit reports to: one per server, shared with clientErrorHandler. */
+export function createLimitLog(logger: Logger, now: Clock = Date.now): LimitLog {
+  return new LimitLog(logger, 60_000, now);
+}
+
+export function registerLimits(app: FastifyInstance, options: LimitOptions, log: LimitLog): Limits {
+  const now = options.now ?? Date.now;
+  const retryAfter = String(options.retryAfterSeconds ?? 5);
+  const streams = new StreamCounter(options.maxStreamsPerIp, options.maxStreams);
+  const buckets = options.publishRate > 0 ? new TokenBuckets(options.publishRate, Math.max(1, options.publishBurst), now) : undefined;
+
+  app.addHook('onError', async (request, _reply, error) => {
+    const limit = limitOf(error);
+    if (limit !== undefined) log.note(limit, request.ip, { method: request.method, path: request.url.split('?')[0]?.slice(0, 200) });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' || request.routeOptions.url !== HUB_PATH) return;
+    if (streams.maxPerKey === 0 && streams.maxTotal === 0) return;
+    const release = streams.acquire(request.ip);
+    if (release === 'total') {
+      throw new HeraldError('too_many_connections', `The hub holds its maximum of ${streams.maxTotal} event streams; retry in ${retryAfter} s`, { 'Retry-After': retryAfter });
+    }
+    if (release === 'per-key') {
+      throw new HeraldError('rate_limited', `Too many open event streams from this address (at most ${streams.maxPerKey}); close one or retry in ${retryAfter} s`, { 'Retry-After': retryAfter });
+    }
+    // 'close' comes once the response is done, whether it ended, failed or was a stream whose connection closed.
+    reply.raw.once('close', release);
+  });
+
+  if (buckets !== undefined) {
+    app.addHook('preHandler', async (request) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== HUB_PATH) return;
+      const cost = updatesIn(request.body);
+      const decision = buckets.take(publishKey(request, options.publishRateBy), cost);
+      if (!decision.allowed) {
+        const s = String(decision.retryAfterSeconds);
+        throw new HeraldError('rate_limited', `Publish rate limit: ${options.publishRate} updates per second, bursts of ${options.publishBurst}${cost > 1 ? ` (this batch has ${cost})` : ''}; retry in ${s} s`, { 'Retry-After': s });
+      }
+    });
+  }
+  return { streams };
+}
+
+/**
+ * Fastify's clientErrorHandler: requests Node's parser refuses (malformed, headers over
+ * 16 KB) get a JSON reply in Herald's format and the connection is closed. The error is
+ * logged without its raw packet, which may hold an Authorization header.
+ */
+export function clientErrorHandler(log: LimitLog): (error: Error & { code?: string }, socket: Socket) => void {
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const [status, reason, message] = tooLarge
+      ? [431, 'Request Header Fields Too Large', 'The request headers are too large (at most 16 KB)']
+      : timeout
+        ? [408, 'Request Timeout', 'The request took too long to arrive']
+        : [400, 'Bad Request', 'The request is not valid HTTP'];
+    if (tooLarge) log.note('header_size', socket.remoteAddress ?? 'unknown');
+    const body = JSON.stringify({ error: 'bad_request', message });
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
+}
