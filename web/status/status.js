@@ -10,6 +10,8 @@ import { drawSparkline } from './sparkline.js';
  */
 
 const SLOTS = 120;
+/** A young page draws its few samples over MIN_SLOTS points of width, not 120: a line, not a sliver. */
+const MIN_SLOTS = 12;
 const BLUE = '#4fb3ff';
 const ORANGE = '#ffb454';
 /** @type {Sample[]} */
@@ -68,6 +70,7 @@ function canvas(name) {
 function render() {
   const latest = samples[samples.length - 1];
   if (latest === undefined) return;
+  const slots = Math.min(SLOTS, Math.max(MIN_SLOTS, samples.length));
   for (const element of document.querySelectorAll('[data-metric]')) {
     const name = /** @type {HTMLElement} */ (element).dataset.metric ?? '';
     const text = TEXT[name];
@@ -76,14 +79,14 @@ function render() {
   for (const name of ['connections', 'updatesPerSecond', 'deliveriesPerSecond', 'bytesOutPerSecond', 'rssBytes']) {
     const target = canvas(name);
     const key = /** @type {keyof Sample} */ (name);
-    if (target !== null) drawSparkline(target, [{ values: samples.map((s) => /** @type {number} */ (s[key])), color: BLUE, fill: true }], SLOTS);
+    if (target !== null) drawSparkline(target, [{ values: samples.map((s) => /** @type {number} */ (s[key])), color: BLUE, fill: true }], slots);
   }
   const latency = canvas('latency');
   if (latency !== null) {
     drawSparkline(latency, [
       { values: samples.map((s) => s.latencyP99Ms), color: ORANGE },
       { values: samples.map((s) => s.latencyP50Ms), color: BLUE },
-    ], SLOTS);
+    ], slots);
   }
   document.body.dataset.samples = String(samples.length);
 }
