@@ -1,6 +1,5 @@
 // Assembles one Herald process from a Config: broker, authenticator, hub, HTTP
 // server. Used by the CLI and by end-to-end tests (which start it on port 0).
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBroker } from './broker/create.js';
@@ -11,6 +10,7 @@ import { createAuthenticator } from './hub/auth.js';
 import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';
+import { madeUpSubscriberKey } from './made-up-key.js';
 import { Telemetry } from './observability/telemetry.js';
 
 export interface Herald {
@@ -35,11 +35,12 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     redisPrefix: config.redisPrefix,
   }));
   // Subscribers' tokens (the chat's cookies among them) need a key even when the
-  // operator configured none; a made-up one works for a single process only.
-  const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? randomBytes(32).toString('base64url');
+  // operator configured none; a made-up one serves a single process only.
   const madeUpKey = config.subscriberJwtKey === undefined && config.publisherJwtKey === undefined;
-  if (madeUpKey && config.jwksUrl === undefined) {
-    logger.warn('no JWT key configured: publishing over HTTP is disabled and subscriber tokens use a key made up for this process');
+  const madeUp = madeUpKey ? madeUpSubscriberKey(config.store) : undefined;
+  const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? madeUp!.key;
+  if (madeUp !== undefined && config.jwksUrl === undefined) {
+    logger.warn({ keyFile: madeUp.file }, `no JWT key configured: publishing over HTTP is disabled; subscriber tokens use a key made up ${madeUp.file === undefined ? 'for this process' : 'and kept in ' + madeUp.file}`);
   }
   const authenticator = await createAuthenticator({
     publisherKey: config.publisherJwtKey,
