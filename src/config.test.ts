@@ -31,6 +31,8 @@ test('a bad value is refused with a message naming the option and where it came 
   assert.throws(() => loadConfig(['--anonymous=maybe'], {}), /--anonymous: expected true or false/);
   assert.throws(() => loadConfig(['--colour', 'blue'], {}), (e: unknown) => e instanceof ConfigError && /colour/.test(e.message));
   assert.throws(() => loadConfig(['--public-url', 'not a url'], {}), /--public-url/);
+  assert.throws(() => loadConfig(['--no-subscriptions'], {}), /--no-subscriptions.*--no-chat/);
+  assert.equal(loadConfig(['--no-subscriptions', '--no-chat'], {}).subscriptions, false);
 });
 
 test('--help lists every option with its variable', () => {

@@ -182,6 +182,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (workers > 1 && !/^rediss?:\/\//.test(values.store as string)) {
     throw new ConfigError(`--workers ${workers} needs --store redis://...: workers share history, fan-out and presence through Redis`);
   }
+  if (values.chat === true && values.subscriptions === false) {
+    throw new ConfigError('--no-subscriptions turns presence off, and the chat needs it for its online list: add --no-chat, or keep subscriptions on');
+  }
   return Object.freeze({
     port,
     host: values.host as string,

@@ -28,7 +28,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 40
 
 test('--workers 2 with Redis: every subscriber gets every update, a killed worker is replaced, SIGTERM stops all', async () => {
   const prefix = `herald-test-workers-${randomUUID()}:`;
-  const herald = await spawnHerald(['--workers', '2', '--store', 'redis://127.0.0.1:6379/0', '--redis-prefix', prefix, '--publisher-jwt-key', PUBLISHER_KEY, '--no-subscriptions']);
+  const herald = await spawnHerald(['--workers', '2', '--store', 'redis://127.0.0.1:6379/0', '--redis-prefix', prefix, '--publisher-jwt-key', PUBLISHER_KEY, '--no-chat', '--no-subscriptions']);
   const primary = herald.child.pid!;
   try {
     const workers = await until('two workers', () => {
