@@ -1,8 +1,7 @@
 // Herald's batch publication: JSON on the Mercure endpoint, all-or-nothing checks.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Herald } from '../src/herald.js';
-import { hubUrl, mintToken, PUBLISHER_KEY, publishOk, publisherToken, startTestHerald } from './support/herald.js';
+import { hubUrl, mintToken, PUBLISHER_KEY, publishOk, useHerald } from './support/herald.js';
 import { collect } from './support/stream.js';
 
 async function postBatch(baseUrl: string, body: unknown, token: string): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -15,23 +14,17 @@ async function postBatch(baseUrl: string, body: unknown, token: string): Promise
 }
 
 describe('batch publish', () => {
-  let herald: Herald;
-  let token: string;
-  before(async () => {
-    herald = await startTestHerald();
-    token = await publisherToken();
-  });
-  after(() => herald.close());
+  const fixture = useHerald();
 
   test('publishes every update in order and returns their ids', async () => {
-    const stream = collect(hubUrl(herald.url, [['topic', 'https://example.com/b/{n}']]), { eventTypes: ['note'] });
+    const stream = collect(hubUrl(fixture.herald.url, [['topic', 'https://example.com/b/{n}']]), { eventTypes: ['note'] });
     await stream.opened;
     const updates = [
       { topic: 'https://example.com/b/1', data: 'one' },
       { topics: ['https://example.com/b/2', 'https://example.com/other'], data: 'two\nlines', type: 'note', retry: 500 },
       { topic: 'https://example.com/b/3', data: 'three', id: 'batch-id-3' },
     ];
-    const { status, json } = await postBatch(herald.url, { updates }, token);
+    const { status, json } = await postBatch(fixture.herald.url, { updates }, fixture.token);
     assert.equal(status, 200, JSON.stringify(json));
     const ids = json.ids as string[];
     assert.equal(ids.length, 3);
@@ -46,7 +39,7 @@ describe('batch publish', () => {
   });
 
   test('one bad entry refuses the whole batch, naming it, and nothing is published', async () => {
-    const stream = collect(hubUrl(herald.url, [['topic', 'https://example.com/atomic']]));
+    const stream = collect(hubUrl(fixture.herald.url, [['topic', 'https://example.com/atomic']]));
     await stream.opened;
     const cases: Array<[unknown, number, RegExp]> = [
       [{ updates: [{ topic: 'https://example.com/atomic', data: 'ok' }, { topic: 'https://example.com/atomic', id: 'bad\nid' }] }, 400, /updates\[1\]/],
@@ -57,14 +50,14 @@ describe('batch publish', () => {
       [{ updates: [] }, 400, /no update/],
     ];
     for (const [body, status, message] of cases) {
-      const result = await postBatch(herald.url, body, token);
+      const result = await postBatch(fixture.herald.url, body, fixture.token);
       assert.equal(result.status, status, JSON.stringify(result.json));
       assert.match(String(result.json.message), message);
     }
     const narrow = await mintToken({ mercure: { publish: ['https://example.com/atomic'] } }, PUBLISHER_KEY);
-    const denied = await postBatch(herald.url, { updates: [{ topic: 'https://example.com/atomic' }, { topic: 'https://example.com/elsewhere' }] }, narrow);
+    const denied = await postBatch(fixture.herald.url, { updates: [{ topic: 'https://example.com/atomic' }, { topic: 'https://example.com/elsewhere' }] }, narrow);
     assert.equal(denied.status, 401);
-    const marker = await publishOk(herald.url, { topic: 'https://example.com/atomic', data: 'marker' });
+    const marker = await publishOk(fixture.herald.url, { topic: 'https://example.com/atomic', data: 'marker' });
     const [first] = await stream.waitFor(1);
     assert.equal(first?.id, marker, 'nothing from the refused batches came before the marker');
     stream.close();

@@ -1,30 +1,23 @@
 // Publication endpoint: the rules of Mercure's POST, over real HTTP.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Herald } from '../src/herald.js';
-import { hubUrl, mintToken, PUBLISHER_KEY, publish, publisherToken, startTestHerald } from './support/herald.js';
+import { hubUrl, mintToken, PUBLISHER_KEY, publish, startTestHerald, useHerald } from './support/herald.js';
 import { collect, rawStream } from './support/stream.js';
 
 describe('publish', () => {
-  let herald: Herald;
-  let token: string;
-  before(async () => {
-    herald = await startTestHerald();
-    token = await publisherToken();
-  });
-  after(() => herald.close());
+  const fixture = useHerald();
 
   test('answers 200 text/plain with exactly the generated urn:uuid id', async () => {
-    const result = await publish(herald.url, { topic: 'https://example.com/a', data: 'x' }, token);
+    const result = await publish(fixture.herald.url, { topic: 'https://example.com/a', data: 'x' }, fixture.token);
     assert.equal(result.status, 200);
     assert.match(result.headers.get('content-type') ?? '', /^text\/plain/);
     assert.match(result.body, /^urn:uuid:[0-9a-f-]{36}$/);
   });
 
   test("uses the publisher's id as the SSE id, and type/retry become event/retry", async () => {
-    const stream = await rawStream(hubUrl(herald.url, [['topic', 'https://example.com/typed']]));
+    const stream = await rawStream(hubUrl(fixture.herald.url, [['topic', 'https://example.com/typed']]));
     try {
-      const result = await publish(herald.url, [['topic', 'https://example.com/typed'], ['data', 'hello'], ['id', 'my-id-1'], ['type', 'greeting'], ['retry', '2500']], token);
+      const result = await publish(fixture.herald.url, [['topic', 'https://example.com/typed'], ['data', 'hello'], ['id', 'my-id-1'], ['type', 'greeting'], ['retry', '2500']], fixture.token);
       assert.equal(result.body, 'my-id-1');
       const text = await stream.waitForText('data: hello\n\n');
       assert.ok(text.includes('event: greeting\nid: my-id-1\nretry: 2500\ndata: hello\n\n'), text);
@@ -34,15 +27,15 @@ describe('publish', () => {
   });
 
   test('accepts a charset parameter on the form content type', async () => {
-    const result = await publish(herald.url, { topic: 'https://example.com/cs', data: 'é' }, token, 'application/x-www-form-urlencoded; charset=UTF-8');
+    const result = await publish(fixture.herald.url, { topic: 'https://example.com/cs', data: 'é' }, fixture.token, 'application/x-www-form-urlencoded; charset=UTF-8');
     assert.equal(result.status, 200, result.body);
   });
 
   test('an update with alternate topics reaches subscribers of any of them', async () => {
-    const stream = collect(hubUrl(herald.url, [['topic', 'https://example.com/alt']]));
+    const stream = collect(hubUrl(fixture.herald.url, [['topic', 'https://example.com/alt']]));
     try {
       await stream.opened;
-      const id = (await publish(herald.url, [['topic', 'https://example.com/canonical'], ['topic', 'https://example.com/alt'], ['data', 'both']], token)).body;
+      const id = (await publish(fixture.herald.url, [['topic', 'https://example.com/canonical'], ['topic', 'https://example.com/alt'], ['data', 'both']], fixture.token)).body;
       const [event] = await stream.waitFor(1);
       assert.deepEqual(event, { type: 'message', id, data: 'both' });
     } finally {
@@ -64,7 +57,7 @@ describe('publish', () => {
   ];
   for (const [name, fields, status, code] of refused) {
     test(`refuses ${name} with ${status} ${code}`, async () => {
-      const result = await publish(herald.url, fields, token);
+      const result = await publish(fixture.herald.url, fields, fixture.token);
       assert.equal(result.status, status, result.body);
       const body = JSON.parse(result.body) as { error: string; message: string };
       assert.equal(body.error, code);
@@ -73,10 +66,10 @@ describe('publish', () => {
   }
 
   test('refused updates are not delivered', async () => {
-    const stream = await rawStream(hubUrl(herald.url, [['topic', '*']]));
+    const stream = await rawStream(hubUrl(fixture.herald.url, [['topic', '*']]));
     try {
-      await publish(herald.url, [['topic', 't'], ['id', 'x\nevent: injected'], ['data', 'no']], token);
-      await publish(herald.url, [['topic', 't'], ['data', 'marker']], token);
+      await publish(fixture.herald.url, [['topic', 't'], ['id', 'x\nevent: injected'], ['data', 'no']], fixture.token);
+      await publish(fixture.herald.url, [['topic', 't'], ['data', 'marker']], fixture.token);
       const text = await stream.waitForText('data: marker');
       assert.ok(!text.includes('injected'), text);
       assert.ok(!text.includes('data: no\n'), text);
@@ -85,15 +78,15 @@ describe('publish', () => {
     }
   });
 
-  test('401 without a token, with a bad token, and when the selectors do not cover the topic', async () => {
-    const none = await publish(herald.url, { topic: 'https://example.com/a' });
+  test('401 without a fixture.token, with a bad fixture.token, and when the selectors do not cover the topic', async () => {
+    const none = await publish(fixture.herald.url, { topic: 'https://example.com/a' });
     assert.equal(none.status, 401);
     assert.equal((JSON.parse(none.body) as { error: string }).error, 'unauthorized');
-    const forged = await publish(herald.url, { topic: 'https://example.com/a' }, await mintToken({ mercure: { publish: ['*'] } }, 'wrong-key-wrong-key-wrong-key-wrong-key'));
+    const forged = await publish(fixture.herald.url, { topic: 'https://example.com/a' }, await mintToken({ mercure: { publish: ['*'] } }, 'wrong-key-wrong-key-wrong-key-wrong-key'));
     assert.equal(forged.status, 401);
     const narrow = await mintToken({ mercure: { publish: ['https://example.com/books/{id}'] } }, PUBLISHER_KEY);
-    assert.equal((await publish(herald.url, { topic: 'https://example.com/books/1' }, narrow)).status, 200);
-    const outside = await publish(herald.url, { topic: 'https://example.com/authors/1' }, narrow);
+    assert.equal((await publish(fixture.herald.url, { topic: 'https://example.com/books/1' }, narrow)).status, 200);
+    const outside = await publish(fixture.herald.url, { topic: 'https://example.com/authors/1' }, narrow);
     assert.equal(outside.status, 401);
     assert.match(JSON.parse(outside.body).message as string, /authors\/1/);
   });
@@ -101,7 +94,7 @@ describe('publish', () => {
   test('413 with a JSON error when the body is too large', async () => {
     const small = await startTestHerald({ bodyLimit: 1024 });
     try {
-      const result = await publish(small.url, { topic: 't', data: 'x'.repeat(5000) }, token);
+      const result = await publish(small.url, { topic: 't', data: 'x'.repeat(5000) }, fixture.token);
       assert.equal(result.status, 413);
       assert.equal((JSON.parse(result.body) as { error: string }).error, 'payload_too_large');
     } finally {

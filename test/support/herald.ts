@@ -1,4 +1,5 @@
 // Starting a real Herald on a loopback port for a test, minting tokens, publishing.
+import { after, before } from 'node:test';
 import { SignJWT } from 'jose';
 import { testConfig, type Config } from '../../src/config.js';
 import { startHerald, type Herald } from '../../src/herald.js';
@@ -53,4 +54,21 @@ export async function publishOk(baseUrl: string, fields: Fields, token?: string)
 
 export function hubUrl(baseUrl: string, params: Array<[string, string]>): string {
   return `${baseUrl}/.well-known/mercure?${new URLSearchParams(params).toString()}`;
+}
+
+export interface HeraldFixture {
+  readonly herald: Herald;
+  /** A publisher token allowed to publish everywhere. */
+  readonly token: string;
+}
+
+/** Starts a Herald before the enclosing suite's tests and closes it after them. */
+export function useHerald(overrides: Partial<Config> = {}): HeraldFixture {
+  const fixture = {} as { herald: Herald; token: string };
+  before(async () => {
+    fixture.herald = await startTestHerald(overrides);
+    fixture.token = await publisherToken();
+  });
+  after(() => fixture.herald.close());
+  return fixture;
 }
