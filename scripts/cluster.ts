@@ -65,6 +65,15 @@ async function run(options: ClusterOptions): Promise<number> {
     requestStop(signal);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  // `npm run` (exec'd, see package.json) passes SIGTERM on to this process; if npm itself
+  // is killed outright this process is re-parented, which is the cue to stop too.
+  const parent = process.ppid;
+  const watchParent = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watchParent);
+    onSignal('SIGHUP');
+  }, 1000);
+  watchParent.unref();
   // Last resort if this script dies of a bug: the detached children must not outlive it.
   process.on('exit', () => {
     for (const child of started) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
@@ -107,7 +116,7 @@ async function run(options: ClusterOptions): Promise<number> {
     started.push(nginx);
     say(`nginx (pid ${nginx.child.pid}) runs ${nginx.configPath}`);
     say(`publisher JWT key (HS256): ${process.env.HERALD_PUBLISHER_JWT_KEY ? 'HERALD_PUBLISHER_JWT_KEY' : join(dir, 'publisher-jwt.key')}`);
-    say(`cluster ready: ${options.publicUrl} (nginx on ${nginx.url}, ${options.nodes} Herald processes). Ctrl-C stops it.`);
+    say(`cluster ready: ${options.publicUrl} (nginx on ${nginx.url}, Herald processes: ${options.nodes}). Ctrl-C stops it.`);
     const why = await Promise.race([nginx.exited.then((code) => `nginx exited (${code})`), stopRequested]);
     await stopAll(why);
     return why.startsWith('nginx exited') ? 1 : 0;
