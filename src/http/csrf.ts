@@ -45,7 +45,7 @@ export function originProblem(request: Pick<FastifyRequest, 'headers'>, policy: 
     if (url.origin === publicOrigin) return undefined;
     if (allowed.some((entry) => parse(entry)?.origin === url.origin)) return undefined;
     // The Host the browser sent the request to (behind a proxy that keeps Host, with no --public-url).
-    const host = firstHeader(request.headers.host);
+    const host = firstHeader(request.headers.host) ?? firstHeader(request.headers[':authority']); // HTTP/2 has no Host
     if (host !== undefined && host !== '' && url.host === host.toLowerCase()) return undefined;
   }
   return `the ${source} ${JSON.stringify(claimed.slice(0, 200))} is not this server or an allowed origin`;

@@ -79,13 +79,14 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
       }
       let payload: Record<string, unknown>;
       try {
-        const options = { algorithms: allowedAlgorithms(algorithm, key, keySet), currentDate: new Date(now()) };
+        const algorithms = allowedAlgorithms(algorithm, key, keySet);
+        const options = { algorithms, currentDate: new Date(now()) };
         ({ payload } = keySet === undefined
           ? await jwtVerify(token, key as VerificationKey, options)
           : await jwtVerify(token, (header: JWSHeaderParameters, input: FlattenedJWSInput) => resolveKey(header, input, key, algorithm, keySet), options));
       } catch (error) {
         if (error instanceof HeraldError) throw error;
-        throw invalidToken(keySetReason(error) ?? joseReason(error, algorithm));
+        throw invalidToken(keySetReason(error) ?? joseReason(error, allowedAlgorithms(algorithm, key, keySet).join(', ')));
       }
       const claims = claimsFromPayload(payload, opts.hubUrl);
       if (cache.size >= cacheSize) {
@@ -107,7 +108,7 @@ function allowedAlgorithms(algorithm: string, key: VerificationKey | undefined, 
 function resolveKey(header: JWSHeaderParameters, input: FlattenedJWSInput, key: VerificationKey | undefined, algorithm: string, keySet: KeyResolver): Promise<CryptoKey> | VerificationKey {
   if (key !== undefined && header.alg === algorithm && header.kid === undefined) return key;
   if (typeof header.alg === 'string' && KEY_SET_ALGORITHMS.includes(header.alg)) return keySet(header, input);
-  throw invalidToken(`invalid token: only ${algorithm} tokens${key === undefined ? ' from the key set' : ''} are accepted`);
+  throw invalidToken(`invalid token: only ${allowedAlgorithms(algorithm, key, keySet).join(', ')} tokens are accepted`);
 }
 
 async function loadKey(value: string, algorithm: string, role: Role): Promise<VerificationKey> {
@@ -129,13 +130,13 @@ async function loadKey(value: string, algorithm: string, role: Role): Promise<Ve
 }
 
 /** A refusal reason for the client: specific enough to fix a token, never the key. */
-function joseReason(error: unknown, algorithm: string): string {
+function joseReason(error: unknown, algorithms: string): string {
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     return error.claim === 'nbf' ? 'token not yet valid' : `invalid token: the "${error.claim}" claim is invalid`;
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'invalid token: signature verification failed';
-  if (error instanceof errors.JOSEAlgNotAllowed) return `invalid token: only ${algorithm} tokens are accepted`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return `invalid token: only ${algorithms} tokens are accepted`;
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return `invalid token: malformed (${reason(error)})`;
   if (error instanceof errors.JOSEError) return `invalid token: ${reason(error)}`;
   return 'invalid token';

@@ -1,0 +1,129 @@
+// Publish-side limits over HTTP, each from its option: body size (413), data size
+// (413), topics per update (400), publish rate per token or address (429 +
+// Retry-After), and the replay cap; each refusal is a JSON error, logged once.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { testConfig, type Config } from '../src/config.js';
+import { startHerald, type Herald } from '../src/herald.js';
+import { hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, SUBSCRIBER_KEY } from './support/herald.js';
+import { collect } from './support/stream.js';
+
+/** A Herald whose log lines are kept, to count what a limit logged. */
+async function withHerald(overrides: Partial<Config>, run: (herald: Herald, logs: Array<Record<string, unknown>>) => Promise<void>): Promise<void> {
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+  const herald = await startHerald(testConfig({ publisherJwtKey: PUBLISHER_KEY, subscriberJwtKey: SUBSCRIBER_KEY, heartbeatSeconds: 0, chat: false, subscriptions: false, ...overrides }), pino({ level: 'info' }, sink));
+  try {
+    await run(herald, logs);
+  } finally {
+    await herald.close();
+  }
+}
+
+const errorOf = (body: string) => JSON.parse(body) as { error: string; message: string };
+const limitLines = (logs: Array<Record<string, unknown>>, limit: string) => logs.filter((line) => line.limit === limit);
+
+describe('publish limits', () => {
+  test('body size: 413 payload_too_large, logged once for five refusals', async () => {
+    await withHerald({ bodyLimit: 1024 }, async (herald, logs) => {
+      const token = await publisherToken();
+      for (let i = 0; i < 5; i++) {
+        const result = await publish(herald.url, { topic: 't', data: 'x'.repeat(2000) }, token);
+        assert.equal(result.status, 413);
+        assert.equal(errorOf(result.body).error, 'payload_too_large');
+      }
+      assert.equal(limitLines(logs, 'payload_too_large').length, 1);
+    });
+  });
+
+  test('data size (--data-limit), counted in UTF-8 bytes: 100 pass, 102 are refused with 413', async () => {
+    await withHerald({ dataLimit: 100 }, async (herald) => {
+      const token = await publisherToken();
+      assert.equal((await publish(herald.url, { topic: 't', data: 'é'.repeat(50) }, token)).status, 200);
+      const over = await publish(herald.url, { topic: 't', data: 'é'.repeat(51) }, token);
+      assert.equal(over.status, 413);
+      assert.match(errorOf(over.body).message, /"data" is larger than 100 bytes/);
+    });
+  });
+
+  test('topics per update (--max-topics): 3 pass, 4 get 400, in a form and in a batch', async () => {
+    await withHerald({ maxTopics: 3 }, async (herald, logs) => {
+      const token = await publisherToken();
+      const topics = (n: number) => Array.from({ length: n }, (_, i): [string, string] => ['topic', `https://example.com/${i}`]);
+      assert.equal((await publish(herald.url, topics(3), token)).status, 200);
+      const over = await publish(herald.url, topics(4), token);
+      assert.equal(over.status, 400);
+      assert.deepEqual(errorOf(over.body), { error: 'invalid_field', message: 'Too many topics: 4 (at most 3)' });
+      const batch = await fetch(`${herald.url}/.well-known/mercure`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ updates: [{ topic: 'a' }, { topics: ['a', 'b', 'c', 'd'] }] }),
+      });
+      assert.equal(batch.status, 400);
+      assert.match(errorOf(await batch.text()).message, /updates\[1\]: Too many topics/);
+      assert.equal(limitLines(logs, 'too_many_items').length, 1, 'two refusals from one client, one line');
+    });
+  });
+
+  test('publish rate per token: the burst passes, then 429 with Retry-After; another token has its own budget', async () => {
+    await withHerald({ publishRate: 1, publishBurst: 3 }, async (herald, logs) => {
+      const alice = await mintToken({ mercure: { publish: ['*'] }, sub: 'alice' }, PUBLISHER_KEY);
+      const bob = await mintToken({ mercure: { publish: ['*'] }, sub: 'bob' }, PUBLISHER_KEY);
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await publish(herald.url, { topic: 't', data: `${i}` }, alice)).status);
+      const limited = await publish(herald.url, { topic: 't' }, alice);
+      assert.deepEqual([...statuses, limited.status], [200, 200, 200, 429]);
+      assert.equal(errorOf(limited.body).error, 'rate_limited');
+      assert.ok(Number(limited.headers.get('retry-after')) >= 1, `Retry-After ${limited.headers.get('retry-after')}`);
+      assert.equal((await publish(herald.url, { topic: 't' }, bob)).status, 200);
+      for (let i = 0; i < 4; i++) assert.equal((await publish(herald.url, { topic: 't' }, alice)).status, 429);
+      const batch = await fetch(`${herald.url}/.well-known/mercure`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${bob}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ updates: [{ topic: 'a' }, { topic: 'b' }, { topic: 'c' }] }),
+      });
+      assert.equal(batch.status, 429, 'a batch costs one token per update: bob has 2 left');
+      assert.match(errorOf(await batch.text()).message, /this batch has 3/);
+      assert.equal(limitLines(logs, 'rate_limited').length, 1, 'seven refusals from 127.0.0.1, one line');
+    });
+  });
+
+  test('publish rate per address (--publish-rate-by ip): two tokens from one address share the budget', async () => {
+    await withHerald({ publishRate: 1, publishBurst: 2, publishRateBy: 'ip' }, async (herald) => {
+      const a = await mintToken({ mercure: { publish: ['*'] }, sub: 'a' }, PUBLISHER_KEY);
+      const b = await mintToken({ mercure: { publish: ['*'] }, sub: 'b' }, PUBLISHER_KEY);
+      const statuses = [await publish(herald.url, { topic: 't' }, a), await publish(herald.url, { topic: 't' }, b), await publish(herald.url, { topic: 't' }, a)].map((r) => r.status);
+      assert.deepEqual(statuses, [200, 200, 429]);
+    });
+  });
+
+  test('the default has no publish rate: 300 publishes in a row pass', async () => {
+    await withHerald({}, async (herald) => {
+      const token = await publisherToken();
+      let ok = 0;
+      for (let i = 0; i < 300; i++) if ((await publish(herald.url, { topic: 't' }, token)).status === 200) ok++;
+      assert.equal(ok, 300);
+    });
+  });
+
+  test('replay cap (--replay-max 5): a reconnect gets the 5 newest of 12 missed updates, oldest first', async () => {
+    await withHerald({ replayMax: 5 }, async (herald) => {
+      const token = await publisherToken();
+      const ids: string[] = [];
+      for (let i = 0; i < 13; i++) ids.push((await publish(herald.url, { topic: 'https://example.com/replay', data: `u${i}` }, token)).body);
+      const resumed = collect(hubUrl(herald.url, [['topic', 'https://example.com/replay'], ['lastEventID', ids[0]!]]));
+      const fromStart = collect(hubUrl(herald.url, [['topic', 'https://example.com/replay'], ['lastEventID', 'earliest']]));
+      try {
+        assert.deepEqual((await resumed.waitFor(5)).map((e) => e.data), ['u8', 'u9', 'u10', 'u11', 'u12']);
+        assert.deepEqual((await fromStart.waitFor(5)).map((e) => e.id), ids.slice(8));
+        const last = await publish(herald.url, { topic: 'https://example.com/replay', data: 'live' }, token);
+        assert.deepEqual((await resumed.waitFor(6)).map((e) => e.id).slice(5), [last.body], 'nothing between the replay and the live update');
+      } finally {
+        resumed.close();
+        fromStart.close();
+      }
+    });
+  });
+});
