@@ -54,7 +54,7 @@ async function run(options: ClusterOptions): Promise<number> {
   const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled !== null) {
-      // npm and tsx relay the terminal's Ctrl-C, so one keypress can arrive twice.
+      // npm relays the terminal's Ctrl-C, which also reaches us directly: one keypress, two signals.
       if (Date.now() - signalledAt < 1000) return;
       say('second signal: killing every child now');
       for (const child of started) child.child.kill('SIGKILL');
