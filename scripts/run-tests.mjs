@@ -1,4 +1,4 @@
-// Runs every *.test.ts under src/ and test/ with Node's own test runner (tsx loads TypeScript).
+// Runs every *.test.ts under src/, test/ and bench/ with Node's own test runner (tsx loads TypeScript).
 // Node 20's --test has no glob support, so the files are listed here.
 // Usage: npm test [-- substring ...]  (only files whose path contains one of the substrings)
 import { existsSync, readdirSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const filters = process.argv.slice(2);
-const roots = ['src', 'test'].filter((r) => existsSync(r));
+const roots = ['src', 'test', 'bench'].filter((r) => existsSync(r));
 const files = roots
   .flatMap((root) => readdirSync(root, { recursive: true }).map((f) => join(root, String(f))))
   .filter((f) => f.endsWith('.test.ts'))
