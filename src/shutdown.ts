@@ -3,6 +3,8 @@
 // requests in flight finish (so every 200 is stored), the store is flushed and
 // closed. A shutdown that outlives its bound (a client that never lets go) ends
 // the process anyway, with a log line saying so.
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Herald } from './herald.js';
 import { encodeRetry } from './sse/encode.js';
@@ -27,8 +29,22 @@ export function jitteredRetry(retryMs: number, random: () => number = Math.rando
   return Math.round(retryMs * (0.5 + random()));
 }
 
+/**
+ * The server's open connections. Node's closeIdleConnections() skips a connection
+ * that has not sent a byte yet, so one silent client (or a pre-opened pooled
+ * socket) would hold a shutdown until it is forced.
+ */
+export function trackConnections(server: Pick<Server, 'on'>): Set<Socket> {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return open;
+}
+
 /** Ends the streams with a retry hint, then closes the server and the store. Returns the streams told. */
-export async function shutDown(herald: Herald, retryMs: number, random: () => number = Math.random): Promise<number> {
+export async function shutDown(herald: Herald, retryMs: number, random: () => number = Math.random, connections?: ReadonlySet<Socket>): Promise<number> {
   const { hub } = herald;
   // Updates already received go out before the goodbye.
   hub.dispatcher.flush();
@@ -37,7 +53,19 @@ export async function shutDown(herald: Herald, retryMs: number, random: () => nu
     subscriber.sink.write(encodeRetry(jitteredRetry(retryMs, random)));
     told++;
   }
-  await herald.close();
+  // Node closes idle keep-alive connections once, when the server starts closing; a
+  // request in flight then would leave its connection open for keepAliveTimeout
+  // after its answer. Sweeping until the server is closed lets it go at once.
+  const server = herald.app.server as { closeIdleConnections?: () => void };
+  const sweep = setInterval(() => {
+    server.closeIdleConnections?.();
+    for (const socket of connections ?? []) if (socket.bytesRead === 0) socket.destroy();
+  }, 50);
+  try {
+    await herald.close();
+  } finally {
+    clearInterval(sweep);
+  }
   return told;
 }
 
@@ -49,6 +77,7 @@ export function shutdownOnSignal(herald: Herald, options: ShutdownOptions): Prom
   const { logger, timeoutMs, retryMs } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const connections = trackConnections(herald.app.server);
   return new Promise((resolve) => {
     let startedAt: number | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -63,7 +92,7 @@ export function shutdownOnSignal(herald: Herald, options: ShutdownOptions): Prom
         logger.error({ timeoutMs, openStreams: herald.hub.subscriberCount }, `shutdown still not done after ${timeoutMs} ms: forcing exit`);
         exit(1);
       }, timeoutMs);
-      shutDown(herald, retryMs, options.random).then(
+      shutDown(herald, retryMs, options.random, connections).then(
         (told) => {
           clearTimeout(force);
           logger.info({ streams: told, ms: Date.now() - startedAt! }, 'shut down cleanly');
