@@ -62,6 +62,15 @@ describe('JWKS key set', () => {
     await assert.rejects(auth.verify(await token(k1, 'k1', 'ES256'), 'publisher'), refused(/no key of the key set matches/));
   });
 
+  test('a set older than cacheMaxAgeMs is fetched again even for a known kid', async () => {
+    const k1 = await signingKey('k1', 'ES256');
+    server.keys = [k1.jwk];
+    server.fetches = 0;
+    const auth = await createAuthenticator({ algorithm: 'HS256', hubUrl: 'https://hub.example', jwksUrl: server.url, jwks: { cacheMaxAgeMs: 0 } });
+    for (let i = 0; i < 3; i++) await auth.verify(await token(k1, 'k1', 'ES256'), 'publisher');
+    assert.equal(server.fetches, 3, 'an expired cache is refreshed on use');
+  });
+
   test('a token signed by another key under a known kid, an HMAC token, and alg none are refused', async () => {
     const k1 = await signingKey('k1', 'ES256');
     const impostor = await signingKey('k1', 'ES256');
