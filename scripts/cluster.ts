@@ -90,7 +90,7 @@ async function run(options: ClusterOptions): Promise<number> {
       say(`started redis-server (pid ${redis.child.pid}) on 127.0.0.1:${redis.port}, without persistence`);
     }
     if (signalled !== null) return stopAll(signalled).then(() => 0);
-    const heraldArgs = ['--store', options.store, '--redis-prefix', options.redisPrefix, '--public-url', options.publicUrl, '--publisher-jwt-key', publisherKey(dir), ...options.heraldArgs];
+    const heraldArgs = ['--store', options.store, '--redis-prefix', options.redisPrefix, '--public-url', options.publicUrl, `--publisher-jwt-key=${publisherKey(dir)}`, ...options.heraldArgs];
     const starting = Array.from({ length: options.nodes }, async (_, i) => {
       const name = `herald-${i + 1}`;
       const node = await startHeraldNode({ name, port: options.nodePort + i, args: heraldArgs, onLine: relay(name) });
