@@ -8,13 +8,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyHttp2SecureOptions, type F
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
-import { requestIdGenerator } from '../observability/request-id.js';
 import { StatusSampler } from '../observability/status-sampler.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { registerCsrfGuard } from './csrf.js';
 import { registerErrorHandling } from './errors.js';
 import { discoveryLink, registerHomeRoute } from './home-route.js';
-import { registerObservability } from './metrics.js';
+import { registerObservability, requestIdGenerator } from './metrics.js';
 import { clientErrorHandler, createLimitLog, registerLimits } from './limits.js';
 import { registerPublishRoute } from './publish-route.js';
 import { registerSecurityHeaders } from './security-headers.js';
