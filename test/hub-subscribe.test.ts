@@ -119,6 +119,20 @@ describe('subscribe', () => {
     }
   });
 
+  test('more selectors than --max-topics are refused with 400', async () => {
+    const narrow = await startTestHerald({ maxTopics: 3 });
+    try {
+      const ok = await fetch(hubUrl(narrow.url, [['topic', 'a'], ['topic', 'b'], ['match', 'c']]), { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      assert.equal(ok?.status, 200);
+      await ok?.body?.cancel();
+      const response = await fetch(hubUrl(narrow.url, [['topic', 'a'], ['topic', 'b'], ['topic', 'c'], ['match', 'd']]));
+      assert.equal(response.status, 400);
+      assert.match(((await response.json()) as { message: string }).message, /at most 3, --max-topics/);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   test('private updates reach only subscribers whose subscribe claim matches', async () => {
     const anonymous = collect(hubUrl(herald.url, [['topic', 'https://example.com/secret/{id}']]));
     const granted = collect(hubUrl(herald.url, [['topic', 'https://example.com/secret/{id}']]), { token: await subscriberToken(['https://example.com/secret/{id}']) });

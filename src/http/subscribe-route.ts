@@ -11,8 +11,6 @@ import { HUB_PATH } from './publish-route.js';
 import { SocketSink, responseHead } from './socket-sink.js';
 import { ResponseSink } from './sse-sink.js';
 
-const MAX_SELECTORS = 100;
-
 /** Query parameter -> matcher kind: draft 07 `topic`, 1.0 `match*` (and Herald's snake_case alias). */
 const SELECTOR_PARAMS: Record<string, MatcherKind> = {
   topic: 'auto',
@@ -22,7 +20,8 @@ const SELECTOR_PARAMS: Record<string, MatcherKind> = {
   match_urlpattern: 'urlpattern',
 };
 
-export function parseSelectors(query: FieldBag, hubUrl: string): { matchers: TopicMatcher[]; selectors: string[] } {
+/** `maxSelectors` is --max-topics, the same bound a publication's topics have. */
+export function parseSelectors(query: FieldBag, hubUrl: string, maxSelectors: number): { matchers: TopicMatcher[]; selectors: string[] } {
   const matchers: TopicMatcher[] = [];
   const selectors: string[] = [];
   for (const [name, value] of Object.entries(query)) {
@@ -32,7 +31,7 @@ export function parseSelectors(query: FieldBag, hubUrl: string): { matchers: Top
       continue;
     }
     for (const source of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      if (matchers.length >= MAX_SELECTORS) throw new HeraldError('bad_request', `Too many topic selectors (at most ${MAX_SELECTORS})`);
+      if (matchers.length >= maxSelectors) throw new HeraldError('bad_request', `Too many topic selectors (at most ${maxSelectors}, --max-topics)`);
       matchers.push(compileMatcher(source, kind, hubUrl));
       selectors.push(source);
     }
@@ -52,7 +51,7 @@ export function requestedLastEventId(request: FastifyRequest, query: FieldBag): 
 export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHeaders: Record<string, string>): void {
   app.get(HUB_PATH, async (request, reply) => {
     const query = asFieldBag(request.query);
-    const { matchers, selectors } = parseSelectors(query, hub.options.hubUrl);
+    const { matchers, selectors } = parseSelectors(query, hub.options.hubUrl, hub.options.publication.maxTopics);
     const claims = await hub.authenticate(extractToken(request), 'subscriber');
     const http1 = request.raw.httpVersionMajor === 1;
     const socket = request.raw.socket;
