@@ -228,12 +228,33 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 /** The text of `herald serve --help`, made from the same table. */
-export function helpText(): string {
-  const rows = (Object.keys(OPTIONS) as OptionName[]).map((name) => {
+export interface OptionDoc {
+  readonly flag: string;
+  readonly env: string;
+  /** The default as text; '' when there is none. */
+  readonly default: string;
+  readonly help: string;
+}
+
+/** Every option, for --help and for the README's table (a test keeps them equal). */
+export function optionDocs(): OptionDoc[] {
+  return (Object.keys(OPTIONS) as OptionName[]).map((name) => {
     const spec: OptionSpec = OPTIONS[name];
     const shown = Array.isArray(spec.default) ? spec.default.join(',') : spec.default;
-    const dflt = shown === undefined || shown === '' ? '' : ` (default: ${String(shown)})`;
-    return `  --${name.padEnd(24)} ${spec.help}${dflt}\n  ${''.padEnd(26)} env ${envName(name)}`;
+    return { flag: `--${name}`, env: envName(name), default: shown === undefined ? '' : String(shown), help: spec.help };
+  });
+}
+
+/** The README's configuration table, in Markdown. */
+export function optionsMarkdown(): string {
+  const rows = optionDocs().map((o) => `| \`${o.flag}\` | \`${o.env}\` | ${o.default === '' ? '—' : `\`${o.default}\``} | ${o.help.replace(/\|/g, '\\|')} |`);
+  return ['| Flag | Variable | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+export function helpText(): string {
+  const rows = optionDocs().map((o) => {
+    const dflt = o.default === '' ? '' : ` (default: ${o.default})`;
+    return `  ${o.flag.padEnd(26)} ${o.help}${dflt}\n  ${''.padEnd(26)} env ${o.env}`;
   });
   return ['Usage: herald serve [options]', '', 'Options (each also from its HERALD_* environment variable):', ...rows, '  --help                     Show this help', ''].join('\n');
 }
