@@ -31,6 +31,9 @@ export interface Measurement {
   readonly histogram: Histogram;
   /** Last delivery received (µs, shared clock); 0 when none. */
   readonly lastUs: number;
+  /** The worst subscriber process's event-loop delay (max, p99) in the phase, ms. */
+  readonly loopDelayMaxMs: number;
+  readonly loopDelayP99Ms: number;
 }
 
 export class LoadGenerator {
@@ -53,6 +56,11 @@ export class LoadGenerator {
     const load = new LoadGenerator(subs, publisher, options, perTopic);
     await publisher.request('init', { host: target.host, port: target.port, spec: publishSpec, sockets: options.publisherSockets });
     return load;
+  }
+
+  /** Subscriber processes holding the connections. */
+  get processCount(): number {
+    return this.subscribers.length;
   }
 
   pids(): number[] {
@@ -147,6 +155,8 @@ export class LoadGenerator {
       expected,
       histogram,
       lastUs: Math.max(0, ...stats.map((s) => s.lastUs)),
+      loopDelayMaxMs: Math.max(0, ...stats.map((s) => s.loopDelayMaxMs)),
+      loopDelayP99Ms: Math.max(0, ...stats.map((s) => s.loopDelayP99Ms)),
     };
   }
 

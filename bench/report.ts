@@ -16,6 +16,8 @@ export interface Row {
   cpuUsPerPublish?: number;
   rssKbPerConn?: number;
   delivered?: number;
+  /** Subscribers held (scenarios 5, 6 and 7). */
+  connections?: number;
   lost: number;
   duplicates: number;
   disconnects: number;
@@ -25,8 +27,26 @@ export interface Row {
   serverCpuPct?: number;
   /** Busy time of the server's CPU not spent by the server (other tenants), in %. */
   othersOnServerCpuPct?: number;
+  /** Publishing start and end on the monotonic clock (µs), to line up with server profiles. */
+  phaseUs?: [number, number];
+  /** Where latency may come from besides the server's own work (see measure.ts). */
+  noise?: Noise;
   error?: string;
   notes: string[];
+}
+
+export interface Noise {
+  /** % of the phase the server's main thread was runnable but waiting for its CPU. */
+  serverWaitPct: number;
+  /** The same for the load generator's processes, summed (they share one CPU). */
+  loadWaitPct: number;
+  /** Fixed rate: % of sends 2 ms or more late (counted as latency), the worst, and how often every slot was busy. */
+  publisherLatePct?: number;
+  publisherMaxLateMs?: number;
+  publisherCapped?: number;
+  /** The worst subscriber process's event-loop delay. */
+  loadLoopP99Ms: number;
+  loadLoopMaxMs: number;
 }
 
 type Metric = 'deliveriesPerSec' | 'publishesPerSec' | 'p99Ms' | 'rssKbPerConn' | 'cpuUsPerDelivery' | 'cpuUsPerPublish';
@@ -71,7 +91,9 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 }
 
-export function formatTable(rows: readonly Row[]): string {
+/** Rows grouped by scenario (stable: within one, in the order they ran). */
+export function formatTable(unsorted: readonly Row[]): string {
+  const rows = [...unsorted].sort((a, b) => a.scenario - b.scenario);
   const header = ['#', 'scenario', 'target', 'deliv/s', 'pub/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'RSS KB/conn', 'lost', 'dup', 'disc', 'pub err', 'srv %', 'load %'];
   const body = rows.map((r) => {
     const cpu = r.cpuUsPerDelivery ?? r.cpuUsPerPublish;
@@ -106,7 +128,8 @@ export function headlineRatios(rows: readonly Row[]): Ratio[] {
     return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
   };
   // Every Herald row of a scenario is compared (scenario 4 has single and batch rows).
-  for (const heraldRow of rows.filter((r) => r.target.startsWith('herald') && !r.error)) {
+  const heraldRows = rows.filter((r) => r.target.startsWith('herald') && !r.error).sort((a, b) => a.scenario - b.scenario);
+  for (const heraldRow of heraldRows) {
     for (const spec of HEADLINE[heraldRow.scenario] ?? []) {
       const herald = heraldRow[spec.metric];
       if (herald === undefined || !(herald > 0)) continue;

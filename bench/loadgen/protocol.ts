@@ -85,6 +85,15 @@ export interface PublishRunRequest {
   readonly batch: boolean;
 }
 
+/** How well a fixed-rate publisher kept its schedule (what it adds to latency). */
+export interface Pacing {
+  /** Sends 2 ms or more behind schedule (their lateness counts as latency). */
+  lateSends: number;
+  maxLateUs: number;
+  /** Times the publisher was behind schedule with every request slot in flight. */
+  capped: number;
+}
+
 export interface PublishRunResult {
   readonly issued: number;
   readonly ok: number;
@@ -95,6 +104,7 @@ export interface PublishRunResult {
   readonly okPerTopic: number[];
   readonly startUs: number;
   readonly endUs: number;
+  readonly pacing: Pacing;
 }
 
 export interface SubscriberStats {
@@ -110,6 +120,9 @@ export interface SubscriberStats {
   readonly lastUs: number;
   /** Latency histogram buckets (see histogram.ts). */
   readonly histogram: number[];
+  /** The worker's own event-loop delay since the reset: how late it read, at worst (ms). */
+  readonly loopDelayMaxMs: number;
+  readonly loopDelayP99Ms: number;
 }
 
 /** An IPC request to a worker; the reply carries the same id. */

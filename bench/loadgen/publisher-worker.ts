@@ -4,7 +4,7 @@
 // `<tag> <seq> <sendUs>`; in rate mode sendUs is the *intended* send time (once late
 // by more than timer jitter), so a lagging publisher shows up as latency instead of
 // hiding it (coordinated omission).
-import { formatPayload, nowUs, type PublishRunRequest, type PublishRunResult, type PublishSpec } from './protocol.js';
+import { formatPayload, nowUs, type Pacing, type PublishRunRequest, type PublishRunResult, type PublishSpec } from './protocol.js';
 import { PublishClient, type PublishItem } from './publish-client.js';
 import { serveCommands, workerLifetimeMs } from './worker-ipc.js';
 
@@ -19,9 +19,12 @@ export interface PublisherInit {
 const TIMER_JITTER_US = 2000;
 
 /** The intended send time, unless the publisher is merely late by timer jitter. */
-function sendTime(intendedUs: number): number {
+function sendTime(intendedUs: number, pacing: Pacing): number {
   const now = nowUs();
-  return now - intendedUs < TIMER_JITTER_US ? now : intendedUs;
+  if (now - intendedUs < TIMER_JITTER_US) return now;
+  pacing.lateSends++;
+  pacing.maxLateUs = Math.max(pacing.maxLateUs, now - intendedUs);
+  return intendedUs;
 }
 
 let client: PublishClient | undefined;
@@ -66,6 +69,7 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
   const startUs = nowUs();
   const endAtUs = startUs + req.durationMs * 1000;
   const rate = req.mode.kind === 'rate' ? req.mode.perSecond : 0;
+  const pacing: Pacing = { lateSends: 0, maxLateUs: 0, capped: 0 };
 
   return new Promise((resolve) => {
     let finished = false;
@@ -77,7 +81,7 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
       const items: PublishItem[] = [];
       for (let k = 0; k < perRequest; k++) {
         const topic = issued % req.topicCount;
-        const sendUs = rate > 0 ? sendTime(startUs + Math.floor((issued * 1e6) / rate)) : nowUs();
+        const sendUs = rate > 0 ? sendTime(startUs + Math.floor((issued * 1e6) / rate), pacing) : nowUs();
         items.push({ topic, data: formatPayload(req.tag, ++seqs[topic]!, sendUs) });
         issued++;
       }
@@ -107,12 +111,14 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
         }
         issue();
       }
+      // Behind schedule with every request slot taken: the server is holding us back.
+      if (open && rate > 0 && inFlight >= req.maxInFlight && issued < ((now - startUs) * rate) / 1e6) pacing.capped++;
       if (!open && inFlight === 0 && !finished) {
         finished = true;
         clearInterval(ticker);
         clearTimeout(endTimer);
         wake = undefined;
-        resolve({ issued, ok, errors, errorSamples, okPerTopic, startUs, endUs: nowUs() });
+        resolve({ issued, ok, errors, errorSamples, okPerTopic, startUs, endUs: nowUs(), pacing });
       }
     };
     // The ticker drives the fixed rate; completions and credit grants pump directly;

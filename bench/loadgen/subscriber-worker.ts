@@ -2,6 +2,7 @@
 // sockets (started by worker-ipc.ts, pinned by the orchestrator). Subscribers bind
 // to several 127.x.y.z source addresses because each address has its own ephemeral
 // port range; the orchestrator drives it with the commands below.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SubscriberStats } from './protocol.js';
 import { Subscription, Tally } from './subscription.js';
 import { serveCommands, workerLifetimeMs } from './worker-ipc.js';
@@ -28,6 +29,9 @@ export interface ConnectResult {
 }
 
 const tally = new Tally();
+/** This process's own stalls (GC, sharing the load CPU) delay every read it makes. */
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 let subscriptions: Subscription[] = [];
 
 async function connectAll(args: ConnectArgs): Promise<ConnectResult> {
@@ -81,6 +85,8 @@ function stats(tag: number, okPerTopic: readonly number[]): SubscriberStats {
     firstUs: tally.firstUs,
     lastUs: tally.lastUs,
     histogram: tally.histogram.toArray(),
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
   };
 }
 
@@ -89,6 +95,7 @@ serveCommands(
     connect: (args) => connectAll(args as ConnectArgs),
     reset: (args) => {
       tally.reset((args as { tag: number }).tag);
+      loopDelay.reset();
       return null;
     },
     unready: (args) => unready((args as { tag: number }).tag),

@@ -3,6 +3,8 @@
 // cluster workers go too) under `timeout -s KILL` (a hard bound even if the bench
 // itself is SIGKILLed), and exit, SIGINT, SIGTERM or a crash kill every group left.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { liveParentOf } from './proc-stats.js';
 
 const groups = new Set<number>();
 const singles = new Set<number>();
@@ -36,6 +38,8 @@ export interface SpawnOptions {
   readonly lifetimeSeconds: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /** Also keep all of its stdout and stderr in this file (e.g. for `--trace-gc`). */
+  readonly outputFile?: string;
 }
 
 export function spawnServer(command: string, args: readonly string[], options: SpawnOptions): ServerProcess {
@@ -57,6 +61,12 @@ export function spawnServer(command: string, args: readonly string[], options: S
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  if (options.outputFile !== undefined) {
+    const file = createWriteStream(options.outputFile, { flags: 'a' });
+    child.stdout?.pipe(file, { end: false });
+    child.stderr?.pipe(file, { end: false });
+    child.once('close', () => file.end());
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
@@ -110,8 +120,29 @@ export function killEverything(): void {
   cleanups.clear();
 }
 
+/**
+ * Our ancestors up to init. `npm run` under `sh -c` may die of a SIGTERM without
+ * passing it on, which would leave the bench running orphaned: polled, so that the
+ * bench stops as soon as whatever started it is gone.
+ */
+function watchAncestors(onGone: () => void): void {
+  const chain: number[] = [];
+  for (let pid = process.ppid; pid > 1 && chain.length < 32; ) {
+    chain.push(pid);
+    pid = liveParentOf(pid) ?? 0;
+  }
+  setInterval(() => {
+    if (chain.some((pid) => liveParentOf(pid) === undefined)) onGone();
+  }, 500).unref();
+}
+
 /** Installs the exit sweep; call once, first thing. */
 export function installCleanup(): void {
+  watchAncestors(() => {
+    process.stderr.write('\nbench: the process that started it is gone, stopping every child process\n');
+    killEverything();
+    process.exit(129);
+  });
   process.on('exit', killEverything);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {

@@ -13,6 +13,7 @@ const CLOCK_TICKS = (() => {
 })();
 
 interface StatLine {
+  readonly state: string;
   readonly ppid: number;
   readonly cpuTicks: number;
 }
@@ -22,10 +23,16 @@ function readStat(pid: number): StatLine | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses; fields start after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+    return { state: fields[0] ?? '', ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return undefined;
   }
+}
+
+/** The parent of a live process; undefined when it is gone or a zombie. */
+export function liveParentOf(pid: number): number | undefined {
+  const stat = readStat(pid);
+  return stat === undefined || stat.state === 'Z' ? undefined : stat.ppid;
 }
 
 /** `root` and every live descendant. */
@@ -95,5 +102,41 @@ export function cpuBusyUs(cpu: number): number {
     return ((total - idle) / CLOCK_TICKS) * 1e6;
   } catch {
     return NaN;
+  }
+}
+
+/** The soft open-files limit of a process (`ulimit -n` as it applies to it); 0 when unknown. */
+export function openFilesLimit(pid: number): number {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    if (!match) return 0;
+    return match[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(match[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Time the main threads of these processes spent runnable but waiting for a CPU, in
+ * µs (/proc/<pid>/schedstat): what other tenants of the CPU cost them in latency.
+ */
+export function runQueueWaitUs(pids: readonly number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1] ?? 0);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return ns / 1000;
+}
+
+/** Open file descriptors of a process (sockets included); 0 when unknown. */
+export function openFiles(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
   }
 }

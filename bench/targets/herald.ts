@@ -53,12 +53,19 @@ export interface HeraldTargetOptions {
   readonly build: boolean;
   /** `--workers N` (scenario 6); undefined: a single process. */
   readonly workers?: number;
+  /** More `serve` flags (e.g. `--no-chat --no-subscriptions`); they name the target too. */
+  readonly args?: readonly string[];
+  /**
+   * Flags for node itself (e.g. `--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc`); when
+   * set, Herald's whole output is kept in bench/results/herald-<port>.log.
+   */
+  readonly nodeArgs?: readonly string[];
 }
 
 export function heraldTarget(options: HeraldTargetOptions): Target {
-  const workerArgs = options.workers === undefined ? [] : ['--workers', String(options.workers)];
+  const extraArgs = [...(options.workers === undefined ? [] : ['--workers', String(options.workers)]), ...(options.args ?? [])];
   return {
-    name: options.workers === undefined ? 'herald' : `herald --workers ${options.workers}`,
+    name: ['herald', ...extraArgs].join(' '),
     async unavailable() {
       if (!existsSync(CLI_SOURCE)) return 'src/cli.ts does not exist yet';
       // From here on Herald exists: a failing build is an error in the report, not a skip.
@@ -85,12 +92,14 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
         '--store', redis?.url ?? 'memory',
         '--publisher-jwt-key', secret,
         '--log-level', 'warn',
-        ...workerArgs,
+        ...extraArgs,
       ];
-      const proc = spawnServer(process.execPath, args, {
+      const nodeArgs = options.nodeArgs ?? [];
+      const proc = spawnServer(process.execPath, [...nodeArgs, ...args], {
         cpus: start.cpus,
         lifetimeSeconds: start.lifetimeSeconds,
         cwd: ROOT,
+        outputFile: nodeArgs.length > 0 ? `${ROOT}bench/results/herald-${port}.log` : undefined,
       });
       const stop = async (): Promise<void> => {
         await proc.stop();

@@ -1,0 +1,160 @@
+// The building blocks every scenario uses: a fresh server per group, a load
+// generator connected to it, and one measured publish phase turned into a report
+// row (throughput, latency, loss, server CPU, and how busy the machine was).
+import { LoadGenerator, type Measurement } from './load-generator.js';
+import type { PublishMode } from './loadgen/protocol.js';
+import type { BenchOptions } from './options.js';
+import { cpuBusyUs, cpuTimeUs, processTree, runQueueWaitUs, sampleTrees } from './proc/proc-stats.js';
+import type { Noise, Row } from './report.js';
+import type { RunningTarget, Target } from './targets/target.js';
+
+export interface BenchContext {
+  readonly options: BenchOptions;
+  readonly serverCpus?: string;
+  readonly loadCpus?: string;
+  readonly lifetimeSeconds: number;
+}
+
+export interface Phase {
+  readonly scenario: number;
+  readonly label: string;
+  readonly mode: PublishMode;
+  readonly topicCount: number;
+  readonly maxInFlight: number;
+  readonly batch?: boolean;
+  readonly window?: number;
+  /** Report server CPU per publish instead of per delivery (no subscribers). */
+  readonly perPublish?: boolean;
+  /** Publishing time; default: the run's seconds per scenario. */
+  readonly durationMs?: number;
+}
+
+let lastTag = 0;
+
+export function emptyRow(scenario: number, label: string, target: string): Row {
+  return { scenario, label, target, lost: 0, duplicates: 0, disconnects: 0, publishErrors: 0, notes: [] };
+}
+
+/** Starts `target` fresh for `fn` and stops it afterwards, whatever happens. */
+export async function withServer<T>(
+  target: Target,
+  ctx: BenchContext,
+  fn: (server: RunningTarget) => Promise<T>,
+  maxConnections = ctx.options.sizes.subscribers,
+): Promise<T> {
+  const server = await target.start({ cpus: ctx.serverCpus, lifetimeSeconds: ctx.lifetimeSeconds, maxConnections });
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Starts the load generator and connects `shape.subscribers` (throws if any fails). */
+export async function withLoad<T>(
+  server: RunningTarget,
+  ctx: BenchContext,
+  shape: { subscribers: number; topics: number },
+  fn: (load: LoadGenerator, connectMs: number) => Promise<T>,
+): Promise<T> {
+  const load = await LoadGenerator.start(
+    {
+      cpus: ctx.loadCpus,
+      subscribers: shape.subscribers,
+      topics: shape.topics,
+      publisherSockets: ctx.options.sizes.publishConcurrency,
+      lifetimeMs: ctx.lifetimeSeconds * 1000,
+    },
+    server.publishSpec(shape.topics),
+    server,
+  );
+  try {
+    const connectMs = shape.subscribers > 0 ? await load.connect(server.subscribeSpec(shape.topics), ctx.options.smoke ? 20_000 : 90_000) : 0;
+    return await fn(load, connectMs);
+  } finally {
+    await load.close();
+  }
+}
+
+/** One measured phase: probe barrier, publishing, drain; the row for the table. */
+export async function measured(load: LoadGenerator, server: RunningTarget, ctx: BenchContext, targetName: string, phase: Phase): Promise<Row> {
+  const tag = ++lastTag;
+  await load.barrier(tag, 30_000);
+  const cpu0 = sampleTrees(server.roots).cpuUs;
+  const load0 = cpuTimeUs(load.pids());
+  const serverPids = server.roots.flatMap(processTree);
+  const serverWait0 = runQueueWaitUs(serverPids);
+  const loadWait0 = runQueueWaitUs(load.pids());
+  const serverCpuIndex = ctx.serverCpus === undefined ? undefined : Number(ctx.serverCpus);
+  const busy0 = serverCpuIndex === undefined ? NaN : cpuBusyUs(serverCpuIndex);
+  const wall0 = performance.now();
+  const m: Measurement = await load.measure(
+    {
+      tag,
+      mode: phase.mode,
+      durationMs: phase.durationMs ?? ctx.options.sizes.seconds * 1000,
+      maxInFlight: phase.maxInFlight,
+      topicCount: phase.topicCount,
+      batch: phase.batch ?? false,
+    },
+    ctx.options.sizes.drain,
+    phase.window,
+  );
+  const wallUs = (performance.now() - wall0) * 1000;
+  const serverCpu = sampleTrees(server.roots).cpuUs - cpu0;
+  const noise: Noise = {
+    serverWaitPct: ((runQueueWaitUs(serverPids) - serverWait0) / wallUs) * 100,
+    loadWaitPct: ((runQueueWaitUs(load.pids()) - loadWait0) / wallUs) * 100,
+    loadLoopP99Ms: m.loopDelayP99Ms,
+    loadLoopMaxMs: m.loopDelayMaxMs,
+  };
+  if (phase.mode.kind === 'rate') {
+    const { lateSends, maxLateUs, capped } = m.publish.pacing;
+    noise.publisherLatePct = m.publish.issued > 0 ? (lateSends / m.publish.issued) * 100 : 0;
+    noise.publisherMaxLateMs = maxLateUs / 1000;
+    noise.publisherCapped = capped;
+  }
+  const loadCpuPct = ((cpuTimeUs(load.pids()) - load0) / wallUs) * 100;
+  // Other processes on the server's CPU (this box is shared) make every number worse.
+  const othersPct = serverCpuIndex === undefined ? NaN : ((cpuBusyUs(serverCpuIndex) - busy0 - serverCpu) / wallUs) * 100;
+  const row = emptyRow(phase.scenario, phase.label, targetName);
+  const publishSeconds = (m.publish.endUs - m.publish.startUs) / 1e6;
+  row.publishesPerSec = m.publish.ok / publishSeconds;
+  row.publishErrors = m.publish.errors;
+  row.lost = m.lost;
+  row.duplicates = m.duplicates;
+  row.disconnects = m.disconnects;
+  row.loadCpuPct = loadCpuPct;
+  if (phase.perPublish) {
+    row.cpuUsPerPublish = m.publish.ok > 0 ? serverCpu / m.publish.ok : undefined;
+  } else {
+    // At least the publishing time: N messages at a fixed rate span (N-1)/rate seconds.
+    const deliverySeconds = Math.max(publishSeconds, (m.lastUs - m.publish.startUs) / 1e6);
+    row.deliveriesPerSec = m.delivered > 0 ? m.delivered / deliverySeconds : 0;
+    row.p50Ms = m.histogram.percentile(0.5) / 1000;
+    row.p99Ms = m.histogram.percentile(0.99) / 1000;
+    row.cpuUsPerDelivery = m.delivered > 0 ? serverCpu / m.delivered : undefined;
+    row.delivered = m.delivered;
+  }
+  if (m.publish.errorSamples.length > 0) row.notes.push(`publish errors: ${m.publish.errorSamples.join(', ')}`);
+  if (m.stale > 0) row.notes.push(`${m.stale} late deliveries from an earlier scenario`);
+  // One load CPU for every load process: near 100% means the numbers are a floor.
+  if (loadCpuPct > 90) row.notes.push(`load generator at ${loadCpuPct.toFixed(0)}% CPU: a lower bound`);
+  row.serverCpuPct = (serverCpu / wallUs) * 100;
+  if (othersPct > 10) row.notes.push(`other processes used ${othersPct.toFixed(0)}% of the server CPU meanwhile`);
+  row.othersOnServerCpuPct = othersPct;
+  row.noise = noise;
+  row.phaseUs = [m.publish.startUs, m.publish.endUs];
+  if (phase.mode.kind === 'rate' && !phase.perPublish) row.notes.push(describeNoise(noise));
+  return row;
+}
+
+/** One line on what besides the server shapes a fixed-rate phase's latency tail. */
+function describeNoise(n: Noise): string {
+  const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(v < 10 ? 1 : 0));
+  return (
+    `waiting for a CPU: server ${f(n.serverWaitPct)}%, load ${f(n.loadWaitPct)}% of the time; ` +
+    `publisher >= 2 ms late on ${f(n.publisherLatePct)}% of sends (worst ${f(n.publisherMaxLateMs)} ms, all slots busy ${n.publisherCapped ?? 0}x); ` +
+    `subscriber loop delay p99 ${f(n.loadLoopP99Ms)} / max ${f(n.loadLoopMaxMs)} ms`
+  );
+}
