@@ -35,8 +35,12 @@ test('--workers 2 with Redis: every subscriber gets every update, a killed worke
       const pids = childrenOf(primary);
       return pids.length === 2 ? pids : undefined;
     });
+    // Both workers listening (each logs once), so no connection meets one still starting.
+    await until(`both workers listening; output: ${herald.output().slice(-2000)}`, () => ((herald.output().match(/Herald listening/g) ?? []).length >= 2 ? true : undefined));
     const streams = Array.from({ length: 6 }, () => collect(hubUrl(herald.url, [['topic', 'https://example.com/workers']])));
-    await Promise.all(streams.map((s) => s.opened));
+    await Promise.all(streams.map((s) => s.opened)).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; herald printed: ${herald.output().slice(-3000)}`);
+    });
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await publishOk(herald.url, { topic: 'https://example.com/workers', data: String(i) }));
     for (const stream of streams) assert.deepEqual((await stream.waitFor(5)).map((e) => e.id), ids);

@@ -11,6 +11,8 @@ export interface HeraldProcess {
   readonly child: ChildProcess;
   /** Resolves with the exit code (or signal name) once the process is gone. */
   readonly exited: Promise<number | string>;
+  /** Everything it printed so far (stdout then stderr lines interleaved as they came), for assertions and failure messages. */
+  output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
@@ -21,7 +23,15 @@ export async function spawnHerald(args: string[], env: Record<string, string> = 
   });
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let printed = '';
+  const keep = (chunk: Buffer) => {
+    printed = (printed + chunk.toString()).slice(-200_000);
+  };
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    keep(chunk);
+  });
+  child.stdout?.on('data', keep);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -46,6 +56,7 @@ export async function spawnHerald(args: string[], env: Record<string, string> = 
     url,
     child,
     exited,
+    output: () => printed,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
