@@ -1,7 +1,6 @@
 // What the orchestrator knows about a server under test: how to start it pinned,
 // where its subscribers connect and how its publishes look, and its process tree
 // for CPU/RSS. Herald, nchan and the tutorial baseline each implement it.
-import { createServer } from 'node:net';
 import { request } from 'node:http';
 import type { PublishSpec, SubscribeSpec } from '../loadgen/protocol.js';
 import type { ServerProcess } from '../proc/children.js';
@@ -46,18 +45,7 @@ export function topicIris(count: number): string[] {
   return Array.from({ length: count }, (_, i) => topicIri(i));
 }
 
-/** A port free right now on loopback (the tiny race with other processes is accepted). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../scripts/cluster/ports.js';
 
 function getStatus(port: number, path: string): Promise<number> {
   return new Promise((resolve) => {

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, test } from 'node:test';
+import { freePort } from '../../scripts/cluster/ports.js';
 import { isHeraldError } from '../errors.js';
 import { KEEP_ALL, makeUpdate, Recorder } from './contract.js';
 import { createRedisBroker } from './redis.js';
@@ -19,16 +19,6 @@ after(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Starts redis-server on the port and resolves once it accepts connections. */
 async function startRedis(port: number): Promise<ChildProcess> {

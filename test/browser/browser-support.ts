@@ -2,7 +2,6 @@
 // building the page first, a person = a browser context with a nickname, and waits
 // that fail with what the page actually showed.
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -101,12 +100,4 @@ export async function waitForOnline(page: Page, names: readonly string[], timeou
   }
 }
 
-/** A TCP port free right now on loopback, for a server that must come back on the same one. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort } from '../../scripts/cluster/ports.js';

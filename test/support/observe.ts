@@ -3,7 +3,6 @@
 // and a loopback port that a restarted server can take again.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 
 export type LogLine = Record<string, unknown> & { level: number; msg?: string };
@@ -77,12 +76,4 @@ export function rssOf(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/** A port free right now on 127.0.0.1, so a server can be restarted on the same address. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
+export { freePort } from '../../scripts/cluster/ports.js';
