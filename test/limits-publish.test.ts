@@ -3,24 +3,8 @@
 // Retry-After), and the replay cap; each refusal is a JSON error, logged once.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { testConfig, type Config } from '../src/config.js';
-import { startHerald, type Herald } from '../src/herald.js';
-import { hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, SUBSCRIBER_KEY } from './support/herald.js';
+import { hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, withHerald } from './support/herald.js';
 import { collect } from './support/stream.js';
-
-/** A Herald whose log lines are kept, to count what a limit logged. */
-async function withHerald(overrides: Partial<Config>, run: (herald: Herald, logs: Array<Record<string, unknown>>) => Promise<void>): Promise<void> {
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
-  const herald = await startHerald(testConfig({ publisherJwtKey: PUBLISHER_KEY, subscriberJwtKey: SUBSCRIBER_KEY, heartbeatSeconds: 0, chat: false, subscriptions: false, ...overrides }), pino({ level: 'info' }, sink));
-  try {
-    await run(herald, logs);
-  } finally {
-    await herald.close();
-  }
-}
 
 const errorOf = (body: string) => JSON.parse(body) as { error: string; message: string };
 const limitLines = (logs: Array<Record<string, unknown>>, limit: string) => logs.filter((line) => line.limit === limit);

@@ -3,23 +3,9 @@
 // refused or failed requests never holding one, and one log line per client.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { testConfig, type Config } from '../src/config.js';
-import { startHerald, type Herald } from '../src/herald.js';
-import { hubUrl, publish, PUBLISHER_KEY, publisherToken, SUBSCRIBER_KEY, subscriberToken } from './support/herald.js';
+import type { Herald } from '../src/herald.js';
+import { hubUrl, publish, publisherToken, subscriberToken, withHerald } from './support/herald.js';
 import { rawStream, type RawStream } from './support/stream.js';
-
-async function withHerald(overrides: Partial<Config>, run: (herald: Herald, logs: Array<Record<string, unknown>>) => Promise<void>): Promise<void> {
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
-  const herald = await startHerald(testConfig({ publisherJwtKey: PUBLISHER_KEY, subscriberJwtKey: SUBSCRIBER_KEY, heartbeatSeconds: 0, chat: false, subscriptions: false, ...overrides }), pino({ level: 'info' }, sink));
-  try {
-    await run(herald, logs);
-  } finally {
-    await herald.close();
-  }
-}
 
 const streamUrl = (herald: Herald) => hubUrl(herald.url, [['topic', 'https://example.com/s']]);
 

@@ -1,6 +1,8 @@
 // Starting a real Herald on a loopback port for a test, minting tokens, publishing.
 import { after, before } from 'node:test';
+import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
+import { pino } from 'pino';
 import { testConfig, type Config } from '../../src/config.js';
 import { startHerald, type Herald } from '../../src/herald.js';
 
@@ -71,4 +73,19 @@ export function useHerald(overrides: Partial<Config> = {}): HeraldFixture {
   });
   after(() => fixture.herald.close());
   return fixture;
+}
+
+/**
+ * Runs `run` against a Herald (no chat, no presence) whose log lines are kept, so a
+ * test can count what was logged; the server is closed afterwards whatever happens.
+ */
+export async function withHerald(overrides: Partial<Config>, run: (herald: Herald, logs: Array<Record<string, unknown>>) => Promise<void>): Promise<void> {
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+  const herald = await startHerald(testConfig({ publisherJwtKey: PUBLISHER_KEY, subscriberJwtKey: SUBSCRIBER_KEY, heartbeatSeconds: 0, chat: false, subscriptions: false, ...overrides }), pino({ level: 'info' }, sink));
+  try {
+    await run(herald, logs);
+  } finally {
+    await herald.close();
+  }
 }
