@@ -1,13 +1,18 @@
-// The orchestrator's handle on the load: subscriber worker processes (up to 5k
-// connections each) and one publisher process, all pinned to the load CPU. It
-// connects subscribers, waits until every one of them provably receives (probe
-// barrier), runs one measured publish phase and drains until every delivery is in.
+// The orchestrator's handle on the load, all pinned to the load CPU: up to 12k
+// subscribers live in ONE process that also publishes (on a single load CPU a second
+// process only adds scheduler waits to every latency: measured, nchan's p99 in
+// scenario 3 halves); beyond that, subscriber processes of up to 5k connections and a
+// publisher process. It connects subscribers, waits until every one of them provably
+// receives (probe barrier), runs one measured publish phase and drains until every
+// delivery is in.
 import { Histogram } from './loadgen/histogram.js';
 import type { PublishRunRequest, PublishRunResult, SubscriberStats, SubscribeSpec, PublishSpec } from './loadgen/protocol.js';
 import type { ConnectArgs, ConnectResult } from './loadgen/subscriber-worker.js';
 import { WorkerHandle } from './loadgen/worker-ipc.js';
 import { trackProcess } from './proc/children.js';
 
+/** Up to this many subscribers, one process holds them all and publishes too. */
+const ONE_PROCESS_MAX = 12_000;
 const PER_WORKER = 5000;
 const SOURCE_ADDRESSES_PER_WORKER = 8;
 let addressBlock = 0;
@@ -29,11 +34,16 @@ export interface Measurement {
   readonly disconnects: number;
   readonly expected: number;
   readonly histogram: Histogram;
+  /** Latency from the actual send (the publisher's lateness left out). */
+  readonly fromSend: Histogram;
   /** Last delivery received (µs, shared clock); 0 when none. */
   readonly lastUs: number;
   /** The worst subscriber process's event-loop delay (max, p99) in the phase, ms. */
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
+  /** The longest GC pause of any subscriber process, and the most GC time of one (ms). */
+  readonly gcMaxMs: number;
+  readonly gcTotalMs: number;
 }
 
 export class LoadGenerator {
@@ -48,8 +58,11 @@ export class LoadGenerator {
   static async start(options: LoadOptions, publishSpec: PublishSpec, target: { host: string; port: number }): Promise<LoadGenerator> {
     const count = options.subscribers === 0 ? 0 : Math.max(2, Math.ceil(options.subscribers / PER_WORKER));
     const workerOptions = { cpus: options.cpus, maxLifetimeMs: options.lifetimeMs };
-    const subs = Array.from({ length: count }, (_, i) => new WorkerHandle(`subscriber-${i}`, './subscriber-worker.ts', workerOptions));
-    const publisher = new WorkerHandle('publisher', './publisher-worker.ts', workerOptions);
+    const one = options.subscribers > 0 && options.subscribers <= ONE_PROCESS_MAX;
+    const subs = one
+      ? [new WorkerHandle('load', './combined-worker.ts', workerOptions)]
+      : Array.from({ length: count }, (_, i) => new WorkerHandle(`subscriber-${i}`, './subscriber-worker.ts', workerOptions));
+    const publisher = one ? subs[0]! : new WorkerHandle('publisher', './publisher-worker.ts', workerOptions);
     for (const w of [...subs, publisher]) trackProcess(w.pid);
     const perTopic = new Array<number>(options.topics).fill(0);
     for (let i = 0; i < options.subscribers; i++) perTopic[i % options.topics]!++;
@@ -64,7 +77,7 @@ export class LoadGenerator {
   }
 
   pids(): number[] {
-    return [...this.subscribers, this.publisher].map((w) => w.pid);
+    return [...new Set([...this.subscribers, this.publisher].map((w) => w.pid))];
   }
 
   /** Opens every subscription; throws when any fails (the numbers would be meaningless). */
@@ -143,7 +156,11 @@ export class LoadGenerator {
       this.subscribers.map((w) => w.request<SubscriberStats>('stats', { tag: run.tag, okPerTopic: publish.okPerTopic })),
     );
     const histogram = new Histogram();
-    for (const s of stats) histogram.add(s.histogram);
+    const fromSend = new Histogram();
+    for (const s of stats) {
+      histogram.add(s.histogram);
+      fromSend.add(s.fromSend);
+    }
     const sum = (pick: (s: SubscriberStats) => number): number => stats.reduce((t, s) => t + pick(s), 0);
     return {
       publish,
@@ -154,9 +171,12 @@ export class LoadGenerator {
       disconnects: sum((s) => s.disconnects),
       expected,
       histogram,
+      fromSend,
       lastUs: Math.max(0, ...stats.map((s) => s.lastUs)),
       loopDelayMaxMs: Math.max(0, ...stats.map((s) => s.loopDelayMaxMs)),
       loopDelayP99Ms: Math.max(0, ...stats.map((s) => s.loopDelayP99Ms)),
+      gcMaxMs: Math.max(0, ...stats.map((s) => s.gcMaxMs)),
+      gcTotalMs: Math.max(0, ...stats.map((s) => s.gcTotalMs)),
     };
   }
 
@@ -183,7 +203,7 @@ export class LoadGenerator {
   async close(): Promise<void> {
     await Promise.all(this.subscribers.map((w) => w.request('close').catch(() => undefined)));
     await this.publisher.request('close').catch(() => undefined);
-    await Promise.all([...this.subscribers, this.publisher].map((w) => w.stop()));
+    await Promise.all([...new Set([...this.subscribers, this.publisher])].map((w) => w.stop()));
   }
 }
 

@@ -27,6 +27,8 @@ export interface Phase {
   readonly perPublish?: boolean;
   /** Publishing time; default: the run's seconds per scenario. */
   readonly durationMs?: number;
+  /** Publish the same way for the run's warm-up seconds first, unmeasured. */
+  readonly warmup?: boolean;
 }
 
 let lastTag = 0;
@@ -78,6 +80,12 @@ export async function withLoad<T>(
 
 /** One measured phase: probe barrier, publishing, drain; the row for the table. */
 export async function measured(load: LoadGenerator, server: RunningTarget, ctx: BenchContext, targetName: string, phase: Phase): Promise<Row> {
+  if (phase.warmup && ctx.options.sizes.warmupSeconds > 0) {
+    const warmupTag = ++lastTag;
+    await load.barrier(warmupTag, 30_000);
+    const durationMs = ctx.options.sizes.warmupSeconds * 1000;
+    await load.measure({ tag: warmupTag, mode: phase.mode, durationMs, maxInFlight: phase.maxInFlight, topicCount: phase.topicCount, batch: false }, ctx.options.sizes.drain);
+  }
   const tag = ++lastTag;
   await load.barrier(tag, 30_000);
   const cpu0 = sampleTrees(server.roots).cpuUs;
@@ -107,12 +115,18 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
     loadWaitPct: ((runQueueWaitUs(load.pids()) - loadWait0) / wallUs) * 100,
     loadLoopP99Ms: m.loopDelayP99Ms,
     loadLoopMaxMs: m.loopDelayMaxMs,
+    loadGcMaxMs: m.gcMaxMs,
+    loadGcPct: ((m.gcTotalMs * 1000) / wallUs) * 100,
   };
   if (phase.mode.kind === 'rate') {
-    const { lateSends, maxLateUs, capped } = m.publish.pacing;
+    const { lateSends, maxLateUs, capped, loopP99Ms, loopMaxMs, gcMaxMs } = m.publish.pacing;
     noise.publisherLatePct = m.publish.issued > 0 ? (lateSends / m.publish.issued) * 100 : 0;
     noise.publisherMaxLateMs = maxLateUs / 1000;
     noise.publisherCapped = capped;
+    noise.publisherLoopP99Ms = loopP99Ms;
+    noise.publisherLoopMaxMs = loopMaxMs;
+    noise.publisherGcMaxMs = gcMaxMs;
+    noise.p99FromSendMs = m.fromSend.percentile(0.99) / 1000;
   }
   const loadCpuPct = ((cpuTimeUs(load.pids()) - load0) / wallUs) * 100;
   // Other processes on the server's CPU (this box is shared) make every number worse.
@@ -153,8 +167,10 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
 function describeNoise(n: Noise): string {
   const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(v < 10 ? 1 : 0));
   return (
-    `waiting for a CPU: server ${f(n.serverWaitPct)}%, load ${f(n.loadWaitPct)}% of the time; ` +
-    `publisher >= 2 ms late on ${f(n.publisherLatePct)}% of sends (worst ${f(n.publisherMaxLateMs)} ms, all slots busy ${n.publisherCapped ?? 0}x); ` +
-    `subscriber loop delay p99 ${f(n.loadLoopP99Ms)} / max ${f(n.loadLoopMaxMs)} ms`
+    `noise: waiting for a CPU: server ${f(n.serverWaitPct)}%, load ${f(n.loadWaitPct)}%; ` +
+    `publisher: ${f(n.publisherLatePct)}% of sends >= 2 ms late (worst ${f(n.publisherMaxLateMs)} ms, all slots busy ${n.publisherCapped ?? 0}x), ` +
+    `loop p99/max ${f(n.publisherLoopP99Ms)}/${f(n.publisherLoopMaxMs)} ms, GC max ${f(n.publisherGcMaxMs)} ms; ` +
+    `p99 from the actual send ${f(n.p99FromSendMs)} ms; ` +
+    `subscribers: loop p99/max ${f(n.loadLoopP99Ms)}/${f(n.loadLoopMaxMs)} ms, GC ${f(n.loadGcPct)}% (max ${f(n.loadGcMaxMs)} ms)`
   );
 }

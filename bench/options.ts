@@ -11,6 +11,12 @@ export interface ScenarioSizes {
   readonly topics: number;
   /** Seconds of publishing per scenario. */
   readonly seconds: number;
+  /**
+   * Scenarios 2 and 3: the same publishing, unmeasured, before the measured seconds, so
+   * that start-up effects (fresh publisher sockets, JIT, the server's first major GC
+   * after the connection burst) do not land in a short window.
+   */
+  readonly warmupSeconds: number;
   /** Scenario 2: messages per second to the single topic. */
   readonly latencyRate: number;
   /** Scenario 3: messages per second spread over the topics. */
@@ -55,6 +61,7 @@ const FULL: ScenarioSizes = {
   subscribers: 10_000,
   topics: 1000,
   seconds: 8,
+  warmupSeconds: 4,
   latencyRate: 5,
   topicsRate: 2000,
   broadcastWindow: 100_000,
@@ -71,6 +78,7 @@ const SMOKE: ScenarioSizes = {
   subscribers: 200,
   topics: 20,
   seconds: 2,
+  warmupSeconds: 0.5,
   latencyRate: 5,
   topicsRate: 200,
   broadcastWindow: 20_000,

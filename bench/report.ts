@@ -44,9 +44,18 @@ export interface Noise {
   publisherLatePct?: number;
   publisherMaxLateMs?: number;
   publisherCapped?: number;
+  /** The publisher's own event-loop delay (p99, max) and longest GC pause, ms. */
+  publisherLoopP99Ms?: number;
+  publisherLoopMaxMs?: number;
+  publisherGcMaxMs?: number;
+  /** p99 latency measured from the actual send: without the publisher's own lateness. */
+  p99FromSendMs?: number;
   /** The worst subscriber process's event-loop delay. */
   loadLoopP99Ms: number;
   loadLoopMaxMs: number;
+  /** The subscriber processes' own GC: longest pause, and % of the phase in GC (worst process). */
+  loadGcMaxMs: number;
+  loadGcPct: number;
 }
 
 type Metric = 'deliveriesPerSec' | 'publishesPerSec' | 'p99Ms' | 'rssKbPerConn' | 'cpuUsPerDelivery' | 'cpuUsPerPublish';

@@ -42,7 +42,7 @@ async function broadcastGroup(target: Target, ctx: BenchContext, want: Wanted): 
       }
       if (want.s2) {
         const label = `latency @${sizes.latencyRate * sizes.subscribers}/s`;
-        rows.push(await measured(load, server, ctx, target.name, { scenario: 2, label, mode: { kind: 'rate', perSecond: sizes.latencyRate }, topicCount: 1, maxInFlight: 4 }));
+        rows.push(await measured(load, server, ctx, target.name, { scenario: 2, label, mode: { kind: 'rate', perSecond: sizes.latencyRate }, topicCount: 1, maxInFlight: 4, warmup: true }));
       }
       if (want.s1) {
         const phase: Phase = { scenario: want.as6 ? 6 : 1, label: want.as6 ? 'broadcast, workers' : 'broadcast', mode: { kind: 'credit' }, topicCount: 1, maxInFlight: 4, window: sizes.broadcastWindow };
@@ -64,6 +64,7 @@ async function topicsGroup(target: Target, ctx: BenchContext): Promise<Row[]> {
         mode: { kind: 'rate', perSecond: sizes.topicsRate },
         topicCount: sizes.topics,
         maxInFlight: sizes.publishConcurrency,
+        warmup: true,
       }),
     ]),
   );

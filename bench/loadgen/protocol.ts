@@ -30,12 +30,14 @@ export function nowUs(): number {
 }
 
 /**
- * The data of every bench update: `<tag> <seq> <sendUs>`. `tag` names the scenario
- * (late deliveries from an earlier one are ignored), `seq` counts per topic from 1
- * (0 is the readiness probe, never counted), `sendUs` is nowUs() at send time.
+ * The data of every bench update: `<tag> <seq> <sendUs>[ <lateUs>]`. `tag` names the
+ * scenario (late deliveries from an earlier one are ignored), `seq` counts per topic
+ * from 1 (0 is the readiness probe, never counted), `sendUs` is the time latency is
+ * measured from; `lateUs`, when the publisher stamped its schedule instead of the
+ * clock, is how much later it actually sent (so both views can be reported).
  */
-export function formatPayload(tag: number, seq: number, sendUs: number): string {
-  return `${tag} ${seq} ${sendUs}`;
+export function formatPayload(tag: number, seq: number, sendUs: number, lateUs = 0): string {
+  return lateUs > 0 ? `${tag} ${seq} ${sendUs} ${lateUs}` : `${tag} ${seq} ${sendUs}`;
 }
 
 /** How one target wants a publish to look on the wire (plain data, crosses IPC). */
@@ -92,6 +94,10 @@ export interface Pacing {
   maxLateUs: number;
   /** Times the publisher was behind schedule with every request slot in flight. */
   capped: number;
+  /** The publisher's own event-loop delay (p99, max) and longest GC pause in the run, ms. */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gcMaxMs: number;
 }
 
 export interface PublishRunResult {
@@ -120,9 +126,14 @@ export interface SubscriberStats {
   readonly lastUs: number;
   /** Latency histogram buckets (see histogram.ts). */
   readonly histogram: number[];
+  /** The same, measured from the actual send (the publisher's lateness left out). */
+  readonly fromSend: number[];
   /** The worker's own event-loop delay since the reset: how late it read, at worst (ms). */
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
+  /** Its garbage-collection pauses since the reset: the longest, and all of them (ms). */
+  readonly gcMaxMs: number;
+  readonly gcTotalMs: number;
 }
 
 /** An IPC request to a worker; the reply carries the same id. */

@@ -1,8 +1,9 @@
-// The publishing half of the load generator: one keep-alive http.Agent, requests
-// built from a target's PublishSpec (form or raw body, or Herald's JSON batch).
-// Kept apart from the pacing logic so that wire formats live in one place.
-import { Agent, request } from 'node:http';
+// The publishing half of the load generator: a pool of keep-alive sockets
+// (raw-http.ts), requests built from a target's PublishSpec (form or raw body, or
+// Herald's JSON batch). Kept apart from the pacing logic so that wire formats live
+// in one place.
 import type { PublishSpec } from './protocol.js';
+import { RawHttpPool } from './raw-http.js';
 
 export interface PublishItem {
   readonly topic: number;
@@ -10,17 +11,17 @@ export interface PublishItem {
 }
 
 export class PublishClient {
-  private readonly agent: Agent;
+  private readonly pool: RawHttpPool;
   private readonly pathParts: [string, string];
   private readonly bodyParts: string[];
 
   constructor(
-    private readonly host: string,
-    private readonly port: number,
+    host: string,
+    port: number,
     private readonly spec: PublishSpec,
     sockets: number,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+    this.pool = new RawHttpPool(host, port, sockets);
     const [before = '', after = ''] = spec.pathTemplate.split('{topic}');
     this.pathParts = [before, after];
     this.bodyParts = spec.bodyTemplate.split(/(\{topic\}|\{data\})/);
@@ -57,29 +58,10 @@ export class PublishClient {
   }
 
   private send(path: string, body: string, headers: Readonly<Record<string, string>>): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: this.host,
-          port: this.port,
-          method: 'POST',
-          path,
-          agent: this.agent,
-          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.setTimeout(30_000, () => req.destroy(new Error('publish timed out')));
-      req.on('error', reject);
-      req.end(body);
-    });
+    return this.pool.post(path, body, headers);
   }
 
   close(): void {
-    this.agent.destroy();
+    this.pool.close();
   }
 }

@@ -4,6 +4,7 @@
 // `<tag> <seq> <sendUs>`; in rate mode sendUs is the *intended* send time (once late
 // by more than timer jitter), so a lagging publisher shows up as latency instead of
 // hiding it (coordinated omission).
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { formatPayload, nowUs, type Pacing, type PublishRunRequest, type PublishRunResult, type PublishSpec } from './protocol.js';
 import { PublishClient, type PublishItem } from './publish-client.js';
 import { serveCommands, workerLifetimeMs } from './worker-ipc.js';
@@ -18,14 +19,22 @@ export interface PublisherInit {
 /** Lateness below this is timer granularity (libuv timers tick in ms), not backlog. */
 const TIMER_JITTER_US = 2000;
 
-/** The intended send time, unless the publisher is merely late by timer jitter. */
-function sendTime(intendedUs: number, pacing: Pacing): number {
+/** [time to measure from, how much later it is sent]: the schedule, unless merely late by timer jitter. */
+function sendTime(intendedUs: number, pacing: Pacing): [number, number] {
   const now = nowUs();
-  if (now - intendedUs < TIMER_JITTER_US) return now;
+  if (now - intendedUs < TIMER_JITTER_US) return [now, 0];
   pacing.lateSends++;
   pacing.maxLateUs = Math.max(pacing.maxLateUs, now - intendedUs);
-  return intendedUs;
+  return [intendedUs, now - intendedUs];
 }
+
+/** The publisher's own stalls make it late; they are reported with its pacing. */
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+let gcMaxMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration);
+}).observe({ entryTypes: ['gc'] });
 
 let client: PublishClient | undefined;
 let credit = 0;
@@ -69,7 +78,9 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
   const startUs = nowUs();
   const endAtUs = startUs + req.durationMs * 1000;
   const rate = req.mode.kind === 'rate' ? req.mode.perSecond : 0;
-  const pacing: Pacing = { lateSends: 0, maxLateUs: 0, capped: 0 };
+  const pacing: Pacing = { lateSends: 0, maxLateUs: 0, capped: 0, loopP99Ms: 0, loopMaxMs: 0, gcMaxMs: 0 };
+  loopDelay.reset();
+  gcMaxMs = 0;
 
   return new Promise((resolve) => {
     let finished = false;
@@ -81,8 +92,8 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
       const items: PublishItem[] = [];
       for (let k = 0; k < perRequest; k++) {
         const topic = issued % req.topicCount;
-        const sendUs = rate > 0 ? sendTime(startUs + Math.floor((issued * 1e6) / rate), pacing) : nowUs();
-        items.push({ topic, data: formatPayload(req.tag, ++seqs[topic]!, sendUs) });
+        const [sendUs, lateUs] = rate > 0 ? sendTime(startUs + Math.floor((issued * 1e6) / rate), pacing) : [nowUs(), 0];
+        items.push({ topic, data: formatPayload(req.tag, ++seqs[topic]!, sendUs, lateUs) });
         issued++;
       }
       inFlight++;
@@ -118,6 +129,9 @@ function run(req: PublishRunRequest): Promise<PublishRunResult> {
         clearInterval(ticker);
         clearTimeout(endTimer);
         wake = undefined;
+        pacing.loopP99Ms = loopDelay.percentile(99) / 1e6;
+        pacing.loopMaxMs = loopDelay.max / 1e6;
+        pacing.gcMaxMs = gcMaxMs;
         resolve({ issued, ok, errors, errorSamples, okPerTopic, startUs, endUs: nowUs(), pacing });
       }
     };

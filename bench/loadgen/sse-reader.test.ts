@@ -49,6 +49,13 @@ test('an event split across two chunks is reassembled', () => {
   assert.deepEqual(events, [[7, 42, 123]]);
 });
 
+test('an optional fourth field carries the publisher\'s lateness; absent, it is 0', () => {
+  const events: number[][] = [];
+  const reader = new SseReader({ onHead: () => undefined, onEvent: (...values) => events.push(values) });
+  reader.feed('HTTP/1.1 200 OK\r\n\r\ndata: 1 2 3000 450\n\ndata: "1 3 4000 7"\n\ndata: 1 4 5000\n\ndata: 1 5 6000 \n\n');
+  assert.deepEqual(events, [[1, 2, 3000, 450], [1, 3, 4000, 7], [1, 4, 5000, 0], [1, 5, 6000, 0]]);
+});
+
 test('a non-chunked body is read byte by byte', () => {
   const wire = 'HTTP/1.0 200 OK\r\ncontent-type: text/event-stream\r\n\r\n' + BODY.join('');
   const { reader, events } = collect();

@@ -1,13 +1,14 @@
 // Incremental, allocation-light reader of one SSE response on a raw socket: the HTTP
 // head, then (chunked or not) the body, from which it only picks `data:` lines that
-// carry a bench payload (`<tag> <seq> <sendUs>`, optionally JSON-quoted). Everything
+// carry a bench payload (`<tag> <seq> <sendUs>[ <lateUs>]`, optionally JSON-quoted). Everything
 // else (id/event lines, `:` comments, heartbeats) is skipped. The socket must be read
 // as latin1 so that one char is one byte, which chunk sizes count.
 
 export interface SseReaderHandlers {
   /** The response head arrived; `status` is the HTTP status code. */
   onHead(status: number): void;
-  onEvent(tag: number, seq: number, sendUs: number): void;
+  /** `lateUs` is 0 when the payload has no fourth field. */
+  onEvent(tag: number, seq: number, sendUs: number, lateUs: number): void;
 }
 
 const NEWLINE = 10;
@@ -96,13 +97,13 @@ export class SseReader {
     }
   }
 
-  /** Parses `<tag> <seq> <sendUs>` after `data:`; lines that do not fit are ignored. */
+  /** Parses `<tag> <seq> <sendUs>[ <lateUs>]` after `data:`; lines that do not fit are ignored. */
   private payload(s: string, at: number): void {
     let i = at;
     let c = s.charCodeAt(i);
     while (c === SPACE || c === QUOTE) c = s.charCodeAt(++i);
-    const values = [0, 0, 0];
-    for (let field = 0; field < 3; field++) {
+    const values = [0, 0, 0, 0];
+    for (let field = 0; field < 4; field++) {
       let digits = 0;
       let value = 0;
       while (c >= ZERO && c <= NINE) {
@@ -110,13 +111,17 @@ export class SseReader {
         digits++;
         c = s.charCodeAt(++i);
       }
-      if (digits === 0) return;
-      values[field] = value;
-      if (field < 2) {
-        if (c !== SPACE) return;
-        c = s.charCodeAt(++i);
+      if (digits === 0) {
+        if (field < 3) return;
+        break;
       }
+      values[field] = value;
+      if (c !== SPACE) {
+        if (field < 2) return;
+        break;
+      }
+      c = s.charCodeAt(++i);
     }
-    this.handlers.onEvent(values[0]!, values[1]!, values[2]!);
+    this.handlers.onEvent(values[0]!, values[1]!, values[2]!, values[3]!);
   }
 }

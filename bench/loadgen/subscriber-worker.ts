@@ -2,7 +2,7 @@
 // sockets (started by worker-ipc.ts, pinned by the orchestrator). Subscribers bind
 // to several 127.x.y.z source addresses because each address has its own ephemeral
 // port range; the orchestrator drives it with the commands below.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SubscriberStats } from './protocol.js';
 import { Subscription, Tally } from './subscription.js';
 import { serveCommands, workerLifetimeMs } from './worker-ipc.js';
@@ -32,6 +32,13 @@ const tally = new Tally();
 /** This process's own stalls (GC, sharing the load CPU) delay every read it makes. */
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
+const gc = { maxMs: 0, totalMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    gc.totalMs += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 let subscriptions: Subscription[] = [];
 
 async function connectAll(args: ConnectArgs): Promise<ConnectResult> {
@@ -85,8 +92,11 @@ function stats(tag: number, okPerTopic: readonly number[]): SubscriberStats {
     firstUs: tally.firstUs,
     lastUs: tally.lastUs,
     histogram: tally.histogram.toArray(),
+    fromSend: tally.fromSend.toArray(),
     loopDelayMaxMs: loopDelay.max / 1e6,
     loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    gcMaxMs: gc.maxMs,
+    gcTotalMs: gc.totalMs,
   };
 }
 
@@ -96,6 +106,8 @@ serveCommands(
     reset: (args) => {
       tally.reset((args as { tag: number }).tag);
       loopDelay.reset();
+      gc.maxMs = 0;
+      gc.totalMs = 0;
       return null;
     },
     unready: (args) => unready((args as { tag: number }).tag),

@@ -43,6 +43,27 @@ test('counts unique deliveries, duplicates, stale events and ignores probes', as
     assert.equal(tally.disconnects, 1, 'the server ended the stream');
     assert.equal(tally.histogram.total, 3);
     assert.ok(tally.histogram.percentile(1) < 5_000_000, 'latency measured from the embedded send time');
+    assert.equal(tally.fromSend.total, 3);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('the publisher\'s lateness is left out of the latency from the actual send', async () => {
+  const sent = nowUs() - 50_000;
+  const server = await scriptedServer([formatPayload(3, 0, sent), formatPayload(3, 1, sent, 40_000), formatPayload(3, 2, sent)]);
+  try {
+    const tally = new Tally();
+    tally.reset(3);
+    const sub = new Subscription(0, tally);
+    const { port } = server.address() as AddressInfo;
+    await sub.connect({ host: '127.0.0.1', port, path: '/sse' }, 5000);
+    await sub.closed;
+    assert.deepEqual([tally.histogram.total, tally.fromSend.total], [2, 2]);
+    // Both events were stamped 50 ms ago; the first was sent 40 ms after its stamp.
+    assert.ok(tally.histogram.percentile(0.01) >= 48_000, `from the stamp: ${tally.histogram.percentile(0.01)}`);
+    assert.ok(tally.fromSend.percentile(0.01) < 40_000, `from the actual send: ${tally.fromSend.percentile(0.01)}`);
+    assert.ok(tally.fromSend.percentile(1) >= 48_000, 'the event without lateness counts in full');
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }

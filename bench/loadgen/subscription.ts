@@ -17,6 +17,8 @@ export class Tally {
   firstUs = 0;
   lastUs = 0;
   readonly histogram = new Histogram();
+  /** Latency from the actual send: `histogram` without the publisher's lateness. */
+  readonly fromSend = new Histogram();
 
   reset(tag: number): void {
     this.tag = tag;
@@ -27,6 +29,7 @@ export class Tally {
     this.firstUs = 0;
     this.lastUs = 0;
     this.histogram.reset();
+    this.fromSend.reset();
   }
 }
 
@@ -77,7 +80,7 @@ export class Subscription {
           this.open = true;
           settle();
         },
-        onEvent: (tag, seq, sendUs) => this.onEvent(tag, seq, sendUs),
+        onEvent: (tag, seq, sendUs, lateUs) => this.onEvent(tag, seq, sendUs, lateUs),
       });
       const socket = connect({
         host: target.host,
@@ -116,7 +119,7 @@ export class Subscription {
     });
   }
 
-  private onEvent(tag: number, seq: number, sendUs: number): void {
+  private onEvent(tag: number, seq: number, sendUs: number, lateUs: number): void {
     const tally = this.tally;
     if (tag !== tally.tag) {
       tally.stale++;
@@ -149,6 +152,7 @@ export class Subscription {
     if (tally.firstUs === 0) tally.firstUs = now;
     tally.lastUs = now;
     tally.histogram.record(now - sendUs);
+    tally.fromSend.record(now - sendUs - lateUs);
   }
 
   /** Unique deliveries of `tag` so far (0 when none arrived in it yet). */

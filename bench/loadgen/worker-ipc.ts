@@ -8,15 +8,27 @@ import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 export type CommandHandlers = Record<string, (args: unknown) => unknown>;
 
-/** Worker side: answer commands until the parent disconnects. */
+const served: CommandHandlers = {};
+let listening = false;
+
+/**
+ * Worker side: answer commands until the parent disconnects. Several roles may serve
+ * from one process (each call adds its commands; a name both define runs both).
+ */
 export function serveCommands(handlers: CommandHandlers, maxLifetimeMs: number): void {
   const send = process.send?.bind(process);
   if (!send) throw new Error('a bench worker must be started with an IPC channel');
+  for (const [name, handler] of Object.entries(handlers)) {
+    const before = served[name];
+    served[name] = before === undefined ? handler : async (args) => (await before(args), handler(args));
+  }
+  if (listening) return;
+  listening = true;
   process.on('disconnect', () => process.exit(0));
   setTimeout(() => process.exit(3), maxLifetimeMs).unref();
   process.on('message', (raw) => {
     const request = raw as WorkerRequest;
-    const handler = handlers[request.cmd];
+    const handler = served[request.cmd];
     const reply = (r: WorkerReply): void => {
       if (process.connected) send(r);
     };
