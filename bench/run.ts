@@ -110,7 +110,8 @@ async function main(): Promise<number> {
     elapsedSeconds: elapsed,
     smoke: options.smoke,
     commit: gitCommit(),
-    machine: { cpus: availableParallelism(), model: cpuList()[0]?.model, node: process.version },
+    // Not availableParallelism(): that honours the affinity this process pinned itself to.
+    machine: { cpus: cpuList().length, model: cpuList()[0]?.model, node: process.version },
     pinning: pin.description,
     sizes,
     rows,
