@@ -131,6 +131,10 @@ describe('isReservedTopic', () => {
     assert.equal(isReservedTopic('./.well-known/mercure/a', HUB), false);
     assert.equal(isReservedTopic('./mercure/a', HUB), true);
     assert.equal(isReservedTopic('./.well-known/mercure/a', 'https://hub.example/'), true);
+    // The fast path (no "well-known" anywhere) must not hide what resolution finds.
+    assert.equal(isReservedTopic('mercure/a', 'https://hub.example/.well-known/'), true);
+    assert.equal(isReservedTopic('mercure/a', 'https://hub.example/'), false);
+    assert.equal(isReservedTopic('/.well-k%6Eown/mercure/a', 'https://hub.example/'), true);
   });
 });
 
