@@ -5,31 +5,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { MemoryBroker } from '../broker/memory.js';
-import { Hub } from '../hub/hub.js';
+import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
 import { MatcherSet } from '../hub/matcher-set.js';
 import { compileMatcher } from '../hub/selectors.js';
 import { StatusSampler, type StatusSample } from './status-sampler.js';
 import { Telemetry } from './telemetry.js';
 
-const HUB = 'https://hub.example';
+const HUB = TEST_HUB_URL;
 
 test('rates over the elapsed time, latency of the window, bounded history, listeners', async () => {
   let clock = 0;
   const now = () => clock;
   const telemetry = new Telemetry({ logger: pino({ level: 'silent' }), now, processMetrics: false });
   const broker = telemetry.wrap(new MemoryBroker({ retention: { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 1000 } }));
-  const hub = await Hub.create({
-    broker,
-    authenticator: undefined,
-    hubUrl: HUB,
-    anonymous: true,
-    heartbeatMs: 0,
-    replayMax: 100,
-    maxPendingBytes: 1 << 20,
-    publication: { maxTopics: 10, maxDataBytes: 10_000 },
-    subscriptionEvents: false,
-    logger: pino({ level: 'silent' }),
-  });
+  const hub = await createTestHub(broker);
   telemetry.attach(hub);
   const sampler = new StatusSampler({ hub, latency: telemetry.latency, keep: 3, now });
   const seen: StatusSample[] = [];

@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { MemoryBroker } from '../broker/memory.js';
 import type { Update } from '../broker/types.js';
-import { Hub } from '../hub/hub.js';
+import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
 import { MatcherSet } from '../hub/matcher-set.js';
 import { compileMatcher } from '../hub/selectors.js';
 import type { SubscriberSink } from '../hub/subscriber.js';
 import { Telemetry } from './telemetry.js';
 
-const HUB = 'https://hub.example';
+const HUB = TEST_HUB_URL;
 
 class FakeSink implements SubscriberSink {
   readonly chunks: Buffer[] = [];
@@ -36,18 +36,7 @@ async function setup() {
   const telemetry = new Telemetry({ logger: pino({ level: 'silent' }), now: () => clock, processMetrics: false });
   const inner = new MemoryBroker({ retention: { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 1000 } });
   const broker = telemetry.wrap(inner);
-  const hub = await Hub.create({
-    broker,
-    authenticator: undefined,
-    hubUrl: HUB,
-    anonymous: true,
-    heartbeatMs: 0,
-    replayMax: 100,
-    maxPendingBytes: 1000,
-    publication: { maxTopics: 10, maxDataBytes: 10_000 },
-    subscriptionEvents: false,
-    logger: pino({ level: 'silent' }),
-  });
+  const hub = await createTestHub(broker, { maxPendingBytes: 1000 });
   telemetry.attach(hub);
   const subscribe = async (topics: string[], lastEventId?: string) => {
     const sink = new FakeSink();
