@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import type { Http2SecureServer } from 'node:http2';
-import Fastify, { type FastifyBaseLogger, type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
@@ -42,7 +42,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     clientErrorHandler: clientErrorHandler(limitLog),
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Event streams live for hours; only idle keep-alive sockets time out.
     requestTimeout: 0,
     connectionTimeout: 0,
