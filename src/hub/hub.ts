@@ -163,24 +163,18 @@ export class Hub {
     if (wantsReplay) subscriber.mode = 'replaying';
     // Registered before anything is awaited or sent: nothing published from now on is missed.
     this.registry.add(subscriber);
-    const startId = this.lastKnownId ?? 'earliest';
     let history: readonly Update[] = [];
-    let lastEventId = startId;
+    let lastEventId = this.currentLastEventId();
     if (wantsReplay) {
+      const readAfter = (afterId: string | null) =>
+        this.options.broker.history({ afterId, filter: (update) => subscriber.accepts(update), limit: this.options.replayMax });
       try {
-        const afterId = request.lastEventId === 'earliest' ? null : request.lastEventId;
-        const result = await this.options.broker.history({
-          afterId,
-          filter: (update) => subscriber.accepts(update),
-          limit: this.options.replayMax,
-        });
+        const result = await readAfter(request.lastEventId === 'earliest' ? null : (request.lastEventId ?? null));
+        history = result.updates;
         // Unknown id: the client may have missed updates; it gets all that is kept and is told.
         if (!result.found) {
-          const all = await this.options.broker.history({ afterId: null, filter: (u) => subscriber.accepts(u), limit: this.options.replayMax });
-          history = all.updates;
+          history = (await readAfter(null)).updates;
           lastEventId = 'earliest';
-        } else {
-          history = result.updates;
         }
       } catch (error) {
         this.registry.remove(subscriber);
