@@ -1,29 +1,24 @@
 // History and resume: Last-Event-ID (header and query), earliest, unknown ids,
 // and a real EventSource reconnecting after the server dropped it.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Herald } from '../src/herald.js';
-import { hubUrl, publishOk, publisherToken, startTestHerald } from './support/herald.js';
+import { hubUrl, publishOk, publisherToken, useHerald } from './support/herald.js';
 import { collect, rawStream } from './support/stream.js';
 
 describe('history and resume', () => {
-  let herald: Herald;
-  before(async () => {
-    herald = await startTestHerald({ store: 'memory' });
-  });
-  after(() => herald.close());
+  const fixture = useHerald({ store: 'memory' });
 
   async function publishMany(topic: string, count: number, prefix = ''): Promise<string[]> {
     const token = await publisherToken();
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) ids.push(await publishOk(herald.url, { topic, data: `${prefix}${i}` }, token));
+    for (let i = 0; i < count; i++) ids.push(await publishOk(fixture.herald.url, { topic, data: `${prefix}${i}` }, token));
     return ids;
   }
 
   test('resume after 100 events with Last-Event-ID loses and duplicates none, while live updates keep coming', async () => {
     const topic = 'https://example.com/resume';
     const ids = await publishMany(topic, 100);
-    const stream = collect(hubUrl(herald.url, [['topic', topic]]), { headers: { 'Last-Event-ID': ids[39]! } });
+    const stream = collect(hubUrl(fixture.herald.url, [['topic', topic]]), { headers: { 'Last-Event-ID': ids[39]! } });
     // Live updates race with the replay: they must follow it, once each.
     const live = publishMany(topic, 20, 'live-');
     const liveIds = await live;
@@ -43,7 +38,7 @@ describe('history and resume', () => {
       ['last_event_id', ids[0]!, ids.slice(1)],
       ['lastEventID', 'earliest', ids],
     ] as const) {
-      const stream = collect(hubUrl(herald.url, [['topic', topic], [name, value]]));
+      const stream = collect(hubUrl(fixture.herald.url, [['topic', topic], [name, value]]));
       const events = await stream.waitFor(expected.length);
       assert.deepEqual(events.map((e) => e.id), expected, `${name}=${value}`);
       stream.close();
@@ -53,11 +48,11 @@ describe('history and resume', () => {
   test('the response says where the stream starts, and earliest when the requested id is unknown', async () => {
     const topic = 'https://example.com/unknown-id';
     const ids = await publishMany(topic, 3);
-    const known = await rawStream(hubUrl(herald.url, [['topic', topic], ['lastEventID', ids[0]!]]));
+    const known = await rawStream(hubUrl(fixture.herald.url, [['topic', topic], ['lastEventID', ids[0]!]]));
     assert.equal(known.headers['last-event-id'], ids[2]);
     await known.waitForText(`id: ${ids[2]}\n`);
     known.close();
-    const unknown = await rawStream(hubUrl(herald.url, [['topic', topic], ['lastEventID', 'urn:uuid:never-published']]));
+    const unknown = await rawStream(hubUrl(fixture.herald.url, [['topic', topic], ['lastEventID', 'urn:uuid:never-published']]));
     assert.equal(unknown.headers['last-event-id'], 'earliest');
     // The client lost track: it gets everything kept for its topics.
     await unknown.waitForText(`id: ${ids[2]}\n`);
@@ -68,16 +63,16 @@ describe('history and resume', () => {
   test('a real EventSource dropped by the server reconnects with Last-Event-ID: no gap, no duplicate', async () => {
     const topic = 'https://example.com/reconnect';
     const token = await publisherToken();
-    const stream = collect(hubUrl(herald.url, [['topic', topic]]));
+    const stream = collect(hubUrl(fixture.herald.url, [['topic', topic]]));
     await stream.opened;
     const ids: string[] = [];
     // retry=50 makes the client come back quickly after the drop.
-    ids.push(await publishOk(herald.url, { topic, data: 'first', retry: '50' }, token));
+    ids.push(await publishOk(fixture.herald.url, { topic, data: 'first', retry: '50' }, token));
     await stream.waitFor(1);
-    for (const subscriber of [...herald.hub.registry.all()]) herald.hub.disconnect(subscriber);
-    for (let i = 0; i < 10; i++) ids.push(await publishOk(herald.url, { topic, data: `while-away-${i}` }, token));
+    for (const subscriber of [...fixture.herald.hub.registry.all()]) fixture.herald.hub.disconnect(subscriber);
+    for (let i = 0; i < 10; i++) ids.push(await publishOk(fixture.herald.url, { topic, data: `while-away-${i}` }, token));
     const events = await stream.waitFor(11, 8000);
-    ids.push(await publishOk(herald.url, { topic, data: 'after' }, token));
+    ids.push(await publishOk(fixture.herald.url, { topic, data: 'after' }, token));
     await stream.waitFor(12);
     stream.close();
     assert.deepEqual([...events.map((e) => e.id), stream.events[11]!.id], ids);
@@ -87,9 +82,9 @@ describe('history and resume', () => {
   test('history respects the subscriber: private updates are not replayed without the claim', async () => {
     const topic = 'https://example.com/private-history';
     const token = await publisherToken();
-    await publishOk(herald.url, [['topic', topic], ['data', 'secret'], ['private', '']], token);
-    const open = await publishOk(herald.url, { topic, data: 'public' }, token);
-    const stream = collect(hubUrl(herald.url, [['topic', topic], ['lastEventID', 'earliest']]));
+    await publishOk(fixture.herald.url, [['topic', topic], ['data', 'secret'], ['private', '']], token);
+    const open = await publishOk(fixture.herald.url, { topic, data: 'public' }, token);
+    const stream = collect(hubUrl(fixture.herald.url, [['topic', topic], ['lastEventID', 'earliest']]));
     const [event] = await stream.waitFor(1);
     assert.equal(event?.id, open);
     stream.close();

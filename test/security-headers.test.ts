@@ -2,15 +2,14 @@
 // Referrer-Policy, no framing; session cookies HttpOnly + SameSite (+ Secure behind
 // TLS); and, in a real browser, the chat page working under that policy while an
 // injected inline script is blocked.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import type { Herald } from '../src/herald.js';
 import { CONTENT_SECURITY_POLICY } from '../src/http/security-headers.js';
 import { CHROMIUM, launchChromium, personJoins } from './browser/browser-support.js';
 import { ChatClient } from './chat-client.js';
-import { publish, publisherToken, startTestHerald } from './support/herald.js';
+import { publish, publisherToken, useHerald } from './support/herald.js';
 
 function assertSecurityHeaders(headers: Headers, what: string): void {
   const csp = headers.get('content-security-policy') ?? '';
@@ -24,14 +23,10 @@ function assertSecurityHeaders(headers: Headers, what: string): void {
 }
 
 describe('security headers and cookies', () => {
-  let herald: Herald;
-  before(async () => {
-    herald = await startTestHerald();
-  });
-  after(() => herald.close());
+  const fixture = useHerald();
 
   test('the page, its assets, JSON errors and publish replies all carry the headers', async () => {
-    const page = await fetch(`${herald.url}/`);
+    const page = await fetch(`${fixture.herald.url}/`);
     assert.equal(page.status, 200);
     assertSecurityHeaders(page.headers, 'GET /');
     assert.equal(page.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
@@ -41,27 +36,27 @@ describe('security headers and cookies', () => {
     assert.ok(!/\son[a-z]+\s*=/i.test(html), 'inline event handler');
     assert.ok(!/\sstyle\s*=/i.test(html), 'inline style attribute');
     for (const asset of [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!)) {
-      const response = await fetch(`${herald.url}${asset}`);
+      const response = await fetch(`${fixture.herald.url}${asset}`);
       assert.equal(response.status, 200, asset);
       assertSecurityHeaders(response.headers, asset);
     }
-    const missing = await fetch(`${herald.url}/%3Cscript%3Ealert(1)%3C/script%3E`);
+    const missing = await fetch(`${fixture.herald.url}/%3Cscript%3Ealert(1)%3C/script%3E`);
     assert.equal(missing.status, 404);
     assert.match(missing.headers.get('content-type') ?? '', /^application\/json/);
     assertSecurityHeaders(missing.headers, '404');
-    const published = await publish(herald.url, { topic: 'https://example.com/h' }, await publisherToken());
+    const published = await publish(fixture.herald.url, { topic: 'https://example.com/h' }, await publisherToken());
     assertSecurityHeaders(published.headers, 'publish');
   });
 
   test('the session cookie is HttpOnly and SameSite=Strict, and Secure when the client came over TLS', async () => {
-    const plain = await new ChatClient(herald.url).request('POST', '/api/session', { nickname: 'Ann' });
+    const plain = await new ChatClient(fixture.herald.url).request('POST', '/api/session', { nickname: 'Ann' });
     const cookie = plain.headers.getSetCookie().find((c) => c.startsWith('mercureAuthorization='));
     assert.ok(cookie !== undefined);
     const attributes = cookie.split(/;\s*/).slice(1).map((a) => a.toLowerCase());
     assert.ok(attributes.includes('httponly'), cookie);
     assert.ok(attributes.includes('samesite=strict'), cookie);
     assert.ok(!attributes.includes('secure'), 'no Secure over plain HTTP: the cookie would never come back');
-    const proxied = await new ChatClient(herald.url).request('POST', '/api/session', { nickname: 'Bob' }, { 'X-Forwarded-Proto': 'https' });
+    const proxied = await new ChatClient(fixture.herald.url).request('POST', '/api/session', { nickname: 'Bob' }, { 'X-Forwarded-Proto': 'https' });
     const secure = proxied.headers.getSetCookie().find((c) => c.startsWith('mercureAuthorization=')) ?? '';
     assert.ok(secure.split(/;\s*/).map((a) => a.toLowerCase()).includes('secure'), secure);
   });
@@ -70,7 +65,7 @@ describe('security headers and cookies', () => {
     let browser: Browser | undefined;
     try {
       browser = await launchChromium();
-      const person = await personJoins(browser, herald.url, 'Csp');
+      const person = await personJoins(browser, fixture.herald.url, 'Csp');
       const violations: string[] = [];
       person.page.on('console', (message) => {
         if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
