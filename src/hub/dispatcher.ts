@@ -72,6 +72,8 @@ export class Dispatcher {
   };
 
   private flushSingleTopic(items: DispatchItem[]): void {
+    // One clock read for the whole fan-out rather than one per subscriber.
+    const now = Date.now();
     const byTopic = new Map<string, DispatchItem[]>();
     for (const item of items) {
       for (const topic of item.update.topics) {
@@ -101,7 +103,7 @@ export class Dispatcher {
         } else {
           bytes = publicBytes ??= concatItems(list.filter((item) => !item.update.private));
         }
-        if (bytes.length > 0) this.write(subscriber, bytes, list.length);
+        if (bytes.length > 0) this.write(subscriber, bytes, list.length, now);
       }
     }
   }
@@ -169,10 +171,10 @@ export class Dispatcher {
     if (held.length > 0) this.deliver(subscriber, held.map((h) => ({ update: h.update, bytes: h.bytes, seq: 0 })));
   }
 
-  write(subscriber: Subscriber, bytes: Buffer, deliveries: number): void {
+  write(subscriber: Subscriber, bytes: Buffer, deliveries: number, now = Date.now()): void {
     if (subscriber.closed) return;
     subscriber.sink.write(bytes);
-    subscriber.lastWriteAt = Date.now();
+    subscriber.lastWriteAt = now;
     this.stats.writes++;
     this.stats.deliveries += deliveries;
     this.stats.bytesOut += bytes.length;

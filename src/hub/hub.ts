@@ -185,7 +185,10 @@ export class Hub {
       subscriber.records = subscriptionRecords(request.selectors, subscriber.id, request.claims?.payload);
       void this.announce(subscriber.records, true);
     }
-    this.options.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, replayed: history.length }, 'subscriber connected');
+    // Guarded: the fields would be built for every connection even with debug off.
+    if (this.options.logger.isLevelEnabled('debug')) {
+      this.options.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, replayed: history.length }, 'subscriber connected');
+    }
     return {
       subscriber,
       lastEventId,
@@ -204,7 +207,7 @@ export class Hub {
     this.registry.remove(subscriber);
     this.tokenExpiry.untrack(subscriber);
     subscriber.sink.close();
-    this.options.logger.debug({ subscriber: subscriber.id }, 'subscriber disconnected');
+    if (this.options.logger.isLevelEnabled('debug')) this.options.logger.debug({ subscriber: subscriber.id }, 'subscriber disconnected');
     if (subscriber.records.length > 0) void this.announce(subscriber.records, false);
   }
 
