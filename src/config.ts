@@ -1,6 +1,7 @@
 // Every option Herald understands, in one table: its flag, its HERALD_* variable,
 // its type and default. Parsed and validated once at start, then frozen; a bad
 // value stops the process with a message that names the option.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 type Kind = 'string' | 'int' | 'bool' | 'list';
@@ -25,6 +26,9 @@ const OPTIONS = {
   'redis-prefix': { kind: 'string', default: 'herald:', help: 'Prefix of every Redis key' },
   'publisher-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying publishers\' JWTs: HS* secret, or PEM public key (text or file path)' },
   'subscriber-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying subscribers\' JWTs (default: the publisher key)' },
+  // Files keep secrets out of `ps` and shell history; the value is the file's text, trimmed.
+  'publisher-jwt-key-file': { kind: 'string', default: undefined, help: 'File holding the publisher key (instead of --publisher-jwt-key, which `ps` shows)' },
+  'subscriber-jwt-key-file': { kind: 'string', default: undefined, help: 'File holding the subscriber key (instead of --subscriber-jwt-key)' },
   'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
@@ -121,7 +125,7 @@ function convert(name: string, spec: OptionSpec, raw: string, source: string): V
   };
   switch (spec.kind) {
     case 'int': {
-      if (!/^\d+$/.test(raw.trim())) fail('a whole number');
+      if (!/^-?\d+$/.test(raw.trim())) fail(spec.min === undefined ? 'a whole number' : `a whole number from ${spec.min} to ${spec.max}`);
       const n = Number(raw);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(`a number from ${spec.min} to ${spec.max}`);
       return n;
@@ -140,6 +144,22 @@ function convert(name: string, spec: OptionSpec, raw: string, source: string): V
   }
 }
 
+/** A key given inline or as `--<name>-file` (not both). */
+function keyFrom(values: Record<OptionName, Value>, name: 'publisher-jwt-key' | 'subscriber-jwt-key'): string | undefined {
+  const inline = values[name] as string | undefined;
+  const file = values[`${name}-file`] as string | undefined;
+  if (file === undefined) return inline;
+  if (inline !== undefined) throw new ConfigError(`--${name} and --${name}-file are both set: keep one`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`--${name}-file: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (text === '') throw new ConfigError(`--${name}-file: ${JSON.stringify(file)} is empty`);
+  return text;
+}
+
 /** Reads flags (highest precedence), then HERALD_* variables, then defaults. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   const names = Object.keys(OPTIONS) as OptionName[];
@@ -151,10 +171,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   let flags: Record<string, string | boolean | undefined>;
   try {
     // Booleans take an optional value (`--anonymous=false`); a bare flag means true.
-    const normalized = argv.map((arg) => {
+    const normalized: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
       const bare = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : '';
-      return bare in OPTIONS && OPTIONS[bare as OptionName].kind === 'bool' ? `${arg}=true` : arg;
-    });
+      const kind = bare in OPTIONS ? OPTIONS[bare as OptionName].kind : undefined;
+      if (kind === 'bool') normalized.push(`${arg}=true`);
+      // `--heartbeat -5`: parseArgs would call it "ambiguous"; joined, the value check names the range.
+      else if (kind !== undefined && /^-\d/.test(argv[i + 1] ?? '')) normalized.push(`${arg}=${argv[++i]}`);
+      else normalized.push(arg);
+    }
     flags = parseArgs({ args: normalized, options: parseOptions, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}. Run "herald serve --help" for the options.`);
@@ -178,6 +204,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } catch {
     throw new ConfigError(`--public-url: expected an absolute URL, got ${JSON.stringify(publicUrl)}`);
   }
+  const store = values.store as string;
+  if (!/^(memory|sqlite:.+|rediss?:\/\/.+)$/.test(store)) throw new ConfigError(`--store: expected memory, sqlite:<path> or redis://host:port/db, got ${JSON.stringify(store)}`);
+  const publisherJwtKey = keyFrom(values, 'publisher-jwt-key');
+  const subscriberJwtKey = keyFrom(values, 'subscriber-jwt-key');
   const workers = values.workers as number;
   if (workers > 1 && !/^rediss?:\/\//.test(values.store as string)) {
     throw new ConfigError(`--workers ${workers} needs --store redis://...: workers share history, fan-out and presence through Redis`);
@@ -194,8 +224,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     publicUrl: publicUrl.replace(/\/+$/, ''),
     store: values.store as string,
     redisPrefix: values['redis-prefix'] as string,
-    publisherJwtKey: values['publisher-jwt-key'] as string | undefined,
-    subscriberJwtKey: values['subscriber-jwt-key'] as string | undefined,
+    publisherJwtKey,
+    subscriberJwtKey,
     jwtAlg: values['jwt-alg'] as string,
     jwksUrl: values['jwks-url'] as string | undefined,
     anonymous: values.anonymous as boolean,
@@ -251,12 +281,35 @@ export function optionsMarkdown(): string {
   return ['| Flag | Variable | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+const PLACEHOLDERS: Record<Kind, string> = { int: '<n>', string: '<value>', list: '<a,b,...>', bool: '' };
+
+/** How a flag is written in --help: `--port <n>`; a boolean `--chat, --no-chat`. */
+function usage(name: OptionName): string {
+  const spec: OptionSpec = OPTIONS[name];
+  if (spec.kind === 'bool') return `--${name}, --no-${name}`;
+  return `--${name} ${spec.choices ? `<${spec.choices.join('|')}>`.slice(0, 40) : PLACEHOLDERS[spec.kind]}`;
+}
+
 export function helpText(): string {
-  const rows = optionDocs().map((o) => {
+  const names = Object.keys(OPTIONS) as OptionName[];
+  const rows = optionDocs().map((o, i) => {
     const dflt = o.default === '' ? '' : ` (default: ${o.default})`;
-    return `  ${o.flag.padEnd(26)} ${o.help}${dflt}\n  ${''.padEnd(26)} env ${o.env}`;
+    const flag = usage(names[i]!);
+    const lead = flag.length > 34 ? `  ${flag}\n  ${''.padEnd(34)}` : `  ${flag.padEnd(34)}`;
+    return `${lead} ${o.help}${dflt}\n  ${''.padEnd(34)} env ${o.env}`;
   });
-  return ['Usage: herald serve [options]', '', 'Options (each also from its HERALD_* environment variable):', ...rows, '  --help                     Show this help', ''].join('\n');
+  return [
+    'Usage: herald serve [options]',
+    '       herald --version',
+    '',
+    'Options (each also from its HERALD_* environment variable; a boolean is --x or --no-x, or --x=false):',
+    ...rows,
+    `  ${'--help'.padEnd(34)} Show this help`,
+    `  ${'--version'.padEnd(34)} Print the version`,
+    '',
+    'Exit status: 0 stopped cleanly; 1 failed while running or shutting down; 2 bad option or configuration, or the port is busy.',
+    '',
+  ].join('\n');
 }
 
 /** Config for tests and embedding: defaults, overridden by `overrides`. */

@@ -10,7 +10,7 @@ import { createAuthenticator } from './hub/auth.js';
 import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';
-import { madeUpSubscriberKey } from './made-up-key.js';
+import { madeUpSubscriberKey, sharedSubscriberKey } from './made-up-key.js';
 import { Telemetry } from './observability/telemetry.js';
 
 export interface Herald {
@@ -37,10 +37,12 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
   // Subscribers' tokens (the chat's cookies among them) need a key even when the
   // operator configured none; a made-up one serves a single process only.
   const madeUpKey = config.subscriberJwtKey === undefined && config.publisherJwtKey === undefined;
-  const madeUp = madeUpKey ? madeUpSubscriberKey(config.store) : undefined;
+  const shared = /^rediss?:\/\//.test(config.store);
+  const madeUp = !madeUpKey ? undefined : shared ? await sharedSubscriberKey(config.store, config.redisPrefix) : madeUpSubscriberKey(config.store);
   const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? madeUp!.key;
   if (madeUp !== undefined && config.jwksUrl === undefined) {
-    logger.warn({ keyFile: madeUp.file }, `no JWT key configured: publishing over HTTP is disabled; subscriber tokens use a key made up ${madeUp.file === undefined ? 'for this process' : 'and kept in ' + madeUp.file}`);
+    const kept = madeUp.redisKey !== undefined ? `and kept in Redis (${madeUp.redisKey}), shared by every process` : madeUp.file !== undefined ? `and kept in ${madeUp.file}` : 'for this process';
+    logger.warn({ keyFile: madeUp.file, redisKey: madeUp.redisKey }, `no JWT key configured: publishing over HTTP is disabled; subscriber tokens use a key made up ${kept}`);
   }
   const authenticator = await createAuthenticator({
     publisherKey: config.publisherJwtKey,
