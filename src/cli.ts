@@ -2,6 +2,7 @@
 // `herald serve [options]`: the only entry point that reads argv/env and picks a store.
 // Exit status: 0 clean stop, 1 failure while running, 2 bad option/configuration or busy port.
 import cluster from 'node:cluster';
+import { backupSqlite } from './backup.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, helpText, loadConfig, type Config } from './config.js';
@@ -34,6 +35,20 @@ function dataFile(config: Config): string | undefined {
   return config.store.startsWith('sqlite:') ? resolve(config.store.slice('sqlite:'.length)) : undefined;
 }
 
+/** `herald backup <file> [--store sqlite:<path>]`: the store option as `serve` reads it. */
+async function backup(args: string[]): Promise<number> {
+  const [target, ...options] = args;
+  if (target === undefined || target.startsWith('-')) return usageError('usage: herald backup <file> [--store sqlite:<path>]');
+  try {
+    const result = await backupSqlite(loadConfig(options, process.env).store, target);
+    process.stdout.write(`backed up ${result.source} to ${result.target} (${result.pages} pages, ${result.ms} ms)\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) return usageError(error.message);
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-v' || command === 'version' || rest.includes('--version')) {
@@ -44,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return command === undefined ? USAGE_ERROR : 0;
   }
+  if (command === 'backup') return backup(rest);
   if (command !== 'serve') return usageError(`unknown command "${command}". Run "herald serve --help".`);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${helpText()}\n`);

@@ -300,6 +300,7 @@ export function helpText(): string {
   });
   return [
     'Usage: herald serve [options]',
+    '       herald backup <file> [--store sqlite:<path>]   (online copy of a live SQLite store)',
     '       herald --version',
     '',
     'Options (each also from its HERALD_* environment variable; a boolean is --x or --no-x, or --x=false):',
