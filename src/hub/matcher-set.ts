@@ -14,6 +14,8 @@ export class MatcherSet {
   readonly hasAny: boolean;
   /** True when every matcher is an exact topic (an empty set included): exactTopics() says it all. */
   readonly isExactOnly: boolean;
+  /** Sum of the matchers' costs: the most steps one topic's evaluation takes, per topic character. */
+  readonly cost: number;
   private readonly exact: ReadonlySet<string>;
   private readonly patterns: readonly TopicMatcher[];
   private readonly cache = new Map<string, boolean>();
@@ -26,6 +28,12 @@ export class MatcherSet {
     this.patterns = matchers.filter((m) => m.kind === 'template' || m.kind === 'urlpattern');
     this.isExactOnly = !this.hasAny && this.patterns.length === 0;
     this.cacheSize = options.cacheSize ?? 1000;
+    this.cost = matchers.reduce((sum, m) => sum + m.cost, 0);
+  }
+
+  /** False only when no topic starting with `prefix` can match one of the matchers. */
+  canMatchPrefix(prefix: string): boolean {
+    return this.matchers.some((m) => m.canMatchPrefix(prefix));
   }
 
   /** Number of matchers, duplicates included. */
