@@ -37,6 +37,7 @@ const OPTIONS = {
   'body-limit': { kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it)' },
   'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },
   'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (400 past it)' },
+  'max-selector-cost': { kind: 'int', default: 5000, min: 1, max: 100_000_000, help: 'Most matching steps per topic character one subscription\'s selectors may cost in total (400 selectors_too_costly past it; see docs/security.md)' },
   'publish-rate': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Updates per second one publisher may sustain (0: no limit; 429 + Retry-After past it)' },
   'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
   'publish-rate-by': { kind: 'string', default: 'token', choices: ['token', 'ip'], help: 'Who --publish-rate counts: each token, or each client address (a proxy in front is one address)' },
@@ -81,6 +82,7 @@ export interface Config {
   readonly bodyLimit: number;
   readonly dataLimit: number;
   readonly maxTopics: number;
+  readonly maxSelectorCost: number;
   /** Updates per second per publisher; 0: off. */
   readonly publishRate: number;
   readonly publishBurst: number;
@@ -208,6 +210,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     bodyLimit: values['body-limit'] as number,
     dataLimit: values['data-limit'] as number,
     maxTopics: values['max-topics'] as number,
+    maxSelectorCost: values['max-selector-cost'] as number,
     publishRate: values['publish-rate'] as number,
     publishBurst: values['publish-burst'] as number,
     publishRateBy: values['publish-rate-by'] as 'token' | 'ip',

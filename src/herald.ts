@@ -57,6 +57,7 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     anonymous: config.anonymous,
     heartbeatMs: config.heartbeatSeconds * 1000,
     replayMax: config.replayMax,
+    maxSelectorCost: config.maxSelectorCost,
     maxPendingBytes: config.subscriberBuffer,
     publication: { maxTopics: config.maxTopics, maxDataBytes: config.dataLimit },
     subscriptionEvents: config.subscriptions,

@@ -64,6 +64,7 @@ class Program implements Automaton {
   private readonly arg: number[] = [];
   /** Per class: membership of each ASCII code unit, and of the others (`code`: the one non-ASCII unit of a literal, else -1). */
   private readonly classes: Array<{ readonly ascii: Uint8Array; readonly other: boolean; readonly code: number }> = [];
+  private readonly classIndex = new Map<string, number>();
   private readonly start: number;
   // Scratch space, reused by every evaluation (matching is synchronous).
   private readonly mark: Int32Array;
@@ -256,6 +257,10 @@ class Program implements Automaton {
   }
 
   private addClass(cls: CharClass): number {
+    const key = `${cls.negated ? '^' : ''}${cls.chars}`;
+    const known = this.classIndex.get(key);
+    if (known !== undefined) return known;
+    this.classIndex.set(key, this.classes.length);
     const code = cls.chars.length === 1 && cls.chars.charCodeAt(0) >= 128 ? cls.chars.charCodeAt(0) : -1;
     const ascii = new Uint8Array(128).fill(cls.negated ? 1 : 0);
     if (code < 0) for (const char of cls.chars) ascii[char.charCodeAt(0)] = cls.negated ? 0 : 1;

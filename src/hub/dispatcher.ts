@@ -4,6 +4,7 @@
 // every other subscriber gets its own updates concatenated, in log order.
 import type { Update } from '../broker/types.js';
 import { encodeEvent } from '../sse/encode.js';
+import { isSubscriptionEvent } from './presence.js';
 import type { SubscriberRegistry } from './registry.js';
 import type { Subscriber } from './subscriber.js';
 
@@ -123,7 +124,8 @@ export class Dispatcher {
         const subscribers = this.registry.multiByTopic.get(topic);
         if (subscribers !== undefined) for (const subscriber of subscribers) visit(subscriber, item);
       }
-      for (const subscriber of this.registry.complex) visit(subscriber, item);
+      const complex = isSubscriptionEvent(item.update) ? this.registry.subscriptionWatchers : this.registry.complex;
+      for (const subscriber of complex) visit(subscriber, item);
     }
     for (const [subscriber, list] of perSubscriber) this.deliver(subscriber, list);
   }

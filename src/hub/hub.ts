@@ -24,6 +24,8 @@ export interface HubOptions {
   /** 0: no heartbeats. */
   readonly heartbeatMs: number;
   readonly replayMax: number;
+  /** Most matching steps per topic character a subscription's selectors may cost (MatcherSet.cost); absent: no bound. */
+  readonly maxSelectorCost?: number;
   readonly maxPendingBytes: number;
   readonly publication: PublicationLimits;
   /** Publish Mercure subscription events (presence) on connect and disconnect. */
@@ -157,6 +159,14 @@ export class Hub {
     if (this.closed) throw new HeraldError('too_many_connections', 'The hub is shutting down');
     if (request.claims === undefined && !this.options.anonymous) {
       throw new HeraldError('unauthorized', 'Subscribing requires a JWT: this hub does not allow anonymous subscribers', { 'WWW-Authenticate': 'Bearer' });
+    }
+    const maxCost = this.options.maxSelectorCost ?? Infinity;
+    if (request.matchers.cost > maxCost) {
+      throw new HeraldError(
+        'selectors_too_costly',
+        `These topic selectors cost ${request.matchers.cost} matching steps per topic character; this hub allows ${maxCost} (--max-selector-cost). ` +
+          'Use fewer URI templates or URL patterns, or exact topics, which cost 1',
+      );
     }
     const subscriber = new Subscriber(`urn:uuid:${randomUUID()}`, request.matchers, request.claims, request.sink);
     const wantsReplay = request.lastEventId !== undefined;

@@ -25,6 +25,8 @@ export interface TopicMatcher {
   readonly source: string;
   /** Upper bound on the steps one evaluation takes, per character of the topic. */
   readonly cost: number;
+  /** The UTF-16 code unit every matching topic ends with, or -1: lets a MatcherSet skip matchers by a topic's last character. */
+  readonly lastCode: number;
   matches(topic: string): boolean;
   /** False only when no topic starting with `prefix` (a hub-relative path) can match. */
   canMatchPrefix(prefix: string): boolean;
@@ -43,10 +45,10 @@ const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-
 export function compileMatcher(source: string, kind: MatcherKind, hubUrl: string): TopicMatcher {
   const problem = stringProblem(source, MAX_SELECTOR_LENGTH);
   if (problem !== undefined) throw invalidSelector(source, problem);
-  if (source === '*') return { kind: 'any', source, cost: 1, matches: () => true, canMatchPrefix: () => true };
+  if (source === '*') return { kind: 'any', source, cost: 1, lastCode: -1, matches: () => true, canMatchPrefix: () => true };
   if (kind === 'urlpattern') return urlPatternMatcher(source, hubUrl);
   if (kind === 'auto' && source.includes('{')) return templateMatcher(source);
-  return { kind: 'exact', source, cost: 1, matches: (topic) => topic === source, canMatchPrefix: (prefix) => source.startsWith(prefix) };
+  return { kind: 'exact', source, cost: 1, lastCode: source.charCodeAt(source.length - 1), matches: (topic) => topic === source, canMatchPrefix: (prefix) => source.startsWith(prefix) };
 }
 
 function templateMatcher(source: string): TopicMatcher {
@@ -56,8 +58,8 @@ function templateMatcher(source: string): TopicMatcher {
   } catch (error) {
     throw invalidSelector(source, errorMessage(error));
   }
-  const { cost, matches, canStartWith } = compiled;
-  return { kind: 'template', source, cost, matches, canMatchPrefix: canStartWith };
+  const { cost, lastCode, matches, canStartWith } = compiled;
+  return { kind: 'template', source, cost, lastCode, matches, canMatchPrefix: canStartWith };
 }
 
 function urlPatternMatcher(source: string, hubUrl: string): TopicMatcher {
@@ -74,6 +76,7 @@ function urlPatternMatcher(source: string, hubUrl: string): TopicMatcher {
     source,
     // One RegExp per URL component, each up to maxLength^degree steps.
     cost: URL_COMPONENTS + Math.floor(maxLength ** degree / MAX_TOPIC_LENGTH),
+    lastCode: -1,
     canMatchPrefix: canMatchPath,
     matches(topic) {
       if (topic.length > maxLength) return false;

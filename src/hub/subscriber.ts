@@ -4,6 +4,7 @@
 import type { SubscriptionRecord, Update } from '../broker/types.js';
 import type { Claims } from './auth.js';
 import { canReceive } from './auth.js';
+import { SUBSCRIPTION_TOPIC_PREFIX } from './presence.js';
 import type { MatcherSet } from './selectors.js';
 
 export interface SubscriberSink {
@@ -41,6 +42,10 @@ export class Subscriber {
   readonly singleTopic: string | undefined;
   /** Whether private updates of singleTopic (alone) are granted to it. */
   readonly seesPrivateOfSingleTopic: boolean;
+  /** Whether the token grants private updates at all (without it, they are refused before any matching). */
+  readonly mayReadPrivate: boolean;
+  /** Whether subscription events (private, under SUBSCRIPTIONS_PATH) may reach it: the registry indexes it by this. */
+  readonly watchesSubscriptions: boolean;
   /** Dispatch round in which it last received something, to deliver once per round. */
   stamp = 0;
   lastWriteAt = 0;
@@ -56,10 +61,13 @@ export class Subscriber {
     const exact = matchers.isExactOnly ? matchers.exactTopics() : [];
     this.singleTopic = exact.length === 1 ? exact[0] : undefined;
     this.seesPrivateOfSingleTopic = this.singleTopic !== undefined && canReceive(claims, [this.singleTopic]);
+    this.mayReadPrivate = claims?.subscribe != null;
+    this.watchesSubscriptions = matchers.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) && claims?.subscribe?.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) === true;
   }
 
   /** Whether this subscriber wants and may read the update. */
   accepts(update: Update): boolean {
+    if (update.private && !this.mayReadPrivate) return false;
     if (!this.matchers.matchesAny(update.topics)) return false;
     return !update.private || canReceive(this.claims, update.topics);
   }

@@ -12,6 +12,8 @@ import { alt, charClass, compileAutomaton, literal, optional, patternSource, rep
 export interface CompiledUriTemplate {
   /** Upper bound on the steps one evaluation takes per topic character (see selectors.ts). */
   readonly cost: number;
+  /** The code unit every matching URI ends with (of the trailing literal), or -1. */
+  readonly lastCode: number;
   matches(uri: string): boolean;
   /** True when some URI this template matches starts with `prefix`. */
   canStartWith(prefix: string): boolean;
@@ -52,6 +54,7 @@ export function compileUriTemplate(template: string): CompiledUriTemplate {
   const automaton = compileAutomaton(seq(...rest.map(piecePattern)));
   return {
     cost: automaton.cost + 1,
+    lastCode: suffix === '' ? -1 : suffix.charCodeAt(suffix.length - 1),
     matches(uri) {
       if (!uri.startsWith(prefix) || !uri.endsWith(suffix)) return false;
       let at = prefix.length;
