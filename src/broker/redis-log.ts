@@ -9,7 +9,7 @@ import type { RedisClock } from './redis-clock.js';
 import { COMMAND_TIMEOUT_MS } from './redis-connection.js';
 import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, type RedisKeys } from './redis-keys.js';
 import { publishScript } from './redis-publish-script.js';
-import type { HistoryQuery, HistoryResult, RetentionOptions, Update } from './types.js';
+import { maxPresenceOf, type HistoryQuery, type HistoryResult, type RetentionOptions, type Update } from './types.js';
 
 const PAGE_SIZE = 200;
 // The script refuses to run this long before our command timeout fires: room for the
@@ -28,18 +28,27 @@ export class RedisLog {
     private readonly now: () => number,
     /** How long a trimmed entry stays in the stream for readers that lag behind. */
     private readonly trimGraceMs: number,
+    /** Presence events past maxPresence that may wait out the grace period in the stream, at most. */
+    private readonly presenceBacklog: number,
     private readonly logger?: Logger,
   ) {}
 
-  /** Resolves with the new entry id once Redis has stored it. */
-  async publish(update: Update): Promise<string> {
+  /** Resolves with the new entry id once Redis has stored it; `presence`: under the presence retention. */
+  async publish(update: Update, presence = false): Promise<string> {
     const now = Math.max(0, Math.floor(this.now()));
     const { maxTotal, maxPerTopic } = this.retention;
     let entryId: unknown;
     try {
       entryId = await publishScript.run(
         this.redis,
-        [this.keys.stream, this.keys.idPrefix + update.id, this.keys.topicPrefix + (update.topics[0] ?? ''), this.keys.meta, this.keys.doomed],
+        [
+          this.keys.stream,
+          this.keys.idPrefix + update.id,
+          this.keys.topicPrefix + (update.topics[0] ?? ''),
+          this.keys.meta,
+          this.keys.doomed,
+          this.keys.presence,
+        ],
         [
           now,
           maxTotal > 0 ? maxTotal : UNLIMITED,
@@ -49,7 +58,10 @@ export class RedisLog {
           this.keys.topicPrefix,
           Math.max(0, now - this.trimGraceMs),
           this.clock.deadline(COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS),
-          ...encodeUpdate(update),
+          presence ? '1' : '0',
+          maxPresenceOf(this.retention),
+          this.presenceBacklog,
+          ...encodeUpdate(update, presence),
         ],
       );
     } catch (error) {

@@ -65,6 +65,16 @@ export interface Broker {
   publish(update: Update): Promise<void>;
 
   /**
+   * Like publish, for the hub's own subscription events (presence): delivered to every
+   * process in the same log order as messages, and readable in history, but kept under
+   * the presence retention (`RetentionOptions.maxPresence`). Presence events never
+   * count against, nor evict, messages; past their own cap the oldest presence event
+   * goes. Resolves once delivery is ensured (not necessarily on disk: a presence event
+   * describes a connection of a running process, which a restart ends anyway).
+   */
+  publishPresence(update: Update): Promise<void>;
+
+  /**
    * Registers the hub's listener: it receives every update published by any process,
    * exactly once, in log order. The listener is called synchronously and must not throw.
    */
@@ -78,7 +88,12 @@ export interface Broker {
 
   /** Presence bookkeeping: visible to every process sharing the broker. */
   addSubscriptions(records: readonly SubscriptionRecord[]): Promise<void>;
-  removeSubscriptions(ids: readonly string[]): Promise<void>;
+  /**
+   * Resolves with the ids it removed, i.e. whose end is still to be announced. An id
+   * that is not there (never added, removed already, or reported by
+   * onSubscriptionsExpired while this process was frozen) is left out.
+   */
+  removeSubscriptions(ids: readonly string[]): Promise<string[]>;
   listSubscriptions(): Promise<SubscriptionRecord[]>;
 
   /**
@@ -86,6 +101,13 @@ export interface Broker {
    * shared brokers (Redis) ever call it; the hub publishes their leave events.
    */
   onSubscriptionsExpired(listener: (records: SubscriptionRecord[]) => void): Unsubscribe;
+
+  /**
+   * Subscriptions that were reported expired although their process was alive (it was
+   * frozen longer than the presence TTL) and that are listed again now that it is
+   * back. Only shared brokers call it; the hub publishes their join events again.
+   */
+  onSubscriptionsRestored(listener: (records: SubscriptionRecord[]) => void): Unsubscribe;
 
   /** True when the store answers (for /readyz). */
   isReady(): Promise<boolean>;
@@ -100,6 +122,20 @@ export interface RetentionOptions {
   readonly maxPerTopic: number;
   /** Drop updates older than this many seconds (0: keep forever). */
   readonly maxAgeSeconds: number;
-  /** Keep at most this many updates in the whole log, all topics together (bounds memory). */
+  /** Keep at most this many updates in the whole log, all topics together (bounds memory). Presence events do not count. */
   readonly maxTotal: number;
+  /**
+   * Presence events (publishPresence) kept in history, all topics together, on top of
+   * maxTotal; 0: delivered live only. Default DEFAULT_MAX_PRESENCE. maxAgeSeconds
+   * applies to them too; maxPerTopic does not.
+   */
+  readonly maxPresence?: number;
+}
+
+/** Presence events kept when RetentionOptions.maxPresence is not given. */
+export const DEFAULT_MAX_PRESENCE = 1000;
+
+/** The presence cap of `retention`, with its default. */
+export function maxPresenceOf(retention: RetentionOptions): number {
+  return retention.maxPresence ?? DEFAULT_MAX_PRESENCE;
 }

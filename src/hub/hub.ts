@@ -80,7 +80,9 @@ export class Hub {
         this.lastKnownId = update.id;
         this.dispatcher.enqueue(update);
       }),
-      options.broker.onSubscriptionsExpired((records) => this.announce(records, false)),
+      // Already gone from (or back in) the store: only the events are left to publish.
+      options.broker.onSubscriptionsExpired((records) => void this.publishPresence(records, false)),
+      options.broker.onSubscriptionsRestored((records) => void this.publishPresence(records, true)),
     ];
     if (options.heartbeatMs > 0) {
       this.heartbeat = setInterval(() => this.sendHeartbeats(), options.heartbeatMs);
@@ -234,10 +236,24 @@ export class Hub {
     const { broker, logger } = this.options;
     try {
       if (active) await broker.addSubscriptions(records);
-      else await broker.removeSubscriptions(records.map((record) => record.id));
-      await Promise.all(records.map((record) => broker.publish(subscriptionUpdate(record, active))));
+      else {
+        // Only what the store still had: a record reported expired already had its leave event.
+        const removed = new Set(await broker.removeSubscriptions(records.map((record) => record.id)));
+        records = records.filter((record) => removed.has(record.id));
+      }
     } catch (error) {
       logger.warn({ err: error }, 'could not record a subscription change');
+      return;
+    }
+    await this.publishPresence(records, active);
+  }
+
+  /** Subscription events go under the broker's presence retention: they never evict messages. */
+  private async publishPresence(records: readonly SubscriptionRecord[], active: boolean): Promise<void> {
+    try {
+      await Promise.all(records.map((record) => this.options.broker.publishPresence(subscriptionUpdate(record, active))));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not publish a subscription event');
     }
   }
 
