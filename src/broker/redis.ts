@@ -46,6 +46,8 @@ export interface RedisBroker extends Broker {
   readonly nodeId: string;
   /** Stops heartbeats and the reader and drops connections WITHOUT removing presence, like a crash. */
   simulateCrash(): Promise<void>;
+  /** One presence heartbeat and sweep now, as the timer does (tests: a frozen process waking up). */
+  heartbeatNow(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 500;
@@ -152,6 +154,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     },
     close: () => shutdown(true),
     simulateCrash: () => shutdown(false),
+    heartbeatNow: () => presence.tick(),
   };
 
   async function guarded<T>(operation: () => Promise<T>, name: string): Promise<T> {
