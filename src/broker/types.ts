@@ -25,8 +25,17 @@ export interface HistoryQuery {
   readonly beforeId?: string;
   /** Keeps the updates the caller may see and wants; called in log order or reverse. */
   readonly filter: (update: Update) => boolean;
-  /** At most this many updates: the NEWEST `limit` matches of the range, returned oldest first. */
+  /** At most this many updates: the NEWEST `limit` matches of the range (the OLDEST with `oldestFirst`), returned oldest first. */
   readonly limit: number;
+  /** Scan forward from `afterId` and return the OLDEST `limit` matches: one page of a replay. */
+  readonly oldestFirst?: boolean;
+  /**
+   * Examine at most this many kept updates (matching or not), so that one call is a
+   * bounded slice of work; when it stops early, `next` says where to resume.
+   */
+  readonly maxScan?: number;
+  /** Stop once the returned updates' data add up to this many bytes (at least one is returned). */
+  readonly maxBytes?: number;
 }
 
 export interface HistoryResult {
@@ -36,6 +45,12 @@ export interface HistoryResult {
   readonly found: boolean;
   /** True when more matches existed in the range than `limit`. */
   readonly truncated: boolean;
+  /**
+   * Set when `maxScan` or `maxBytes` stopped the scan before the end of the range: the
+   * id of the last update examined. Resume with it as `afterId` (oldestFirst) or as
+   * `beforeId` (newest first); it may be trimmed by then (found=false).
+   */
+  readonly next?: string;
 }
 
 /** One active subscription, for the Mercure subscriptions API and presence. */
