@@ -100,9 +100,11 @@ export function historyCases(factory: BrokerFactory): void {
       assert.deepEqual(await page({ oldestFirst: true, maxScan: 2 }), [['u1', 'u2'], false, 'u2']);
       assert.deepEqual(await page({ maxScan: 2 }), [['u5', 'u6'], false, 'u5']);
       assert.deepEqual(await page({ oldestFirst: true, filter: onB, maxScan: 3 }), [['u2', 'u3'], false, 'u3']);
-      // Each data is 10 bytes: the page stops once it holds maxBytes, never returns nothing.
-      assert.deepEqual(await page({ oldestFirst: true, maxBytes: 15 }), [['u1', 'u2'], false, 'u2']);
-      assert.deepEqual(await page({ oldestFirst: true, maxBytes: 1 }), [['u1'], false, 'u1']);
+      // Each data is 10 characters: a page stays within maxBytes, but one larger update comes alone.
+      assert.deepEqual(await page({ oldestFirst: true, maxBytes: 25 }), [['u1', 'u2'], false, 'u2']);
+      assert.deepEqual(await page({ oldestFirst: true, maxBytes: 20 }), [['u1', 'u2'], false, 'u2']);
+      assert.deepEqual(await page({ oldestFirst: true, afterId: 'u2', maxBytes: 1 }), [['u3'], false, 'u3']);
+      assert.deepEqual(await page({ maxBytes: 1 }), [['u6'], false, 'u6']);
       // Resuming from `next` covers the range exactly once, both ways.
       const forward: string[] = [];
       let after: string | undefined;

@@ -109,22 +109,25 @@ export class RedisLog {
         : await this.redis.xrevrange(this.keys.stream, upper, lower, 'COUNT', count)) as StreamEntry[];
       let pageBytes = 0;
       for (const update of await this.keptUpdates(page)) {
-        if (scanned >= maxScan || bytes >= maxBytes) return done(false, examined);
+        if (scanned >= maxScan) return done(false, examined);
+        const previous = examined;
         scanned++;
         examined = update.id;
         pageBytes += update.data.length;
         if (!query.filter(update)) continue;
         if (matches.length >= query.limit) return done(true);
+        // Never over maxBytes, unless one update alone is: then it is the whole page.
+        if (matches.length > 0 && bytes + update.data.length > maxBytes) return done(false, previous);
         matches.push(update);
         bytes += update.data.length;
       }
       const last = page[page.length - 1];
       if (page.length < count || last === undefined) return done(false);
-      if (scanned >= maxScan || bytes >= maxBytes) return done(false, examined);
+      if (scanned >= maxScan) return done(false, examined);
       if (forward) lower = `(${last[0]}`;
       else upper = `(${last[0]}`;
       const average = pageBytes / Math.max(1, page.length);
-      count = Math.max(1, Math.min(PAGE_SIZE, maxScan - scanned, Number.isFinite(maxBytes) ? Math.floor((maxBytes - bytes) / Math.max(1, average)) + 1 : PAGE_SIZE));
+      count = Math.max(1, Math.min(PAGE_SIZE, maxScan - scanned, Number.isFinite(maxBytes) ? Math.floor(Math.max(0, maxBytes - bytes) / Math.max(1, average)) + 1 : PAGE_SIZE));
     }
   }
 

@@ -34,7 +34,7 @@ export interface HistoryQuery {
    * bounded slice of work; when it stops early, `next` says where to resume.
    */
   readonly maxScan?: number;
-  /** Stop once the returned updates' data add up to this many bytes (at least one is returned). */
+  /** The returned updates' data add up to at most this many characters (one larger update is returned alone). */
   readonly maxBytes?: number;
 }
 

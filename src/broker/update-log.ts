@@ -135,15 +135,21 @@ export class UpdateLog {
     for (let n = end - start, i = forward ? start : end - 1; n > 0; n--, i += forward ? 1 : -1) {
       const entry = this.slots[i];
       if (entry === undefined) continue;
-      if (scanned >= maxScan || bytes >= maxBytes) {
+      if (scanned >= maxScan) {
         next = examined;
         break;
       }
+      const previous = examined;
       scanned++;
       examined = entry.update.id;
       if (!query.filter(entry.update)) continue;
       if (updates.length >= query.limit) {
         truncated = true;
+        break;
+      }
+      // Never over maxBytes, unless one update alone is: then it is the whole page.
+      if (updates.length > 0 && bytes + entry.update.data.length > maxBytes) {
+        next = previous;
         break;
       }
       updates.push(entry.update);

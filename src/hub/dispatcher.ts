@@ -153,11 +153,11 @@ export class Dispatcher {
   }
 
   /** Writes one page of a replay (log order); the subscriber is still replaying. */
-  writeReplayPage(subscriber: Subscriber, updates: readonly Update[]): void {
+  writeReplayPage(subscriber: Subscriber, updates: readonly Update[], bytes: Buffer): void {
     if (subscriber.closed || updates.length === 0) return;
     subscriber.noteReplayed(updates);
     this.stats.replayedUpdates += updates.length;
-    this.write(subscriber, Buffer.concat(updates.map((update) => encodeEvent(update))), updates.length);
+    this.write(subscriber, bytes, updates.length);
   }
 
   /** Ends a replay: what was held during it goes out, minus what the replay already sent. */

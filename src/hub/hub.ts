@@ -206,7 +206,7 @@ export class Hub {
 
   /** Streams the replay in the background; a replay that fails or loses its place ends the stream, and the client resumes. */
   private replay(subscriber: Subscriber, start: ReplayStart): void {
-    const target = { subscriber, writePage: (updates: readonly Update[]) => this.dispatcher.writeReplayPage(subscriber, updates) };
+    const target = { subscriber, writePage: (updates: readonly Update[], bytes: Buffer) => this.dispatcher.writeReplayPage(subscriber, updates, bytes) };
     streamReplay(this.options.broker, target, start, this.replayLimits()).then(
       (outcome) => {
         if (outcome === 'done') this.dispatcher.finishReplay(subscriber);

@@ -4,6 +4,7 @@
 // every broker read is a bounded slice with a turn of the event loop between two.
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, Update } from '../broker/types.js';
+import { encodeEvent } from '../sse/encode.js';
 import type { Subscriber } from './subscriber.js';
 
 /** Updates examined per broker read: one slice of matching work. */
@@ -32,8 +33,8 @@ export interface ReplayStart {
 /** Where the pages a replay writes come from, and where they go. */
 export interface ReplayTarget {
   readonly subscriber: Subscriber;
-  /** Writes one page (log order) to the subscriber. */
-  writePage(updates: readonly Update[]): void;
+  /** Writes one page (log order, and its encoding) to the subscriber. */
+  writePage(updates: readonly Update[], bytes: Buffer): void;
 }
 
 export type ReplayOutcome = 'done' | 'closed' | 'lost';
@@ -83,7 +84,13 @@ export async function streamReplay(broker: Broker, target: ReplayTarget, start: 
     if (!page.found) return 'lost';
     const heldAt = page.updates.findIndex((update) => subscriber.isHeld(update.id));
     const updates = heldAt < 0 ? page.updates : page.updates.slice(0, heldAt);
-    if (updates.length > 0) target.writePage(updates);
+    if (updates.length > 0) {
+      const bytes = Buffer.concat(updates.map((update) => encodeEvent(update)));
+      // A page larger than planned (one big update, many data lines) waits for more room.
+      while (!subscriber.closed && subscriber.sink.pendingBytes() > 0 && subscriber.sink.pendingBytes() + bytes.length > limits.maxPendingBytes) await sleep(DRAIN_POLL_MS);
+      if (subscriber.closed) return 'closed';
+      target.writePage(updates, bytes);
+    }
     left -= updates.length;
     if (heldAt >= 0 || page.next === undefined) break;
     cursor = page.next;

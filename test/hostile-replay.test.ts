@@ -1,0 +1,177 @@
+// Hostile replays (issue 14, items 4 and 7), against the real CLI. Item 4: many
+// anonymous `lastEventID=earliest` streams over a log of large updates, half of them
+// never reading. Replays must stream page by page under --subscriber-buffer: the
+// server's resident memory stays bounded, /healthz keeps answering, and every reader
+// gets every update exactly once, in order.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PUBLISHER_KEY, publishOk, publisherToken } from './support/herald.js';
+import { rssOf } from './support/observe.js';
+import { spawnHerald } from './support/process.js';
+
+const TOPIC = 'urn:big';
+const UPDATES = 100;
+const SIZE = 500 * 1024;
+const READERS = 20;
+const PAUSED = 20;
+const BUFFER = 1 << 20;
+const MB = 1024 * 1024;
+
+/** Reads an event stream off a bare socket, keeping only the ids (data lines are 500 KB). */
+class IdReader {
+  readonly ids: string[] = [];
+  status = 0;
+  private line = '';
+  private skipping = false;
+  private headDone = false;
+  private head = '';
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => this.consume(chunk));
+  }
+
+  /** Resolves once `count` ids arrived; rejects past the deadline. */
+  waitFor(count: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} ids; got ${this.ids.length} (status ${this.status})`)), timeoutMs);
+      const check = (): void => {
+        if (this.ids.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  private consume(chunk: string): void {
+    let text = chunk;
+    if (!this.headDone) {
+      this.head += text;
+      const end = this.head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      this.headDone = true;
+      this.status = Number(/^HTTP\/1\.1 (\d{3})/.exec(this.head)?.[1] ?? 0);
+      text = this.head.slice(end + 4);
+    }
+    let start = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', start);
+      const piece = newline < 0 ? text.slice(start) : text.slice(start, newline);
+      if (!this.skipping) {
+        this.line += piece;
+        if (this.line.length >= 4 && !this.line.startsWith('id: ')) {
+          this.skipping = true;
+          this.line = '';
+        }
+      }
+      if (newline < 0) break;
+      if (!this.skipping && this.line.startsWith('id: ')) this.ids.push(this.line.slice(4));
+      this.line = '';
+      this.skipping = false;
+      start = newline + 1;
+    }
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+function openReplay(baseUrl: string, read: boolean): Promise<IdReader | Socket> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`GET /.well-known/mercure?topic=${encodeURIComponent(TOPIC)}&lastEventID=earliest HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+      if (read) resolve(new IdReader(socket));
+      else {
+        // Never reads: the kernel buffers fill and the server must stop writing to it.
+        socket.pause();
+        resolve(socket);
+      }
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Polls /healthz back to back until stopped; returns each answer's latency (ms). */
+function pollHealth(baseUrl: string): { stop(): Promise<number[]> } {
+  const latencies: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      const response = await fetch(`${baseUrl}/healthz`);
+      await response.arrayBuffer();
+      assert.equal(response.status, 200);
+      latencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return latencies;
+    },
+  };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+}
+
+for (const store of ['memory', 'sqlite'] as const) {
+  test(`${store}: ${READERS + PAUSED} earliest replays of ${UPDATES} x 500 KB stream under the subscriber buffer: bounded RSS, /healthz answers`, { timeout: 90_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-replay-'));
+    const herald = await spawnHerald([
+      '--store', store === 'memory' ? 'memory' : `sqlite:${join(dir, 'herald.db')}`,
+      '--publisher-jwt-key', PUBLISHER_KEY,
+      '--subscriber-buffer', String(BUFFER),
+      '--heartbeat', '0',
+    ]);
+    const sockets: Socket[] = [];
+    try {
+      const token = await publisherToken();
+      const published: string[] = [];
+      for (let i = 0; i < UPDATES; i++) {
+        const data = `${i} `.padEnd(SIZE, String.fromCharCode(97 + (i % 26)));
+        published.push(await publishOk(herald.url, { topic: TOPIC, data }, token));
+      }
+      const rssBefore = rssOf(herald.child.pid!);
+      let rssPeak = rssBefore;
+      const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(herald.child.pid!))), 50);
+      const health = pollHealth(herald.url);
+      const started = performance.now();
+      const streams = await Promise.all(Array.from({ length: READERS + PAUSED }, (_, i) => openReplay(herald.url, i % 2 === 0)));
+      const readers = streams.filter((s): s is IdReader => s instanceof IdReader);
+      for (const s of streams) sockets.push(s instanceof IdReader ? s.socket : s);
+      await Promise.all(readers.map((reader) => reader.waitFor(UPDATES, 60_000)));
+      const replayMs = performance.now() - started;
+      const latencies = await health.stop();
+      clearInterval(sampler);
+      rssPeak = Math.max(rssPeak, rssOf(herald.child.pid!));
+
+      for (const reader of readers) {
+        assert.equal(reader.status, 200);
+        assert.deepEqual(reader.ids, published, 'every update once, in log order');
+      }
+      const growthMb = (rssPeak - rssBefore) / MB;
+      const report = { store, rssBeforeMb: Math.round(rssBefore / MB), rssPeakMb: Math.round(rssPeak / MB), growthMb: Math.round(growthMb), healthzP50Ms: Math.round(percentile(latencies, 50)), healthzMaxMs: Math.round(percentile(latencies, 100)), healthzChecks: latencies.length, replayMs: Math.round(replayMs) };
+      process.stderr.write(`hostile replay: ${JSON.stringify(report)}\n`);
+      // Before paging, each replay was one 50 MB buffer: 40 of them were GBs. Now each
+      // costs a page and what its socket holds, about 2 x 1 MB: 40 x 2 MB plus slack.
+      assert.ok(growthMb < 80 + (READERS + PAUSED) * 2, `RSS grew ${growthMb.toFixed(0)} MB`);
+      assert.ok(latencies.length >= 3, 'healthz was checked during the replays');
+      assert.ok(percentile(latencies, 100) < 2000, `/healthz took up to ${percentile(latencies, 100).toFixed(0)} ms`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await herald.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
