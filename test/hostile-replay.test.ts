@@ -2,16 +2,21 @@
 // anonymous `lastEventID=earliest` streams over a log of large updates, half of them
 // never reading. Replays must stream page by page under --subscriber-buffer: the
 // server's resident memory stays bounded, /healthz keeps answering, and every reader
-// gets every update exactly once, in order.
+// gets every update exactly once, in order. Item 7: the chat's public history page
+// over a long log without the room's messages examines at most --chat-history-scan
+// updates per request, and says where to go on.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PUBLISHER_KEY, publishOk, publisherToken } from './support/herald.js';
+import { messageUpdate, newMessage } from '../src/chat/messages.js';
+import type { HistoryPage } from '../src/chat/protocol.js';
+import { PUBLISHER_KEY, publishOk, publisherToken, startTestHerald } from './support/herald.js';
 import { rssOf } from './support/observe.js';
 import { spawnHerald } from './support/process.js';
+import { deleteKeys, SHARED_REDIS, uniquePrefix } from './support/redis-prefix.js';
 
 const TOPIC = 'urn:big';
 const UPDATES = 100;
@@ -172,6 +177,61 @@ for (const store of ['memory', 'sqlite'] as const) {
       for (const socket of sockets) socket.destroy();
       await herald.stop();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+const KEPT = 20_000;
+const SCAN = 5000;
+const CONCURRENT = 20;
+
+async function historyPage(baseUrl: string, room: string, before?: string): Promise<HistoryPage> {
+  const query = before === undefined ? '' : `?before=${encodeURIComponent(before)}`;
+  const response = await fetch(`${baseUrl}/api/rooms/${room}/messages${query}`);
+  assert.equal(response.status, 200, await response.clone().text());
+  return (await response.json()) as HistoryPage;
+}
+
+for (const store of ['memory', 'redis'] as const) {
+  test(`${store}: a public history page over ${KEPT} kept updates examines at most --chat-history-scan, and /healthz answers`, { timeout: 90_000 }, async () => {
+    const prefix = uniquePrefix('hostile-history');
+    const herald = await startTestHerald({ store: store === 'memory' ? 'memory' : SHARED_REDIS, redisPrefix: prefix, historyMaxPerTopic: 0, chatHistoryScan: SCAN });
+    try {
+      const message = newMessage('old', { userId: 'u-1', nickname: 'ann' }, { text: 'the only message', clientId: null }, Date.now());
+      await herald.hub.publishTrusted(messageUpdate(message));
+      for (let i = 0; i < KEPT; i += 500) {
+        await Promise.all(Array.from({ length: 500 }, (_, j) => herald.hub.publishTrusted({ id: `filler-${i + j}`, topics: ['urn:filler'], data: 'x', private: false })));
+      }
+
+      // A room nobody wrote in: the page stops at the bound, says so, and where.
+      const empty = await historyPage(herald.url, 'unused');
+      assert.deepEqual(empty.messages, []);
+      assert.equal(empty.more, true);
+      assert.equal(empty.next, `filler-${KEPT - SCAN}`);
+
+      // Following `next` walks the log in bounded steps and finds the old message.
+      let page = await historyPage(herald.url, 'old');
+      let requests = 1;
+      while (page.messages.length === 0 && page.next !== undefined && requests < 10) {
+        page = await historyPage(herald.url, 'old', page.next);
+        requests++;
+      }
+      assert.deepEqual(page.messages.map((m) => [m.id, m.text]), [[message.id, 'the only message']]);
+      assert.equal(page.more, false);
+      assert.equal(requests, Math.ceil((KEPT + 1) / SCAN));
+
+      // Many at once: each is bounded and yields, so the server stays responsive.
+      const health = pollHealth(herald.url);
+      const started = performance.now();
+      const pages = await Promise.all(Array.from({ length: CONCURRENT }, () => historyPage(herald.url, 'unused')));
+      const concurrentMs = performance.now() - started;
+      const latencies = await health.stop();
+      for (const one of pages) assert.deepEqual([one.messages.length, one.more, one.next], [0, true, `filler-${KEPT - SCAN}`]);
+      process.stderr.write(`hostile history: ${JSON.stringify({ store, kept: KEPT + 1, scan: SCAN, concurrent: CONCURRENT, concurrentMs: Math.round(concurrentMs), healthzMaxMs: Math.round(percentile(latencies, 100)), healthzChecks: latencies.length })}\n`);
+      assert.ok(percentile(latencies, 100) < 1000, `/healthz took up to ${percentile(latencies, 100).toFixed(0)} ms`);
+    } finally {
+      await herald.close();
+      if (store === 'redis') await deleteKeys(prefix);
     }
   });
 }

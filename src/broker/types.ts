@@ -18,6 +18,12 @@ export interface Update {
   readonly retry?: number;
 }
 
+/**
+ * Updates one bounded history read examines before handing back: the slice of work
+ * between two turns of the event loop, for replays and public history pages alike.
+ */
+export const HISTORY_SCAN_SLICE = 1000;
+
 export interface HistoryQuery {
   /** Return updates published after this id (exclusive); null or absent: from the earliest kept. */
   readonly afterId?: string | null;

@@ -3,12 +3,10 @@
 // within the subscriber buffer (a page, what the sink holds, what is held live), and
 // every broker read is a bounded slice with a turn of the event loop between two.
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import type { Broker, Update } from '../broker/types.js';
+import { HISTORY_SCAN_SLICE as SCAN_SLICE, type Broker, type Update } from '../broker/types.js';
 import { encodeEvent } from '../sse/encode.js';
 import type { Subscriber } from './subscriber.js';
 
-/** Updates examined per broker read: one slice of matching work. */
-export const SCAN_SLICE = 1000;
 /** How often a replay waiting for its client to read checks the sink again. */
 const DRAIN_POLL_MS = 5;
 
