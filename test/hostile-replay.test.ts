@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { messageUpdate, newMessage } from '../src/chat/messages.js';
 import type { HistoryPage } from '../src/chat/protocol.js';
-import { PUBLISHER_KEY, publishOk, publisherToken, startTestHerald } from './support/herald.js';
+import { hubUrl, PUBLISHER_KEY, publishOk, publisherToken, startTestHerald } from './support/herald.js';
 import { rssOf } from './support/observe.js';
 import { spawnHerald } from './support/process.js';
 import { deleteKeys, SHARED_REDIS, uniquePrefix } from './support/redis-prefix.js';
+import { collect } from './support/stream.js';
 
 const TOPIC = 'urn:big';
 const UPDATES = 100;
@@ -229,6 +230,37 @@ for (const store of ['memory', 'redis'] as const) {
       for (const one of pages) assert.deepEqual([one.messages.length, one.more, one.next], [0, true, `filler-${KEPT - SCAN}`]);
       process.stderr.write(`hostile history: ${JSON.stringify({ store, kept: KEPT + 1, scan: SCAN, concurrent: CONCURRENT, concurrentMs: Math.round(concurrentMs), healthzMaxMs: Math.round(percentile(latencies, 100)), healthzChecks: latencies.length })}\n`);
       assert.ok(percentile(latencies, 100) < 1000, `/healthz took up to ${percentile(latencies, 100).toFixed(0)} ms`);
+    } finally {
+      await herald.close();
+      if (store === 'redis') await deleteKeys(prefix);
+    }
+  });
+}
+
+// Paging must keep the resume exact: many pages, live updates racing them, --replay-max.
+for (const store of ['memory', 'redis'] as const) {
+  test(`${store}: a replay of many pages with live updates racing it sends each once, in order; --replay-max keeps the newest`, { timeout: 60_000 }, async () => {
+    const prefix = uniquePrefix('hostile-pages');
+    const herald = await startTestHerald({ store: store === 'memory' ? 'memory' : SHARED_REDIS, redisPrefix: prefix, subscriberBuffer: 65_536, replayMax: 250, chat: false, subscriptions: false });
+    try {
+      const token = await publisherToken();
+      const topic = 'urn:pages';
+      const pad = 'p'.repeat(1024);
+      const kept: string[] = [];
+      for (let i = 0; i < 300; i++) kept.push(await publishOk(herald.url, { topic, data: `${i} ${pad}` }, token));
+      const writesBefore = herald.hub.dispatcher.stats.writes;
+      const stream = collect(hubUrl(herald.url, [['topic', topic], ['lastEventID', 'earliest']]));
+      await stream.opened;
+      const live: string[] = [];
+      for (let i = 0; i < 20; i++) live.push(await publishOk(herald.url, { topic, data: `live ${i} ${pad}` }, token));
+      const events = await stream.waitFor(250 + 20, 20_000);
+      stream.close();
+      assert.deepEqual(events.map((e) => e.id), [...kept.slice(50), ...live], 'the newest 250 kept, then the live ones, once each');
+      assert.equal(stream.events.length, 270);
+      const stats = herald.hub.dispatcher.stats;
+      assert.equal(stats.slowDisconnects, 0);
+      // 250 KB through a 64 KB buffer: pages of at most 32 KB, so at least 8 writes.
+      assert.ok(stats.writes - writesBefore >= 8, `${stats.writes - writesBefore} writes`);
     } finally {
       await herald.close();
       if (store === 'redis') await deleteKeys(prefix);
