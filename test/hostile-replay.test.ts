@@ -169,9 +169,10 @@ for (const store of ['memory', 'sqlite'] as const) {
       const growthMb = (rssPeak - rssBefore) / MB;
       const report = { store, rssBeforeMb: Math.round(rssBefore / MB), rssPeakMb: Math.round(rssPeak / MB), growthMb: Math.round(growthMb), healthzP50Ms: Math.round(percentile(latencies, 50)), healthzMaxMs: Math.round(percentile(latencies, 100)), healthzChecks: latencies.length, replayMs: Math.round(replayMs) };
       process.stderr.write(`hostile replay: ${JSON.stringify(report)}\n`);
-      // Before paging, each replay was one 50 MB buffer: 40 of them were GBs. Now each
-      // costs a page and what its socket holds, about 2 x 1 MB: 40 x 2 MB plus slack.
-      assert.ok(growthMb < 80 + (READERS + PAUSED) * 2, `RSS grew ${growthMb.toFixed(0)} MB`);
+      // Before paging, each replay was one 50 MB buffer: 40 of them were 2 GB. Now each
+      // costs a page and what its socket holds (under 2 x 1 MB); the margin is for the
+      // garbage the collector has not reclaimed yet under a loaded machine.
+      assert.ok(growthMb < 100 + (READERS + PAUSED) * 4 * (BUFFER / MB), `RSS grew ${growthMb.toFixed(0)} MB`);
       assert.ok(latencies.length >= 3, 'healthz was checked during the replays');
       assert.ok(percentile(latencies, 100) < 2000, `/healthz took up to ${percentile(latencies, 100).toFixed(0)} ms`);
     } finally {

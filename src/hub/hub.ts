@@ -48,8 +48,12 @@ export interface SubscriptionStart {
   readonly subscriber: Subscriber;
   /** For the Last-Event-ID response header: where this stream starts, or 'earliest' when the requested id is unknown. */
   readonly lastEventId: string;
-  /** Writes the replay, then held live updates; call once the response headers are out. */
-  begin(): void;
+  /**
+   * Starts writing the replay (page by page), then the held live updates; call once the
+   * response headers are out. Resolves when the replay is over (written, or the stream
+   * ended); never rejects.
+   */
+  begin(): Promise<void>;
 }
 
 export class Hub {
@@ -197,7 +201,7 @@ export class Hub {
       begin: () => {
         subscriber.lastWriteAt = Date.now();
         if (!subscriber.closed) this.tokenExpiry.track(subscriber);
-        if (replay !== undefined) this.replay(subscriber, replay);
+        return replay === undefined ? Promise.resolve() : this.replay(subscriber, replay);
       },
     };
   }
@@ -207,9 +211,9 @@ export class Hub {
   }
 
   /** Streams the replay in the background; a replay that fails or loses its place ends the stream, and the client resumes. */
-  private replay(subscriber: Subscriber, start: ReplayStart): void {
+  private replay(subscriber: Subscriber, start: ReplayStart): Promise<void> {
     const target = { subscriber, writePage: (updates: readonly Update[], bytes: Buffer) => this.dispatcher.writeReplayPage(subscriber, updates, bytes) };
-    streamReplay(this.options.broker, target, start, this.replayLimits()).then(
+    return streamReplay(this.options.broker, target, start, this.replayLimits()).then(
       (outcome) => {
         if (outcome === 'done') this.dispatcher.finishReplay(subscriber);
         else if (outcome === 'lost') {
