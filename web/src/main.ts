@@ -42,6 +42,8 @@ let room = DEFAULT_ROOM;
 /** Bumped on every room switch: answers that arrive for an older room are dropped. */
 let generation = 0;
 let more = false;
+/** Where the server's bounded scan stopped, when it stopped before finding a full page. */
+let nextBefore: string | undefined;
 let loadingEarlier = false;
 let roomsTimer: number | undefined;
 
@@ -137,6 +139,7 @@ async function joinRoom(next: string): Promise<void> {
     if (gen !== generation) return;
     view.prepend(page.messages);
     more = page.more;
+    nextBefore = page.next;
     el.loadEarlier.hidden = !more;
     await refreshUsers(gen);
     if (gen !== generation) return;
@@ -149,7 +152,7 @@ async function joinRoom(next: string): Promise<void> {
 }
 
 async function loadEarlier(): Promise<void> {
-  const before = view.oldestId;
+  const before = nextBefore ?? view.oldestId;
   if (!more || loadingEarlier || before === undefined) return;
   loadingEarlier = true;
   const gen = generation;
@@ -158,6 +161,7 @@ async function loadEarlier(): Promise<void> {
     if (gen !== generation) return;
     view.prepend(page.messages);
     more = page.more;
+    nextBefore = page.next;
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) more = false;
   } finally {
