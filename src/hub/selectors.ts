@@ -41,8 +41,26 @@ const URL_COMPONENTS = 8;
 // C0, DEL, C1, and unpaired surrogates (not encodable as UTF-8).
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/**
+ * Compiled matchers by kind, hub URL and source: many streams name the same selectors
+ * (every client of one page), and a matcher is immutable between evaluations.
+ */
+const compiled = new Map<string, TopicMatcher>();
+const COMPILED_CACHE_SIZE = 1000;
+
 /** Throws HeraldError('invalid_field') naming the selector when it is invalid or too costly. */
 export function compileMatcher(source: string, kind: MatcherKind, hubUrl: string): TopicMatcher {
+  const key = `${kind}\u0000${hubUrl}\u0000${source}`;
+  let matcher = compiled.get(key);
+  if (matcher === undefined) {
+    matcher = compileUncached(source, kind, hubUrl);
+    if (compiled.size >= COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, matcher);
+  }
+  return matcher;
+}
+
+function compileUncached(source: string, kind: MatcherKind, hubUrl: string): TopicMatcher {
   const problem = stringProblem(source, MAX_SELECTOR_LENGTH);
   if (problem !== undefined) throw invalidSelector(source, problem);
   if (source === '*') return { kind: 'any', source, cost: 1, lastCode: -1, matches: () => true, canMatchPrefix: () => true };
