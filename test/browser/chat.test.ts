@@ -117,15 +117,19 @@ describe('chat page, two people', { timeout: 90_000 }, () => {
     const page = ann.page;
     for (let i = 1; i <= 8; i++) await say(page, `m${i}`);
     await waitForTexts(page, '#messages li.message[data-state="delivered"] .text', ['hello Bob', 'hi Ann\nsecond line', XSS, ...Array.from({ length: 8 }, (_, i) => `m${i + 1}`)], 8000);
+    // Grouped lines are short: a lower window makes sure two pages overflow the list.
+    await page.setViewportSize({ width: 1100, height: 400 });
     await page.reload();
     await waitForState(page, 'connected');
     await waitForTexts(page, '#messages li.message .text', ['m4', 'm5', 'm6', 'm7', 'm8']);
     // Pages of chat-history (5): by the button, then by scrolling to the top.
     await page.locator('#load-earlier').click();
     await waitForTexts(page, '#messages li.message .text', ['hi Ann\nsecond line', XSS, 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+    assert.ok(await page.locator('#scroller').evaluate((scroller) => scroller.scrollHeight > scroller.clientHeight), 'the list scrolls');
     await page.locator('#scroller').evaluate((scroller) => scroller.scrollTo({ top: 0 }));
     await waitForTexts(page, '#messages li.message .text', ['hello Bob', 'hi Ann\nsecond line', XSS, 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
     await page.locator('#load-earlier').waitFor({ state: 'hidden', timeout: 3000 });
+    await page.setViewportSize({ width: 1100, height: 720 });
 
     await page.locator('#room-input').fill('Random');
     await page.locator('#room-input').press('Enter');
