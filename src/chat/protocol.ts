@@ -104,8 +104,13 @@ export interface HistoryPage {
   readonly topic: string;
   /** Oldest first. */
   readonly messages: ChatMessage[];
-  /** True when older messages exist before the first one. */
+  /** True when older messages exist before the first one (or may: see `next`). */
   readonly more: boolean;
+  /**
+   * Set when the read stopped at the server's scan bound (--chat-history-scan) before
+   * finding `limit` messages: pass it as `before` to read on from where it stopped.
+   */
+  readonly next?: string;
   /**
    * Where a live stream should resume so that nothing published after this page was
    * read is missed (read before the page, so it may repeat some of it: skip known ids).

@@ -43,6 +43,8 @@ let room = DEFAULT_ROOM;
 /** Bumped on every room switch: answers that arrive for an older room are dropped. */
 let generation = 0;
 let more = false;
+/** Where the server's bounded scan stopped, when it stopped before finding a full page. */
+let nextBefore: string | undefined;
 let loadingEarlier = false;
 let roomsTimer: number | undefined;
 let knownRooms: readonly RoomSummary[] = [];
@@ -166,6 +168,7 @@ async function joinRoom(next: string): Promise<void> {
     noteNames(page.messages);
     view.prepend(page.messages);
     more = page.more;
+    nextBefore = page.next;
     el.loadEarlier.hidden = !more;
     await refreshUsers(gen);
     if (gen !== generation) return;
@@ -179,7 +182,7 @@ async function joinRoom(next: string): Promise<void> {
 }
 
 async function loadEarlier(): Promise<void> {
-  const before = view.oldestId;
+  const before = nextBefore ?? view.oldestId;
   if (!more || loadingEarlier || before === undefined) return;
   loadingEarlier = true;
   const gen = generation;
@@ -189,6 +192,7 @@ async function loadEarlier(): Promise<void> {
     noteNames(page.messages);
     view.prepend(page.messages);
     more = page.more;
+    nextBefore = page.next;
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) more = false;
   } finally {
