@@ -34,9 +34,12 @@ export function presenceSelector(room: string): string {
   return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(roomTopic(room))}/{subscriber}`;
 }
 
+/** Every room's messages: the page follows them all for its unread counts. */
+export const ALL_ROOMS_SELECTOR = `${TOPIC_PREFIX}{room}`;
+
 /** What a session's token may subscribe to: every room, and the presence of every room. */
 export function sessionSelectors(): string[] {
-  return [`${TOPIC_PREFIX}{room}`, `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(TOPIC_PREFIX)}{room}/{subscriber}`];
+  return [ALL_ROOMS_SELECTOR, `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(TOPIC_PREFIX)}{room}/{subscriber}`];
 }
 
 /** Length as a person counts it (code points), the same on both sides. */
