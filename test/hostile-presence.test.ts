@@ -5,6 +5,7 @@
 // victim topic, then 25 times --history-max-total in subscription events. Afterwards a
 // resume from the middle of the victim's history gets exactly the rest, and the store
 // holds the messages plus at most --presence-history presence events.
+// Also item 8's presence part: a Redis process frozen past the presence TTL.
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +16,9 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Herald } from '../src/herald.js';
-import { hubUrl, publisherToken, publishOk, startTestHerald } from './support/herald.js';
+import type { RedisBroker } from '../src/broker/redis.js';
+import type { InstrumentedBroker } from '../src/observability/instrumented-broker.js';
+import { hubUrl, publisherToken, publishOk, startTestHerald, subscriberToken } from './support/herald.js';
 import { deleteKeys, SHARED_REDIS, uniquePrefix } from './support/redis-prefix.js';
 import { rawStream, type RawStream } from './support/stream.js';
 
@@ -212,4 +215,70 @@ for (const store of stores) {
       store.bound(figures, before);
     });
   });
+}
+
+// Item 8 (presence part): a process frozen past the presence TTL was swept by a
+// survivor, which published the leaves of its subscriptions. On waking, the records
+// came back without a join, and a client that left during the freeze got a second leave.
+describe('hostile presence: a process frozen past the presence TTL (redis)', () => {
+  const prefix = uniquePrefix('hostile-freeze');
+  let herald: Herald;
+  before(async () => {
+    herald = await startTestHerald({ store: SHARED_REDIS, redisPrefix: prefix, chat: false });
+  });
+  after(async () => {
+    await herald.close();
+    await deleteKeys(prefix);
+  });
+
+  test('on waking it announces a join for each subscription still there, and no second leave for one that left', async () => {
+    const broker = (herald.broker as InstrumentedBroker).inner as RedisBroker;
+    const watch = '/.well-known/mercure/subscriptions/{topic}/{subscriber}';
+    const watcher = await rawStream(hubUrl(herald.url, [['topic', watch]]), { Authorization: `Bearer ${await subscriberToken([watch])}` });
+    const streams: RawStream[] = [watcher];
+    try {
+      const events = (): Array<{ who: string; active: boolean }> =>
+        subscriptionEvents(watcher.text()).filter((e) => e.topic === 'urn:room').map((e) => ({ who: e.subscriber, active: e.active }));
+      const alice = await rawStream(hubUrl(herald.url, [['topic', 'urn:room']]));
+      streams.push(alice);
+      await watcher.waitForText('"active":true');
+      const bob = await rawStream(hubUrl(herald.url, [['topic', 'urn:room']]));
+      streams.push(bob);
+      await waitFor(() => events().length === 2, 'both joins');
+      const [aliceId, bobId] = events().map((e) => e.who);
+
+      // What a survivor's sweep does to a node it believes dead (it announces their leaves).
+      await admin.multi().zrem(`${prefix}{presence}:nodes`, broker.nodeId).del(`${prefix}{presence}:node:${broker.nodeId}`).exec();
+      alice.close();
+      await waitFor(() => herald.hub.subscriberCount === 2, 'the hub to see alice leave');
+      // The frozen process wakes up: its next heartbeat finds it was swept.
+      await broker.heartbeatNow();
+      await waitFor(() => events().length === 3, 'bob announced again');
+      bob.close();
+      await waitFor(() => events().length === 4, "bob's leave");
+      assert.deepEqual(events(), [
+        { who: aliceId, active: true },
+        { who: bobId, active: true },
+        { who: bobId, active: true },
+        { who: bobId, active: false },
+      ]);
+      assert.deepEqual(await herald.broker.listSubscriptions().then((list) => list.filter((r) => r.topic === 'urn:room')), []);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  });
+});
+
+/** The subscription events in an event stream's text. */
+function subscriptionEvents(text: string): Array<{ topic: string; subscriber: string; active: boolean }> {
+  return [...text.matchAll(/^data: (\{.*"type":"Subscription".*\})$/gm)].map((m) => JSON.parse(m[1]!) as { topic: string; subscriber: string; active: boolean });
+}
+
+/** Polls a condition the hub offers no event for, every 10 ms for at most 5 s. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`waited 5 s for ${what}`);
 }
