@@ -47,6 +47,7 @@ const OPTIONS = {
   'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
   chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
   'chat-history': { kind: 'int', default: 50, min: 1, max: 500, help: 'Messages a chat room shows on joining' },
+  'chat-history-scan': { kind: 'int', default: 10_000, min: 100, max: 100_000_000, help: 'Most kept updates one chat history request examines, all rooms together (past it: "more" and a "next" cursor)' },
   'chat-max-length': { kind: 'int', default: 2000, min: 1, max: 100_000, help: 'Longest chat message, in characters' },
   workers: { kind: 'int', default: 1, min: 1, max: 64, help: 'Processes serving this port (node:cluster); more than 1 needs --store redis://' },
   subscriptions: { kind: 'bool', default: true, help: 'Publish subscription events and serve the subscriptions API (presence; the chat needs it)' },
@@ -98,6 +99,8 @@ export interface Config {
   readonly workers: number;
   readonly chat: boolean;
   readonly chatHistory: number;
+  /** Kept updates one public history request may examine. */
+  readonly chatHistoryScan: number;
   readonly chatMaxLength: number;
   readonly logLevel: string;
   readonly metrics: boolean;
@@ -223,6 +226,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     workers: values.workers as number,
     chat: values.chat as boolean,
     chatHistory: values['chat-history'] as number,
+    chatHistoryScan: values['chat-history-scan'] as number,
     chatMaxLength: values['chat-max-length'] as number,
     logLevel: values['log-level'] as string,
     metrics: values.metrics as boolean,

@@ -63,7 +63,7 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     logger,
   });
   telemetry.attach(hub);
-  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, maxTextLength: config.chatMaxLength })] : [];
+  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, historyScan: config.chatHistoryScan, maxTextLength: config.chatMaxLength })] : [];
   const app = await buildServer({ config, hub, logger, apps, telemetry });
   let address: string;
   try {

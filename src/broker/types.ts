@@ -18,6 +18,12 @@ export interface Update {
   readonly retry?: number;
 }
 
+/**
+ * Updates one bounded history read examines before handing back: the slice of work
+ * between two turns of the event loop, for replays and public history pages alike.
+ */
+export const HISTORY_SCAN_SLICE = 1000;
+
 export interface HistoryQuery {
   /** Return updates published after this id (exclusive); null or absent: from the earliest kept. */
   readonly afterId?: string | null;
@@ -25,8 +31,17 @@ export interface HistoryQuery {
   readonly beforeId?: string;
   /** Keeps the updates the caller may see and wants; called in log order or reverse. */
   readonly filter: (update: Update) => boolean;
-  /** At most this many updates: the NEWEST `limit` matches of the range, returned oldest first. */
+  /** At most this many updates: the NEWEST `limit` matches of the range (the OLDEST with `oldestFirst`), returned oldest first. */
   readonly limit: number;
+  /** Scan forward from `afterId` and return the OLDEST `limit` matches: one page of a replay. */
+  readonly oldestFirst?: boolean;
+  /**
+   * Examine at most this many kept updates (matching or not), so that one call is a
+   * bounded slice of work; when it stops early, `next` says where to resume.
+   */
+  readonly maxScan?: number;
+  /** The returned updates' data add up to at most this many characters (one larger update is returned alone). */
+  readonly maxBytes?: number;
 }
 
 export interface HistoryResult {
@@ -36,6 +51,12 @@ export interface HistoryResult {
   readonly found: boolean;
   /** True when more matches existed in the range than `limit`. */
   readonly truncated: boolean;
+  /**
+   * Set when `maxScan` or `maxBytes` stopped the scan before the end of the range: the
+   * id of the last update examined. Resume with it as `afterId` (oldestFirst) or as
+   * `beforeId` (newest first); it may be trimmed by then (found=false).
+   */
+  readonly next?: string;
 }
 
 /** One active subscription, for the Mercure subscriptions API and presence. */

@@ -2,7 +2,8 @@
 // memory broker and the read side of the SQLite broker. One entry per update in log
 // order, an id map for O(1) lookups, and a chain per canonical topic so that every
 // retention rule removes an entry in O(1). History scans backwards from its newest
-// bound, so a reconnecting subscriber costs only what it missed.
+// bound, so a reconnecting subscriber costs only what it missed; a replay reads it
+// forward in pages bounded by count and bytes.
 //
 // Presence events (the hub's subscription events) share the order but not the
 // retention: they have their own chain and cap, and never count against maxTotal.
@@ -161,19 +162,46 @@ export class UpdateLog {
       if (before === undefined) return { updates: [], found: false, truncated: false };
       end = before.index;
     }
+    const maxScan = query.maxScan ?? Number.POSITIVE_INFINITY;
+    const maxBytes = query.maxBytes ?? Number.POSITIVE_INFINITY;
+    const forward = query.oldestFirst === true;
     const updates: Update[] = [];
     let truncated = false;
-    for (let i = end - 1; i >= start; i--) {
+    let next: string | undefined;
+    let scanned = 0;
+    let bytes = 0;
+    let examined: string | undefined;
+    // The cursor handed back: the last message or returned update examined, which
+    // presence churn cannot evict under a paging reader; a presence event only when
+    // the slice held nothing else (else the next slice would examine the same again).
+    let stable: string | undefined;
+    for (let n = end - start, i = forward ? start : end - 1; n > 0; n--, i += forward ? 1 : -1) {
       const entry = this.slots[i];
-      if (entry === undefined || !query.filter(entry.update)) continue;
+      if (entry === undefined) continue;
+      if (scanned >= maxScan) {
+        next = stable ?? examined;
+        break;
+      }
+      const previous = stable ?? examined;
+      scanned++;
+      examined = entry.update.id;
+      if (!entry.presence) stable = examined;
+      if (!query.filter(entry.update)) continue;
       if (updates.length >= query.limit) {
         truncated = true;
         break;
       }
+      // Never over maxBytes, unless one update alone is: then it is the whole page.
+      if (updates.length > 0 && bytes + entry.update.data.length > maxBytes) {
+        next = previous;
+        break;
+      }
       updates.push(entry.update);
+      stable = entry.update.id;
+      bytes += entry.update.data.length;
     }
-    updates.reverse();
-    return { updates, found: true, truncated };
+    if (!forward) updates.reverse();
+    return next === undefined ? { updates, found: true, truncated } : { updates, found: true, truncated, next };
   }
 
   private push(update: Update, seq: number, ts: number, presence: boolean): Entry {
