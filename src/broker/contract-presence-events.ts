@@ -86,4 +86,24 @@ export function presenceEventCases(factory: BrokerFactory): void {
       assert.equal((await after(broker, 'old')).found, false);
     });
   });
+
+  test('presence events: a paging reader gets a message as its cursor, so presence churn cannot trim it away', async () => {
+    const retention = { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 100, maxPresence: 3 };
+    await withBroker(factory, { retention }, async ({ broker }) => {
+      await broker.publish(makeUpdate('m1', 'urn:t'));
+      await broker.publishPresence(presenceEvent('p1'));
+      await broker.publishPresence(presenceEvent('p2'));
+      await broker.publish(makeUpdate('m2', 'urn:t'));
+      const messages = (u: Update): boolean => u.topics[0] === 'urn:t';
+      const first = await broker.history({ afterId: null, filter: messages, limit: 10, oldestFirst: true, maxScan: 3 });
+      assert.deepEqual([ids(first.updates), first.next], [['m1'], 'm1'], 'the cursor is the last message examined, not p2');
+      await Promise.all(idRange('churn', 1, 20).map((id) => broker.publishPresence(presenceEvent(id))));
+      const second = await broker.history({ afterId: first.next, filter: messages, limit: 10, oldestFirst: true, maxScan: 3 });
+      assert.equal(second.found, true);
+      assert.deepEqual(ids(second.updates), ['m2']);
+      // Nothing but presence events in a slice: the cursor must move on anyway.
+      const tail = await broker.history({ afterId: 'm2', filter: messages, limit: 10, oldestFirst: true, maxScan: 2 });
+      assert.deepEqual([ids(tail.updates), tail.next], [[], 'churn19']);
+    });
+  });
 }

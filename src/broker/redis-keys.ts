@@ -53,6 +53,12 @@ export function encodeUpdate(update: Update, presence = false): string[] {
   return fields;
 }
 
+/** Whether a stream entry's fields mark a presence event (see encodeUpdate). */
+export function isPresenceEntry(fields: readonly string[]): boolean {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'presence') return fields[i + 1] === '1';
+  return false;
+}
+
 /** Inverse of encodeUpdate; null for an entry Herald did not write (it is skipped, not fatal). */
 export function decodeUpdate(fields: readonly string[]): Update | null {
   const map = new Map<string, string>();

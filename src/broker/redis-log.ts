@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
 import type { RedisClock } from './redis-clock.js';
 import { COMMAND_TIMEOUT_MS } from './redis-connection.js';
-import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, type RedisKeys } from './redis-keys.js';
+import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, isPresenceEntry, type RedisKeys } from './redis-keys.js';
 import { publishScript } from './redis-publish-script.js';
 import { maxPresenceOf, type HistoryQuery, type HistoryResult, type RetentionOptions, type Update } from './types.js';
 
@@ -113,6 +113,9 @@ export class RedisLog {
     let scanned = 0;
     let bytes = 0;
     let examined: string | undefined;
+    // As in UpdateLog: hand back a message or a returned update as the cursor, so that
+    // presence churn cannot evict it under a paging reader.
+    let stable: string | undefined;
     // Entry sizes are unknown until a page is read: a byte-bounded scan starts small.
     let count = Math.min(Number.isFinite(maxBytes) ? FIRST_BOUNDED_PAGE : PAGE_SIZE, maxScan);
     for (;;) {
@@ -120,22 +123,24 @@ export class RedisLog {
         ? await this.redis.xrange(this.keys.stream, lower, upper, 'COUNT', count)
         : await this.redis.xrevrange(this.keys.stream, upper, lower, 'COUNT', count)) as StreamEntry[];
       let pageBytes = 0;
-      for (const update of await this.keptUpdates(page)) {
-        if (scanned >= maxScan) return done(false, examined);
-        const previous = examined;
+      for (const { update, presence } of await this.keptUpdates(page)) {
+        if (scanned >= maxScan) return done(false, stable ?? examined);
+        const previous = stable ?? examined;
         scanned++;
         examined = update.id;
+        if (!presence) stable = examined;
         pageBytes += update.data.length;
         if (!query.filter(update)) continue;
         if (matches.length >= query.limit) return done(true);
         // Never over maxBytes, unless one update alone is: then it is the whole page.
         if (matches.length > 0 && bytes + update.data.length > maxBytes) return done(false, previous);
         matches.push(update);
+        stable = update.id;
         bytes += update.data.length;
       }
       const last = page[page.length - 1];
       if (page.length < count || last === undefined) return done(false);
-      if (scanned >= maxScan) return done(false, examined);
+      if (scanned >= maxScan) return done(false, stable ?? examined);
       if (forward) lower = `(${last[0]}`;
       else upper = `(${last[0]}`;
       const average = pageBytes / Math.max(1, page.length);
@@ -149,12 +154,12 @@ export class RedisLog {
   }
 
   /** The page's updates that are still kept (trimmed ones wait out their grace in the stream). */
-  private async keptUpdates(page: readonly StreamEntry[]): Promise<Update[]> {
-    const decoded = page.map(([entryId, fields]) => ({ entryId, update: decodeUpdate(fields) }));
-    const candidates = decoded.filter((d): d is { entryId: string; update: Update } => d.update !== null);
+  private async keptUpdates(page: readonly StreamEntry[]): Promise<Array<{ update: Update; presence: boolean }>> {
+    const decoded = page.map(([entryId, fields]) => ({ entryId, update: decodeUpdate(fields), presence: isPresenceEntry(fields) }));
+    const candidates = decoded.filter((d): d is { entryId: string; update: Update; presence: boolean } => d.update !== null);
     if (candidates.length === 0) return [];
     const pointers = await this.redis.mget(candidates.map((c) => this.keys.idPrefix + c.update.id));
-    return candidates.filter((c, i) => pointers[i] === c.entryId).map((c) => c.update);
+    return candidates.filter((c, i) => pointers[i] === c.entryId);
   }
 
   /** Entries published before this ms have aged out; 0 when age is unlimited. */

@@ -171,16 +171,21 @@ export class UpdateLog {
     let scanned = 0;
     let bytes = 0;
     let examined: string | undefined;
+    // The cursor handed back: the last message or returned update examined, which
+    // presence churn cannot evict under a paging reader; a presence event only when
+    // the slice held nothing else (else the next slice would examine the same again).
+    let stable: string | undefined;
     for (let n = end - start, i = forward ? start : end - 1; n > 0; n--, i += forward ? 1 : -1) {
       const entry = this.slots[i];
       if (entry === undefined) continue;
       if (scanned >= maxScan) {
-        next = examined;
+        next = stable ?? examined;
         break;
       }
-      const previous = examined;
+      const previous = stable ?? examined;
       scanned++;
       examined = entry.update.id;
+      if (!entry.presence) stable = examined;
       if (!query.filter(entry.update)) continue;
       if (updates.length >= query.limit) {
         truncated = true;
@@ -192,6 +197,7 @@ export class UpdateLog {
         break;
       }
       updates.push(entry.update);
+      stable = entry.update.id;
       bytes += entry.update.data.length;
     }
     if (!forward) updates.reverse();
