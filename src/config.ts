@@ -182,6 +182,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (workers > 1 && !/^rediss?:\/\//.test(values.store as string)) {
     throw new ConfigError(`--workers ${workers} needs --store redis://...: workers share history, fan-out and presence through Redis`);
   }
+  if (values.chat === true && !/^HS/.test(values['jwt-alg'] as string)) {
+    throw new ConfigError(`--jwt-alg ${values['jwt-alg'] as string}: the chat signs its session cookies with an HMAC subscriber key (HS256/384/512); add --no-chat, or use an HS* algorithm`);
+  }
   if (values.chat === true && values.subscriptions === false) {
     throw new ConfigError('--no-subscriptions turns presence off, and the chat needs it for its online list: add --no-chat, or keep subscriptions on');
   }

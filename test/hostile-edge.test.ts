@@ -165,3 +165,56 @@ test('tokens in percent-encoded or case-changed parameter names are redacted in 
     await herald.close();
   }
 });
+
+describe('the chat\'s smaller trust items', () => {
+  let herald: Herald;
+  before(async () => {
+    herald = await startTestHerald({ chat: true, subscriptions: true });
+  });
+  after(() => herald.close());
+
+  test('nicknames made only of invisible characters are refused; visible ones with joiners pass', async () => {
+    const chat = new ChatClient(herald.url);
+    for (const nickname of ['\u200b', '\u3164', '\u2060', '\u200b\u3164\u2060', '\u115f\u1160', '\uffa0', '\u00ad', '\u0301', '\u2800', '\u3000\u200b']) {
+      const reply = await chat.request<{ error: string; message: string }>('POST', '/api/session', { nickname });
+      assert.equal(reply.status, 400, JSON.stringify(nickname));
+      assert.equal(reply.body.error, 'invalid_field');
+    }
+    for (const nickname of ['Ann', '\u{1F469}\u200d\u{1F4BB}', 'e\u0301', '\u200bBob']) {
+      assert.equal((await chat.request('POST', '/api/session', { nickname })).status, 200, JSON.stringify(nickname));
+    }
+  });
+
+  test('a session cookie subscribes to chat rooms only: urn:herald:chat:room:admin:secret stays private', async () => {
+    const chat = new ChatClient(herald.url);
+    await chat.login('Eve');
+    const token = await publisherToken();
+    const topics = ['urn:herald:chat:room:admin:secret', 'urn:herald:chat:room:lobby'];
+    const controller = new AbortController();
+    const url = `${herald.url}/.well-known/mercure?${topics.map((t) => `topic=${encodeURIComponent(t)}`).join('&')}`;
+    const response = await fetch(url, { headers: { Cookie: chat.cookie! }, signal: controller.signal });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    let text = '';
+    try {
+      for (const [topic, data] of [[topics[0]!, 'SECRET'], [topics[1]!, 'room-message']] as const) {
+        const form = new URLSearchParams({ topic, data, private: 'on' }).toString();
+        const published = await fetch(`${herald.url}/.well-known/mercure`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-www-form-urlencoded' }, body: form });
+        assert.equal(published.status, 200);
+      }
+      const deadline = Date.now() + 5000;
+      while (!text.includes('room-message') && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
+    } finally {
+      controller.abort();
+    }
+    assert.match(text, /data: room-message/);
+    assert.doesNotMatch(text, /SECRET/);
+  });
+});
+
+test('a hub on RS256 with the chat on refuses to start, saying why', async () => {
+  await assert.rejects(startTestHerald({ chat: true, jwtAlg: 'RS256', publisherJwtKey: undefined, subscriberJwtKey: undefined }), { code: 'invalid_config', message: /HMAC --jwt-alg/ });
+  const { loadConfig } = await import('../src/config.js');
+  assert.throws(() => loadConfig(['--jwt-alg', 'RS256'], {}), /--jwt-alg RS256: the chat signs its session cookies/);
+  assert.doesNotThrow(() => loadConfig(['--jwt-alg', 'RS256', '--no-chat'], {}));
+});

@@ -32,12 +32,12 @@ const FUTURE_OPERATORS = new Set<string>(['=', ',', '!', '@', '|']);
 const VARSPEC = /^((?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*)(?:(\*)|:([1-9][0-9]{0,3}))?$/;
 const MAX_VARS_PER_EXPRESSION = 16;
 
-/** One character of a simple value: anything but a reserved character, or a percent-encoded octet. */
-const UNRESERVED = "(?:[^/?#\\[\\]@!$&'()*+,;=%]|%[0-9A-Fa-f]{2})";
+/** One character of a simple value: anything but a reserved character (RFC 3986, `:` included), or a percent-encoded octet. */
+const UNRESERVED = "(?:[^:/?#\\[\\]@!$&'()*+,;=%]|%[0-9A-Fa-f]{2})";
 /** One character of a `+`/`#` value: reserved characters pass unencoded. */
 const RESERVED = '(?:[^%]|%[0-9A-Fa-f]{2})';
 /** Characters outside UNRESERVED: a literal made of one of them separates variable parts. */
-const SEPARATING = new Set("/?#[]@!$&'()*+,;=%");
+const SEPARATING = new Set(":/?#[]@!$&'()*+,;=%");
 
 export function compileUriTemplate(template: string): RegExp {
   return analyzeUriTemplate(template).regexp;
