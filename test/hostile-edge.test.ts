@@ -218,3 +218,16 @@ test('a hub on RS256 with the chat on refuses to start, saying why', async () =>
   assert.throws(() => loadConfig(['--jwt-alg', 'RS256'], {}), /--jwt-alg RS256: the chat signs its session cookies/);
   assert.doesNotThrow(() => loadConfig(['--jwt-alg', 'RS256', '--no-chat'], {}));
 });
+
+test('with the default limits an update of exactly --data-limit bytes can be published, form-encoded', async () => {
+  const herald = await startTestHerald({ chat: false });
+  try {
+    const token = await publisherToken();
+    const data = 'é'.repeat(1_048_576 / 2); // 1 MiB of UTF-8, tripled by form encoding
+    const body = new URLSearchParams({ topic: 'https://example.com/big', data }).toString();
+    const response = await fetch(`${herald.url}/.well-known/mercure`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal(response.status, 200, await response.text());
+  } finally {
+    await herald.close();
+  }
+});
