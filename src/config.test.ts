@@ -76,3 +76,11 @@ test('--help shows value placeholders and both spellings of a boolean', () => {
   assert.match(help, /--version/);
   assert.match(help, /Exit status: 0 .* 2 bad option/);
 });
+
+test('the default body limit carries an update of --data-limit; a body limit below it is refused at start', () => {
+  assert.equal(loadConfig([], {}).bodyLimit, 3 * 1_048_576 + 65_536);
+  assert.equal(loadConfig(['--data-limit', '1000'], {}).bodyLimit, 1_048_576, 'never below 1 MiB');
+  assert.equal(loadConfig(['--body-limit', '5000000'], {}).bodyLimit, 5_000_000);
+  assert.throws(() => loadConfig(['--body-limit', '1048576'], {}), /--body-limit 1048576 cannot carry an update of --data-limit 1048576 bytes/);
+  assert.doesNotThrow(() => loadConfig(['--body-limit', '1048576', '--data-limit', '900000'], {}));
+});

@@ -40,7 +40,7 @@ const OPTIONS = {
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
   'presence-history': { kind: 'int', default: DEFAULT_MAX_PRESENCE, min: 0, max: 10_000_000, help: 'Subscription events (presence) kept in history, apart from --history-max-total and never evicting messages (0: delivered live only)' },
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
-  'body-limit': { kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it)' },
+  'body-limit': { kind: 'int', default: undefined, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it; default 3 x --data-limit + 64 KiB, so a form-encoded update of --data-limit bytes fits)' },
   'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },
   'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (400 past it)' },
   'max-selector-cost': { kind: 'int', default: 5000, min: 1, max: 100_000_000, help: 'Most matching steps per topic character one subscription\'s selectors may cost in total (400 selectors_too_costly past it; see docs/security.md)' },
@@ -221,6 +221,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (workers > 1 && !/^rediss?:\/\//.test(values.store as string)) {
     throw new ConfigError(`--workers ${workers} needs --store redis://...: workers share history, fan-out and presence through Redis`);
   }
+  const dataLimit = values['data-limit'] as number;
+  const bodyLimit = bodyLimitFor(values['body-limit'] as number | undefined, dataLimit);
+  if (values.chat === true && !/^HS/.test(values['jwt-alg'] as string)) {
+    throw new ConfigError(`--jwt-alg ${values['jwt-alg'] as string}: the chat signs its session cookies with an HMAC subscriber key (HS256/384/512); add --no-chat, or use an HS* algorithm`);
+  }
   if (values.chat === true && values.subscriptions === false) {
     throw new ConfigError('--no-subscriptions turns presence off, and the chat needs it for its online list: add --no-chat, or keep subscriptions on');
   }
@@ -245,8 +250,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     historyMaxTotal: values['history-max-total'] as number,
     presenceHistory: values['presence-history'] as number,
     replayMax: values['replay-max'] as number,
-    bodyLimit: values['body-limit'] as number,
-    dataLimit: values['data-limit'] as number,
+    bodyLimit,
+    dataLimit,
     maxTopics: values['max-topics'] as number,
     maxSelectorCost: values['max-selector-cost'] as number,
     publishRate: values['publish-rate'] as number,
@@ -267,6 +272,22 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     shutdownTimeoutMs: values['shutdown-timeout'] as number,
     shutdownRetryMs: values['shutdown-retry'] as number,
   });
+}
+
+/** Room for the other fields of a form (topics, id, type) beside `data`. */
+const FORM_OVERHEAD = 64 * 1024;
+
+/**
+ * Form encoding may triple `data` (every non-ASCII byte becomes %XX), so the default
+ * body limit leaves room for that; a body limit set below `data` plus the other
+ * fields would make --data-limit unreachable, which is refused at start.
+ */
+function bodyLimitFor(configured: number | undefined, dataLimit: number): number {
+  if (configured === undefined) return Math.min(1_073_741_824, Math.max(1_048_576, dataLimit * 3 + FORM_OVERHEAD));
+  if (configured < dataLimit + FORM_OVERHEAD) {
+    throw new ConfigError(`--body-limit ${configured} cannot carry an update of --data-limit ${dataLimit} bytes: raise --body-limit to at least ${dataLimit + FORM_OVERHEAD} (3 x data + 64 KiB for any form-encoded data), or lower --data-limit`);
+  }
+  return configured;
 }
 
 /** The text of `herald serve --help`, made from the same table. */

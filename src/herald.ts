@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createBroker } from './broker/create.js';
 import type { Broker } from './broker/types.js';
 import { chatApp } from './chat/plugin.js';
+import { assertSessionAlgorithm } from './chat/session.js';
 import type { Config } from './config.js';
 import { createAuthenticator } from './hub/auth.js';
 import { Hub } from './hub/hub.js';
@@ -27,6 +28,8 @@ export interface Herald {
 }
 
 export async function startHerald(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Herald> {
+  // Before anything is opened: an RS256 hub with the chat would answer 500 on every session.
+  if (config.chat) assertSessionAlgorithm(config.jwtAlg);
   // Wrapped so every store call is counted (metrics) without the brokers knowing.
   const telemetry = new Telemetry({ logger });
   const broker = telemetry.wrap(await createBroker(config.store, {

@@ -53,6 +53,8 @@ export class SqliteBroker extends LocalBroker {
   private delivering = false;
   private batches = 0;
   private stored = 0;
+  /** Bytes of the last write when it failed (a full disk), else 0: not ready until a write, or a probe write as large, succeeds. */
+  private failedBytes = 0;
 
   private constructor(
     private readonly store: SqliteStore,
@@ -114,7 +116,10 @@ export class SqliteBroker extends LocalBroker {
   }
 
   async isReady(): Promise<boolean> {
-    return !this.closed && this.store.ping();
+    if (this.closed || !this.store.ping()) return false;
+    // A read answers on a full disk; only a write says whether publishes can be stored.
+    if (this.failedBytes > 0 && this.store.probeWrite(this.failedBytes)) this.failedBytes = 0;
+    return this.failedBytes === 0;
   }
 
   writeStats(): SqliteWriteStats {
@@ -154,12 +159,16 @@ export class SqliteBroker extends LocalBroker {
       try {
         this.writeBatch(batch, presence, ts, seqs);
       } catch (error) {
+        let bytes = 1;
+        for (let i = 0; i < n; i++) bytes += batch[i]!.data.length;
+        this.failedBytes = Math.min(bytes, 16 * 1024 * 1024);
         this.logger?.error({ err: error, updates: n }, 'SQLite write failed; the batch was not published');
         const failure = new HeraldError('store_unavailable');
         for (let i = 0; i < n; i++) rejecters[i]!(failure);
         return;
       }
       this.store.deletesCommitted();
+      this.failedBytes = 0;
       this.batches++;
     }
     this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, ts));

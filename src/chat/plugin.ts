@@ -60,11 +60,11 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
   const limits = { maxTextLength, maxNicknameLength: NICKNAME_MAX };
 
   return async (app: FastifyInstance) => {
-    // Every write is cookie-authenticated (even choosing a nickname), so every write is checked.
-    app.addHook('preHandler', async (request: FastifyRequest) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD' && request.url.startsWith('/api/')) {
-        assertSameOrigin(request, hub.options.hubUrl);
-      }
+    // Every write is cookie-authenticated (even choosing a nickname), so every write is
+    // checked. The hook is encapsulated in this plugin, so it runs on exactly the routes
+    // the router matched to the chat, however the URL spelled them (`/%61pi/...`).
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, hub.options.hubUrl);
     });
 
     app.get('/api/session', async (request, reply): Promise<SessionInfo> => {

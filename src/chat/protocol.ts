@@ -42,6 +42,17 @@ export function sessionSelectors(): string[] {
   return [ALL_ROOMS_SELECTOR, `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(TOPIC_PREFIX)}{room}/{subscriber}`];
 }
 
+/**
+ * Characters that draw nothing: format (Cf) and space (Zs) characters, combining marks
+ * on their own, default-ignorables, the Hangul fillers and the blank Braille pattern.
+ */
+const INVISIBLE = /[\p{Cf}\p{Zs}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}\u115f\u1160\u3164\uffa0\u2800\s]/gu;
+
+/** True when the text shows at least one visible character (a nickname of U+200B alone does not). */
+export function hasVisibleCharacter(text: string): boolean {
+  return text.replace(INVISIBLE, '') !== '';
+}
+
 /** Length as a person counts it (code points), the same on both sides. */
 export function textLength(text: string): number {
   let n = 0;

@@ -40,6 +40,11 @@ describe('compileUriTemplate', () => {
     check('urn:example:{id}+{n}', ['urn:example:a+b'], ['urn:example:ab', 'urn:example:a b']);
   });
 
+  it('keeps ":" out of simple values, as RFC 6570 expansion would encode it', () => {
+    check('urn:herald:chat:room:{room}', ['urn:herald:chat:room:lobby', 'urn:herald:chat:room:a%3Ab'], ['urn:herald:chat:room:admin:secret', 'urn:herald:chat:room:a:']);
+    check('urn:x:{+rest}', ['urn:x:a:b'], []);
+  });
+
   it('lets + and # expressions through reserved characters', () => {
     check('https://example.com/{+path}', ['https://example.com/a/b/c?x=1', 'https://example.com/a%2Fb'], ['https://example.com/', 'https://other.com/a']);
     check('https://example.com/page{#section}', ['https://example.com/page', 'https://example.com/page#a/b,c'], ['https://example.com/page#', 'https://example.com/pagex']);

@@ -38,8 +38,8 @@ const VARSPEC = /^((?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\.?(?:[A-Za-z0-9_]|%[0-9A-
 const MAX_VARS_PER_EXPRESSION = 16;
 
 const OCTET = seq(literal('%'), charClass('0123456789ABCDEFabcdef'), charClass('0123456789ABCDEFabcdef'));
-/** One character of a simple value: anything but a reserved character, or a percent-encoded octet. */
-const UNRESERVED = alt(charClass("/?#[]@!$&'()*+,;=%", true), OCTET);
+/** One character of a simple value: anything but a reserved character (RFC 3986, `:` included), or a percent-encoded octet. */
+const UNRESERVED = alt(charClass(":/?#[]@!$&'()*+,;=%", true), OCTET);
 /** One character of a `+`/`#` value: reserved characters pass unencoded. */
 const RESERVED = alt(charClass('%', true), OCTET);
 
