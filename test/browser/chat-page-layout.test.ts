@@ -70,7 +70,7 @@ describe('chat page screens', { timeout: 90_000 }, () => {
     await page.locator('#nick-input').fill('Bobby');
     await page.locator('#nick-input').press('Enter');
     await dialog.waitFor({ state: 'hidden', timeout: 3000 });
-    await waitForOnline(page, ['Bobby']);
+    await waitForOnline(page, ['Bobby'], 10_000); // a rename reconnects: the old stream's leave and the new join, on a loaded machine
     assert.equal(await page.locator('#me').textContent(), 'Bobby');
     await page.locator('#change-nick').click();
     await page.locator('#nick-cancel').click();
