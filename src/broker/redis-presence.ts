@@ -3,6 +3,7 @@
 // and reports their subscriptions as expired (exactly one process wins each claim).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { guarded } from '../timers.js';
 import type { RedisKeys } from './redis-keys.js';
 import { claimNodeScript, expiredNodesScript, liveNodesScript, registerScript } from './redis-scripts.js';
 import type { SubscriptionRecord } from './types.js';
@@ -35,7 +36,7 @@ export class RedisPresence {
   async start(): Promise<void> {
     this.leftovers = parseRecords(await claimNodeScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, 'force']));
     await this.heartbeat();
-    this.timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(guarded('redis presence heartbeat', () => this.tick(), this.logger), Math.max(1, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
   }
 
