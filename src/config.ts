@@ -2,6 +2,7 @@
 // its type and default. Parsed and validated once at start, then frozen; a bad
 // value stops the process with a message that names the option.
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_PRESENCE } from './broker/types.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'list';
 
@@ -33,10 +34,12 @@ const OPTIONS = {
   'history-max-per-topic': { kind: 'int', default: 1000, min: 0, max: 10_000_000, help: 'Updates kept per topic (0: unlimited)' },
   'history-max-age': { kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
+  'presence-history': { kind: 'int', default: DEFAULT_MAX_PRESENCE, min: 0, max: 10_000_000, help: 'Subscription events (presence) kept in history, apart from --history-max-total and never evicting messages (0: delivered live only)' },
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
   'body-limit': { kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it)' },
   'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },
   'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (400 past it)' },
+  'max-selector-cost': { kind: 'int', default: 5000, min: 1, max: 100_000_000, help: 'Most matching steps per topic character one subscription\'s selectors may cost in total (400 selectors_too_costly past it; see docs/security.md)' },
   'publish-rate': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Updates per second one publisher may sustain (0: no limit; 429 + Retry-After past it)' },
   'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
   'publish-rate-by': { kind: 'string', default: 'token', choices: ['token', 'ip'], help: 'Who --publish-rate counts: each token, or each client address (a proxy in front is one address)' },
@@ -49,6 +52,7 @@ const OPTIONS = {
   'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
   chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
   'chat-history': { kind: 'int', default: 50, min: 1, max: 500, help: 'Messages a chat room shows on joining' },
+  'chat-history-scan': { kind: 'int', default: 10_000, min: 100, max: 100_000_000, help: 'Most kept updates one chat history request examines, all rooms together (past it: "more" and a "next" cursor)' },
   'chat-max-length': { kind: 'int', default: 2000, min: 1, max: 100_000, help: 'Longest chat message, in characters' },
   workers: { kind: 'int', default: 1, min: 1, max: 64, help: 'Processes serving this port (node:cluster); more than 1 needs --store redis://' },
   subscriptions: { kind: 'bool', default: true, help: 'Publish subscription events and serve the subscriptions API (presence; the chat needs it)' },
@@ -81,10 +85,13 @@ export interface Config {
   readonly historyMaxPerTopic: number;
   readonly historyMaxAgeSeconds: number;
   readonly historyMaxTotal: number;
+  /** Subscription events kept, on top of historyMaxTotal; 0: live only. */
+  readonly presenceHistory: number;
   readonly replayMax: number;
   readonly bodyLimit: number;
   readonly dataLimit: number;
   readonly maxTopics: number;
+  readonly maxSelectorCost: number;
   /** Updates per second per publisher; 0: off. */
   readonly publishRate: number;
   readonly publishBurst: number;
@@ -105,6 +112,8 @@ export interface Config {
   readonly workers: number;
   readonly chat: boolean;
   readonly chatHistory: number;
+  /** Kept updates one public history request may examine. */
+  readonly chatHistoryScan: number;
   readonly chatMaxLength: number;
   readonly logLevel: string;
   readonly metrics: boolean;
@@ -219,10 +228,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     historyMaxPerTopic: values['history-max-per-topic'] as number,
     historyMaxAgeSeconds: values['history-max-age'] as number,
     historyMaxTotal: values['history-max-total'] as number,
+    presenceHistory: values['presence-history'] as number,
     replayMax: values['replay-max'] as number,
     bodyLimit: values['body-limit'] as number,
     dataLimit: values['data-limit'] as number,
     maxTopics: values['max-topics'] as number,
+    maxSelectorCost: values['max-selector-cost'] as number,
     publishRate: values['publish-rate'] as number,
     publishBurst: values['publish-burst'] as number,
     publishRateBy: values['publish-rate-by'] as 'token' | 'ip',
@@ -237,6 +248,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     workers: values.workers as number,
     chat: values.chat as boolean,
     chatHistory: values['chat-history'] as number,
+    chatHistoryScan: values['chat-history-scan'] as number,
     chatMaxLength: values['chat-max-length'] as number,
     logLevel: values['log-level'] as string,
     metrics: values.metrics as boolean,

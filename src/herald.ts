@@ -30,7 +30,7 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
   // Wrapped so every store call is counted (metrics) without the brokers knowing.
   const telemetry = new Telemetry({ logger });
   const broker = telemetry.wrap(await createBroker(config.store, {
-    retention: { maxPerTopic: config.historyMaxPerTopic, maxAgeSeconds: config.historyMaxAgeSeconds, maxTotal: config.historyMaxTotal },
+    retention: { maxPerTopic: config.historyMaxPerTopic, maxAgeSeconds: config.historyMaxAgeSeconds, maxTotal: config.historyMaxTotal, maxPresence: config.presenceHistory },
     logger,
     redisPrefix: config.redisPrefix,
   }));
@@ -57,13 +57,14 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     anonymous: config.anonymous,
     heartbeatMs: config.heartbeatSeconds * 1000,
     replayMax: config.replayMax,
+    maxSelectorCost: config.maxSelectorCost,
     maxPendingBytes: config.subscriberBuffer,
     publication: { maxTopics: config.maxTopics, maxDataBytes: config.dataLimit },
     subscriptionEvents: config.subscriptions,
     logger,
   });
   telemetry.attach(hub);
-  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, maxTextLength: config.chatMaxLength })] : [];
+  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, historyScan: config.chatHistoryScan, maxTextLength: config.chatMaxLength })] : [];
   const app = await buildServer({ config, hub, logger, apps, telemetry });
   let address: string;
   try {
