@@ -48,6 +48,10 @@ const OPTIONS = {
   'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
   'publish-rate-by': { kind: 'string', default: 'token', choices: ['token', 'ip'], help: 'Who --publish-rate counts: each token, or each client address (a proxy in front is one address)' },
   'max-subscriptions-per-ip': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams one client address may hold (0: no limit; 429 past it)' },
+  'header-timeout': { kind: 'int', default: 10, min: 1, max: 3600, help: 'Seconds a client has to send a whole request head (408 and close past it); counts from the connection or the previous response' },
+  'request-timeout': { kind: 'int', default: 300, min: 0, max: 86_400, help: 'Seconds a request may take to arrive, head and body (0: no limit); an event stream is not affected once its head arrived' },
+  'keep-alive-timeout': { kind: 'int', default: 72, min: 1, max: 3600, help: 'Seconds an idle keep-alive connection (or HTTP/2 session) stays open; keep it above a proxy\'s upstream keepalive timeout' },
+  'max-pending-per-ip': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Connections one client address may hold before their first request head arrived (0: no limit; more are closed at once)' },
   'max-connections': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams in total (0: no limit; 503 + Retry-After past it)' },
   'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
   chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
@@ -100,6 +104,13 @@ export interface Config {
   readonly maxSubscriptionsPerIp: number;
   /** 0: no limit. */
   readonly maxConnections: number;
+  /** Seconds to receive a request head. */
+  readonly headerTimeoutSeconds: number;
+  /** Seconds to receive a whole request; 0: no limit. */
+  readonly requestTimeoutSeconds: number;
+  readonly keepAliveTimeoutSeconds: number;
+  /** Connections per address without a complete request head yet; 0: no limit. */
+  readonly maxPendingPerIp: number;
   readonly subscriberBuffer: number;
   readonly subscriptions: boolean;
   readonly workers: number;
@@ -229,6 +240,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (values.chat === true && values.subscriptions === false) {
     throw new ConfigError('--no-subscriptions turns presence off, and the chat needs it for its online list: add --no-chat, or keep subscriptions on');
   }
+  const requestTimeout = values['request-timeout'] as number;
+  if (requestTimeout > 0 && requestTimeout < (values['header-timeout'] as number)) {
+    throw new ConfigError(`--request-timeout ${requestTimeout} is shorter than --header-timeout ${String(values['header-timeout'])}: a request's head is part of it`);
+  }
   return Object.freeze({
     port,
     host: values.host as string,
@@ -259,6 +274,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     publishRateBy: values['publish-rate-by'] as 'token' | 'ip',
     maxSubscriptionsPerIp: values['max-subscriptions-per-ip'] as number,
     maxConnections: values['max-connections'] as number,
+    headerTimeoutSeconds: values['header-timeout'] as number,
+    requestTimeoutSeconds: values['request-timeout'] as number,
+    keepAliveTimeoutSeconds: values['keep-alive-timeout'] as number,
+    maxPendingPerIp: values['max-pending-per-ip'] as number,
     subscriberBuffer: values['subscriber-buffer'] as number,
     subscriptions: values.subscriptions as boolean,
     workers: values.workers as number,

@@ -3,6 +3,7 @@
 // requests in flight finish (so every 200 is stored), the store is flushed and
 // closed. A shutdown that outlives its bound (a client that never lets go) ends
 // the process anyway, with a log line saying so.
+import { guarded } from './timers.js';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -80,10 +81,10 @@ export async function shutDown(herald: Herald, retryMs: number, random: () => nu
   // request in flight then would leave its connection open for keepAliveTimeout
   // after its answer. Sweeping until the server is closed lets it go at once.
   const server = herald.app.server as { closeIdleConnections?: () => void };
-  const sweep = setInterval(() => {
+  const sweep = setInterval(guarded('shutdown sweep', () => {
     server.closeIdleConnections?.();
     for (const socket of connections ?? []) if (socket.bytesRead === 0) socket.destroy();
-  }, 50);
+  }), 50);
   try {
     await herald.close();
   } finally {

@@ -8,6 +8,7 @@
 // record removed meanwhile is not reported removed (its leave was announced already).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { guarded } from '../timers.js';
 import type { RedisKeys } from './redis-keys.js';
 import { claimNodeScript, expiredNodesScript, liveNodesScript, registerScript, removeRecordsScript } from './redis-scripts.js';
 import type { SubscriptionRecord } from './types.js';
@@ -45,7 +46,7 @@ export class RedisPresence {
   async start(): Promise<void> {
     this.leftovers = parseRecords(await claimNodeScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, 'force']));
     await this.heartbeat();
-    this.timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(guarded('redis presence heartbeat', () => this.tick(), this.logger), Math.max(1, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
   }
 

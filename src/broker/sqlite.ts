@@ -13,6 +13,7 @@
 // their own cap, and a restart ends the connections they describe anyway.
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
+import { guarded } from '../timers.js';
 import { LocalBroker } from './local-broker.js';
 import { closedError, duplicateIdError, expiryCutoff } from './local-state.js';
 import { rowToUpdate, SqliteStore } from './sqlite-store.js';
@@ -74,7 +75,7 @@ export class SqliteBroker extends LocalBroker {
     }).immediate;
     if (retention.maxAgeSeconds > 0) {
       const every = Math.min(60_000, Math.max(1_000, retention.maxAgeSeconds * 250));
-      this.sweepTimer = setInterval(() => this.sweep(), every).unref();
+      this.sweepTimer = setInterval(guarded('sqlite retention sweep', () => this.sweep(), this.logger), every).unref();
     }
   }
 

@@ -14,6 +14,7 @@ import { registerCsrfGuard } from './csrf.js';
 import { registerErrorHandling } from './errors.js';
 import { discoveryLink, registerHomeRoute } from './home-route.js';
 import { registerObservability, requestIdGenerator } from './metrics.js';
+import { applyDeadlines } from './connection-deadlines.js';
 import { clientErrorHandler, createLimitLog, registerLimits } from './limits.js';
 import { registerPublishRoute } from './publish-route.js';
 import { trackRoutes } from './routes.js';
@@ -44,20 +45,32 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
-    // Event streams live for hours; only idle keep-alive sockets time out.
-    requestTimeout: 0,
+    // No socket inactivity timeout: event streams live for hours. The deadlines that
+    // do apply (request head, request, keep-alive) are set by applyDeadlines.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
     connectionTimeout: 0,
-    keepAliveTimeout: 72_000,
+    keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
+    http2SessionTimeout: config.keepAliveTimeoutSeconds * 1000,
     return503OnClosing: true,
     genReqId: requestIdGenerator(),
   };
   const app = (tls === undefined ? Fastify(options) : Fastify({ ...options, ...tlsServerOptions(tls) } as unknown as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance;
   trackRoutes(app);
+  applyDeadlines(app.server, {
+    headerTimeoutMs: config.headerTimeoutSeconds * 1000,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
+    maxPendingPerIp: config.maxPendingPerIp,
+    plainHttp: tls === undefined,
+  }, limitLog);
+  // After listen nobody else listens for 'error': an accept failing (EMFILE at the
+  // fd limit, when libuv cannot shed it) would otherwise be an uncaught exception.
+  app.server.on('error', (error: NodeJS.ErrnoException) => limitLog.note('accept_failed', error.code ?? 'unknown', { err: error.message }));
   registerErrorHandling(app);
   registerSecurityHeaders(app);
   if (telemetry !== undefined) {
     registerObservability(app, { telemetry, metrics: config.metrics });
-    if (config.statusPage) registerStatusRoute(app, { sampler: new StatusSampler({ hub, latency: telemetry.latency }) });
+    if (config.statusPage) registerStatusRoute(app, { sampler: new StatusSampler({ hub, latency: telemetry.latency, log: logger }) });
   }
   await app.register(cookie);
   await app.register(formbody);

@@ -27,7 +27,7 @@ export async function loadTls(certPath: string | undefined, keyPath: string | un
   return { cert: await read(certPath, 'cert'), key: await read(keyPath, 'key') };
 }
 
-/** Fastify server options for TLS: HTTP/2 with HTTP/1.1 fallback. */
-export function tlsServerOptions(tls: TlsFiles): { http2: true; https: { allowHTTP1: true; cert: Buffer; key: Buffer } } {
-  return { http2: true, https: { allowHTTP1: true, cert: tls.cert, key: tls.key } };
+/** Fastify server options for TLS: HTTP/2 with HTTP/1.1 fallback; a handshake gets the request head's deadline. */
+export function tlsServerOptions(tls: TlsFiles, handshakeTimeoutMs = 10_000): { http2: true; https: { allowHTTP1: true; cert: Buffer; key: Buffer; handshakeTimeout: number } } {
+  return { http2: true, https: { allowHTTP1: true, cert: tls.cert, key: tls.key, handshakeTimeout: handshakeTimeoutMs } };
 }

@@ -3,6 +3,7 @@
 // One shared timer for the whole hub, not one per connection: subscribers are kept
 // in buckets of `intervalMs` by expiry time, and each tick takes the buckets whose
 // time has come, so a tick costs what expires, not what is connected.
+import { guarded, type TimerLog } from '../timers.js';
 import type { Subscriber } from './subscriber.js';
 
 export interface TokenExpiryOptions {
@@ -11,6 +12,8 @@ export interface TokenExpiryOptions {
   /** Bucket width and tick period. Default 1000 ms: a stream ends within a second of its `exp`. */
   readonly intervalMs?: number;
   readonly now?: () => number;
+  /** Where a failing sweep is reported. */
+  readonly log?: TimerLog;
 }
 
 export class TokenExpiry {
@@ -19,6 +22,7 @@ export class TokenExpiry {
   private readonly intervalMs: number;
   private readonly now: () => number;
   private readonly onExpired: (subscriber: Subscriber) => void;
+  private readonly log: TimerLog | undefined;
   /** Every bucket up to this one has been swept. */
   private swept: number;
   private timer: NodeJS.Timeout | undefined;
@@ -27,6 +31,7 @@ export class TokenExpiry {
     this.intervalMs = options.intervalMs ?? 1000;
     this.now = options.now ?? Date.now;
     this.onExpired = options.onExpired;
+    this.log = options.log;
     this.swept = Math.floor(this.now() / this.intervalMs);
   }
 
@@ -48,7 +53,7 @@ export class TokenExpiry {
     set.add(subscriber);
     this.bucketOf.set(subscriber, bucket);
     if (this.timer === undefined) {
-      this.timer = setInterval(() => this.sweep(), this.intervalMs);
+      this.timer = setInterval(guarded('token expiry sweep', () => this.sweep(), this.log), this.intervalMs);
       this.timer.unref();
     }
   }

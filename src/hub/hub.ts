@@ -7,6 +7,7 @@ import { HeraldError } from '../errors.js';
 import { HEARTBEAT } from '../sse/encode.js';
 import type { Authenticator, Claims } from './auth.js';
 import { canPublish } from './auth.js';
+import { guarded } from '../timers.js';
 import { TokenExpiry } from './auth-expiry.js';
 import { Dispatcher } from './dispatcher.js';
 import { locateReplay, streamReplay, type ReplayLimits, type ReplayStart } from './replay.js';
@@ -92,11 +93,11 @@ export class Hub {
       options.broker.onSubscriptionsRestored((records) => void this.publishPresence(records, true)),
     ];
     if (options.heartbeatMs > 0) {
-      this.heartbeat = setInterval(() => this.sendHeartbeats(), options.heartbeatMs);
+      this.heartbeat = setInterval(guarded('heartbeat', () => this.sendHeartbeats(), options.logger), options.heartbeatMs);
       this.heartbeat.unref();
     }
     // No `retry:` on the way out: the client's reconnect with the same token gets its 401.
-    this.tokenExpiry = new TokenExpiry({ intervalMs: options.tokenSweepMs, onExpired: (subscriber) => this.disconnect(subscriber) });
+    this.tokenExpiry = new TokenExpiry({ log: options.logger, intervalMs: options.tokenSweepMs, onExpired: (subscriber) => this.disconnect(subscriber) });
   }
 
   get subscriberCount(): number {

@@ -2,7 +2,9 @@
 // rates come from differences of the dispatcher's counters between two samples,
 // latency quantiles from the updates flushed in between. The last two minutes are
 // kept so a page that opens gets a chart at once.
+import { getHeapStatistics } from 'node:v8';
 import type { Hub } from '../hub/hub.js';
+import { guarded, type TimerLog } from '../timers.js';
 import type { PublishLatency } from './publish-latency.js';
 
 export interface StatusSample {
@@ -30,6 +32,8 @@ export interface StatusSamplerOptions {
   /** Samples kept for a page that opens (default 120). */
   readonly keep?: number;
   readonly now?: () => number;
+  /** Where a failing tick is reported. */
+  readonly log?: TimerLog;
 }
 
 type Listener = (sample: StatusSample) => void;
@@ -44,6 +48,7 @@ export class StatusSampler {
   private readonly listeners = new Set<Listener>();
   private previous: { t: number; updates: number; deliveries: number; bytesOut: number };
   private timer: NodeJS.Timeout | undefined;
+  private lastRss = 0;
 
   constructor(options: StatusSamplerOptions) {
     this.options = options;
@@ -57,7 +62,7 @@ export class StatusSampler {
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer = setInterval(guarded('status sampler', () => this.sample(), this.options.log), this.intervalMs);
     this.timer.unref();
   }
 
@@ -84,7 +89,7 @@ export class StatusSampler {
     const t = this.now();
     const seconds = Math.max(0.001, (t - this.previous.t) / 1000);
     const window = latency.takeWindow();
-    const memory = process.memoryUsage();
+    const memory = this.memory();
     const sample: StatusSample = {
       t,
       connections: hub.subscriberCount,
@@ -104,6 +109,18 @@ export class StatusSampler {
     if (this.samples.length > this.keep) this.samples.shift();
     for (const listener of this.listeners) listener(sample);
     return sample;
+  }
+
+  // process.memoryUsage() reads /proc/self/statm: at the fd limit it throws EMFILE,
+  // which from this timer once killed the process. The heap needs no file.
+  private memory(): { rss: number; heapUsed: number } {
+    try {
+      const { rss, heapUsed } = process.memoryUsage();
+      this.lastRss = rss;
+      return { rss, heapUsed };
+    } catch {
+      return { rss: this.lastRss, heapUsed: getHeapStatistics().used_heap_size };
+    }
   }
 }
 

@@ -19,10 +19,14 @@ export interface HeraldProcess {
 export interface SpawnOptions {
   /** Its own process group (pid = group id), so a test can signal the whole group as systemd does. */
   readonly detached?: boolean;
+  /** A command and its arguments to run node under, e.g. ['prlimit', '--nofile=256:256', '--']. */
+  readonly wrapper?: readonly string[];
 }
 
 export async function spawnHerald(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000, options: SpawnOptions = {}): Promise<HeraldProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--log-level', 'info', ...args], {
+  const command = [process.execPath, '--import', 'tsx', CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--log-level', 'info', ...args];
+  const [program, ...programArgs] = [...(options.wrapper ?? []), ...command];
+  const child = spawn(program!, programArgs, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached === true,
