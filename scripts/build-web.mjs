@@ -1,5 +1,5 @@
 // Builds the chat page into web/dist: web/src/main.ts bundled by esbuild into app.js,
-// with index.html and styles.css copied beside it. Run by `npm run build` (and so by
+// with index.html, styles.css and the icon copied beside it. Run by `npm run build` (and so by
 // `npm install` and `npm start`). `--watch` rebuilds on change while developing.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -25,7 +25,7 @@ const options = {
 
 async function copyStatic() {
   await mkdir(out, { recursive: true });
-  await Promise.all(['index.html', 'styles.css'].map((file) => copyFile(join(web, file), join(out, file))));
+  await Promise.all(['index.html', 'styles.css', 'favicon.svg'].map((file) => copyFile(join(web, file), join(out, file))));
 }
 
 if (process.argv.includes('--watch')) {

@@ -1,7 +1,9 @@
 // Every option Herald understands, in one table: its flag, its HERALD_* variable,
 // its type and default. Parsed and validated once at start, then frozen; a bad
 // value stops the process with a message that names the option.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_PRESENCE } from './broker/types.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'list';
 
@@ -25,6 +27,9 @@ const OPTIONS = {
   'redis-prefix': { kind: 'string', default: 'herald:', help: 'Prefix of every Redis key' },
   'publisher-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying publishers\' JWTs: HS* secret, or PEM public key (text or file path)' },
   'subscriber-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying subscribers\' JWTs (default: the publisher key)' },
+  // Files keep secrets out of `ps` and shell history; the value is the file's text, trimmed.
+  'publisher-jwt-key-file': { kind: 'string', default: undefined, help: 'File holding the publisher key (instead of --publisher-jwt-key, which `ps` shows)' },
+  'subscriber-jwt-key-file': { kind: 'string', default: undefined, help: 'File holding the subscriber key (instead of --subscriber-jwt-key)' },
   'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
@@ -33,10 +38,12 @@ const OPTIONS = {
   'history-max-per-topic': { kind: 'int', default: 1000, min: 0, max: 10_000_000, help: 'Updates kept per topic (0: unlimited)' },
   'history-max-age': { kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
+  'presence-history': { kind: 'int', default: DEFAULT_MAX_PRESENCE, min: 0, max: 10_000_000, help: 'Subscription events (presence) kept in history, apart from --history-max-total and never evicting messages (0: delivered live only)' },
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
-  'body-limit': { kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it)' },
+  'body-limit': { kind: 'int', default: undefined, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it; default 3 x --data-limit + 64 KiB, so a form-encoded update of --data-limit bytes fits)' },
   'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },
   'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (400 past it)' },
+  'max-selector-cost': { kind: 'int', default: 5000, min: 1, max: 100_000_000, help: 'Most matching steps per topic character one subscription\'s selectors may cost in total (400 selectors_too_costly past it; see docs/security.md)' },
   'publish-rate': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Updates per second one publisher may sustain (0: no limit; 429 + Retry-After past it)' },
   'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
   'publish-rate-by': { kind: 'string', default: 'token', choices: ['token', 'ip'], help: 'Who --publish-rate counts: each token, or each client address (a proxy in front is one address)' },
@@ -45,6 +52,7 @@ const OPTIONS = {
   'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
   chat: { kind: 'bool', default: true, help: 'Serve the chat room: its page at / and its API under /api' },
   'chat-history': { kind: 'int', default: 50, min: 1, max: 500, help: 'Messages a chat room shows on joining' },
+  'chat-history-scan': { kind: 'int', default: 10_000, min: 100, max: 100_000_000, help: 'Most kept updates one chat history request examines, all rooms together (past it: "more" and a "next" cursor)' },
   'chat-max-length': { kind: 'int', default: 2000, min: 1, max: 100_000, help: 'Longest chat message, in characters' },
   workers: { kind: 'int', default: 1, min: 1, max: 64, help: 'Processes serving this port (node:cluster); more than 1 needs --store redis://' },
   subscriptions: { kind: 'bool', default: true, help: 'Publish subscription events and serve the subscriptions API (presence; the chat needs it)' },
@@ -77,10 +85,13 @@ export interface Config {
   readonly historyMaxPerTopic: number;
   readonly historyMaxAgeSeconds: number;
   readonly historyMaxTotal: number;
+  /** Subscription events kept, on top of historyMaxTotal; 0: live only. */
+  readonly presenceHistory: number;
   readonly replayMax: number;
   readonly bodyLimit: number;
   readonly dataLimit: number;
   readonly maxTopics: number;
+  readonly maxSelectorCost: number;
   /** Updates per second per publisher; 0: off. */
   readonly publishRate: number;
   readonly publishBurst: number;
@@ -94,6 +105,8 @@ export interface Config {
   readonly workers: number;
   readonly chat: boolean;
   readonly chatHistory: number;
+  /** Kept updates one public history request may examine. */
+  readonly chatHistoryScan: number;
   readonly chatMaxLength: number;
   readonly logLevel: string;
   readonly metrics: boolean;
@@ -121,7 +134,7 @@ function convert(name: string, spec: OptionSpec, raw: string, source: string): V
   };
   switch (spec.kind) {
     case 'int': {
-      if (!/^\d+$/.test(raw.trim())) fail('a whole number');
+      if (!/^-?\d+$/.test(raw.trim())) fail(spec.min === undefined ? 'a whole number' : `a whole number from ${spec.min} to ${spec.max}`);
       const n = Number(raw);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(`a number from ${spec.min} to ${spec.max}`);
       return n;
@@ -140,6 +153,22 @@ function convert(name: string, spec: OptionSpec, raw: string, source: string): V
   }
 }
 
+/** A key given inline or as `--<name>-file` (not both). */
+function keyFrom(values: Record<OptionName, Value>, name: 'publisher-jwt-key' | 'subscriber-jwt-key'): string | undefined {
+  const inline = values[name] as string | undefined;
+  const file = values[`${name}-file`] as string | undefined;
+  if (file === undefined) return inline;
+  if (inline !== undefined) throw new ConfigError(`--${name} and --${name}-file are both set: keep one`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`--${name}-file: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (text === '') throw new ConfigError(`--${name}-file: ${JSON.stringify(file)} is empty`);
+  return text;
+}
+
 /** Reads flags (highest precedence), then HERALD_* variables, then defaults. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   const names = Object.keys(OPTIONS) as OptionName[];
@@ -151,10 +180,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   let flags: Record<string, string | boolean | undefined>;
   try {
     // Booleans take an optional value (`--anonymous=false`); a bare flag means true.
-    const normalized = argv.map((arg) => {
+    const normalized: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
       const bare = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : '';
-      return bare in OPTIONS && OPTIONS[bare as OptionName].kind === 'bool' ? `${arg}=true` : arg;
-    });
+      const kind = bare in OPTIONS ? OPTIONS[bare as OptionName].kind : undefined;
+      if (kind === 'bool') normalized.push(`${arg}=true`);
+      // `--heartbeat -5`: parseArgs would call it "ambiguous"; joined, the value check names the range.
+      else if (kind !== undefined && /^-\d/.test(argv[i + 1] ?? '')) normalized.push(`${arg}=${argv[++i]}`);
+      else normalized.push(arg);
+    }
     flags = parseArgs({ args: normalized, options: parseOptions, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}. Run "herald serve --help" for the options.`);
@@ -178,9 +213,18 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } catch {
     throw new ConfigError(`--public-url: expected an absolute URL, got ${JSON.stringify(publicUrl)}`);
   }
+  const store = values.store as string;
+  if (!/^(memory|sqlite:.+|rediss?:\/\/.+)$/.test(store)) throw new ConfigError(`--store: expected memory, sqlite:<path> or redis://host:port/db, got ${JSON.stringify(store)}`);
+  const publisherJwtKey = keyFrom(values, 'publisher-jwt-key');
+  const subscriberJwtKey = keyFrom(values, 'subscriber-jwt-key');
   const workers = values.workers as number;
   if (workers > 1 && !/^rediss?:\/\//.test(values.store as string)) {
     throw new ConfigError(`--workers ${workers} needs --store redis://...: workers share history, fan-out and presence through Redis`);
+  }
+  const dataLimit = values['data-limit'] as number;
+  const bodyLimit = bodyLimitFor(values['body-limit'] as number | undefined, dataLimit);
+  if (values.chat === true && !/^HS/.test(values['jwt-alg'] as string)) {
+    throw new ConfigError(`--jwt-alg ${values['jwt-alg'] as string}: the chat signs its session cookies with an HMAC subscriber key (HS256/384/512); add --no-chat, or use an HS* algorithm`);
   }
   if (values.chat === true && values.subscriptions === false) {
     throw new ConfigError('--no-subscriptions turns presence off, and the chat needs it for its online list: add --no-chat, or keep subscriptions on');
@@ -194,8 +238,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     publicUrl: publicUrl.replace(/\/+$/, ''),
     store: values.store as string,
     redisPrefix: values['redis-prefix'] as string,
-    publisherJwtKey: values['publisher-jwt-key'] as string | undefined,
-    subscriberJwtKey: values['subscriber-jwt-key'] as string | undefined,
+    publisherJwtKey,
+    subscriberJwtKey,
     jwtAlg: values['jwt-alg'] as string,
     jwksUrl: values['jwks-url'] as string | undefined,
     anonymous: values.anonymous as boolean,
@@ -204,10 +248,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     historyMaxPerTopic: values['history-max-per-topic'] as number,
     historyMaxAgeSeconds: values['history-max-age'] as number,
     historyMaxTotal: values['history-max-total'] as number,
+    presenceHistory: values['presence-history'] as number,
     replayMax: values['replay-max'] as number,
-    bodyLimit: values['body-limit'] as number,
-    dataLimit: values['data-limit'] as number,
+    bodyLimit,
+    dataLimit,
     maxTopics: values['max-topics'] as number,
+    maxSelectorCost: values['max-selector-cost'] as number,
     publishRate: values['publish-rate'] as number,
     publishBurst: values['publish-burst'] as number,
     publishRateBy: values['publish-rate-by'] as 'token' | 'ip',
@@ -218,6 +264,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     workers: values.workers as number,
     chat: values.chat as boolean,
     chatHistory: values['chat-history'] as number,
+    chatHistoryScan: values['chat-history-scan'] as number,
     chatMaxLength: values['chat-max-length'] as number,
     logLevel: values['log-level'] as string,
     metrics: values.metrics as boolean,
@@ -225,6 +272,22 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     shutdownTimeoutMs: values['shutdown-timeout'] as number,
     shutdownRetryMs: values['shutdown-retry'] as number,
   });
+}
+
+/** Room for the other fields of a form (topics, id, type) beside `data`. */
+const FORM_OVERHEAD = 64 * 1024;
+
+/**
+ * Form encoding may triple `data` (every non-ASCII byte becomes %XX), so the default
+ * body limit leaves room for that; a body limit set below `data` plus the other
+ * fields would make --data-limit unreachable, which is refused at start.
+ */
+function bodyLimitFor(configured: number | undefined, dataLimit: number): number {
+  if (configured === undefined) return Math.min(1_073_741_824, Math.max(1_048_576, dataLimit * 3 + FORM_OVERHEAD));
+  if (configured < dataLimit + FORM_OVERHEAD) {
+    throw new ConfigError(`--body-limit ${configured} cannot carry an update of --data-limit ${dataLimit} bytes: raise --body-limit to at least ${dataLimit + FORM_OVERHEAD} (3 x data + 64 KiB for any form-encoded data), or lower --data-limit`);
+  }
+  return configured;
 }
 
 /** The text of `herald serve --help`, made from the same table. */
@@ -251,12 +314,36 @@ export function optionsMarkdown(): string {
   return ['| Flag | Variable | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+const PLACEHOLDERS: Record<Kind, string> = { int: '<n>', string: '<value>', list: '<a,b,...>', bool: '' };
+
+/** How a flag is written in --help: `--port <n>`; a boolean `--chat, --no-chat`. */
+function usage(name: OptionName): string {
+  const spec: OptionSpec = OPTIONS[name];
+  if (spec.kind === 'bool') return `--${name}, --no-${name}`;
+  return `--${name} ${spec.choices ? `<${spec.choices.join('|')}>`.slice(0, 40) : PLACEHOLDERS[spec.kind]}`;
+}
+
 export function helpText(): string {
-  const rows = optionDocs().map((o) => {
+  const names = Object.keys(OPTIONS) as OptionName[];
+  const rows = optionDocs().map((o, i) => {
     const dflt = o.default === '' ? '' : ` (default: ${o.default})`;
-    return `  ${o.flag.padEnd(26)} ${o.help}${dflt}\n  ${''.padEnd(26)} env ${o.env}`;
+    const flag = usage(names[i]!);
+    const lead = flag.length > 34 ? `  ${flag}\n  ${''.padEnd(34)}` : `  ${flag.padEnd(34)}`;
+    return `${lead} ${o.help}${dflt}\n  ${''.padEnd(34)} env ${o.env}`;
   });
-  return ['Usage: herald serve [options]', '', 'Options (each also from its HERALD_* environment variable):', ...rows, '  --help                     Show this help', ''].join('\n');
+  return [
+    'Usage: herald serve [options]',
+    '       herald backup <file> [--store sqlite:<path>]   (online copy of a live SQLite store)',
+    '       herald --version',
+    '',
+    'Options (each also from its HERALD_* environment variable; a boolean is --x or --no-x, or --x=false):',
+    ...rows,
+    `  ${'--help'.padEnd(34)} Show this help`,
+    `  ${'--version'.padEnd(34)} Print the version`,
+    '',
+    'Exit status: 0 stopped cleanly; 1 failed while running or shutting down; 2 bad option or configuration, or the port is busy.',
+    '',
+  ].join('\n');
 }
 
 /** Config for tests and embedding: defaults, overridden by `overrides`. */

@@ -5,12 +5,13 @@ import type { Logger } from 'pino';
 import { createBroker } from './broker/create.js';
 import type { Broker } from './broker/types.js';
 import { chatApp } from './chat/plugin.js';
+import { assertSessionAlgorithm } from './chat/session.js';
 import type { Config } from './config.js';
 import { createAuthenticator } from './hub/auth.js';
 import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';
-import { madeUpSubscriberKey } from './made-up-key.js';
+import { madeUpSubscriberKey, sharedSubscriberKey } from './made-up-key.js';
 import { Telemetry } from './observability/telemetry.js';
 
 export interface Herald {
@@ -27,20 +28,24 @@ export interface Herald {
 }
 
 export async function startHerald(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Herald> {
+  // Before anything is opened: an RS256 hub with the chat would answer 500 on every session.
+  if (config.chat) assertSessionAlgorithm(config.jwtAlg);
   // Wrapped so every store call is counted (metrics) without the brokers knowing.
   const telemetry = new Telemetry({ logger });
   const broker = telemetry.wrap(await createBroker(config.store, {
-    retention: { maxPerTopic: config.historyMaxPerTopic, maxAgeSeconds: config.historyMaxAgeSeconds, maxTotal: config.historyMaxTotal },
+    retention: { maxPerTopic: config.historyMaxPerTopic, maxAgeSeconds: config.historyMaxAgeSeconds, maxTotal: config.historyMaxTotal, maxPresence: config.presenceHistory },
     logger,
     redisPrefix: config.redisPrefix,
   }));
   // Subscribers' tokens (the chat's cookies among them) need a key even when the
   // operator configured none; a made-up one serves a single process only.
   const madeUpKey = config.subscriberJwtKey === undefined && config.publisherJwtKey === undefined;
-  const madeUp = madeUpKey ? madeUpSubscriberKey(config.store) : undefined;
+  const shared = /^rediss?:\/\//.test(config.store);
+  const madeUp = !madeUpKey ? undefined : shared ? await sharedSubscriberKey(config.store, config.redisPrefix) : madeUpSubscriberKey(config.store);
   const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? madeUp!.key;
   if (madeUp !== undefined && config.jwksUrl === undefined) {
-    logger.warn({ keyFile: madeUp.file }, `no JWT key configured: publishing over HTTP is disabled; subscriber tokens use a key made up ${madeUp.file === undefined ? 'for this process' : 'and kept in ' + madeUp.file}`);
+    const kept = madeUp.redisKey !== undefined ? `and kept in Redis (${madeUp.redisKey}), shared by every process` : madeUp.file !== undefined ? `and kept in ${madeUp.file}` : 'for this process';
+    logger.warn({ keyFile: madeUp.file, redisKey: madeUp.redisKey }, `no JWT key configured: publishing over HTTP is disabled; subscriber tokens use a key made up ${kept}`);
   }
   const authenticator = await createAuthenticator({
     publisherKey: config.publisherJwtKey,
@@ -57,13 +62,14 @@ export async function startHerald(config: Config, logger: Logger = createLogger(
     anonymous: config.anonymous,
     heartbeatMs: config.heartbeatSeconds * 1000,
     replayMax: config.replayMax,
+    maxSelectorCost: config.maxSelectorCost,
     maxPendingBytes: config.subscriberBuffer,
     publication: { maxTopics: config.maxTopics, maxDataBytes: config.dataLimit },
     subscriptionEvents: config.subscriptions,
     logger,
   });
   telemetry.attach(hub);
-  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, maxTextLength: config.chatMaxLength })] : [];
+  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, historyScan: config.chatHistoryScan, maxTextLength: config.chatMaxLength })] : [];
   const app = await buildServer({ config, hub, logger, apps, telemetry });
   let address: string;
   try {

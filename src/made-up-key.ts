@@ -1,19 +1,47 @@
 // When no JWT key is configured, subscriber tokens (the chat's session cookies among
 // them) still need one. With the SQLite store it is kept beside the database, so a
-// restart does not sign everybody out; otherwise it lives as long as the process.
+// restart does not sign everybody out. With Redis it is kept in Redis, so every worker
+// and every process sharing the store signs and verifies with the same key (each
+// making up its own gave random 401s). With memory it lives as long as the process.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { Redis } from 'ioredis';
 
 export interface MadeUpKey {
   readonly key: string;
   /** Where it is kept, or undefined when it dies with the process. */
   readonly file: string | undefined;
+  /** The Redis key holding it, when the store is Redis. */
+  readonly redisKey?: string;
+}
+
+/** The Redis key name under the store's prefix (docs/redis.md lists it). */
+export function subscriberKeyName(prefix: string): string {
+  return `${prefix}subscriber-key`;
+}
+
+/**
+ * The first process to ask stores a new key (SET NX); every other one reads that key.
+ * It never expires: deleting it signs every chat session out at the next restart.
+ */
+export async function sharedSubscriberKey(url: string, prefix: string): Promise<MadeUpKey> {
+  const name = subscriberKeyName(prefix);
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.set(name, randomBytes(32).toString('base64url'), 'NX');
+    const key = await redis.get(name);
+    if (key === null || key.length < 32) throw new Error(`Redis key ${name} holds no usable subscriber key`);
+    return { key, file: undefined, redisKey: name };
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export function madeUpSubscriberKey(store: string): MadeUpKey {
   if (!store.startsWith('sqlite:')) return { key: randomBytes(32).toString('base64url'), file: undefined };
-  const file = join(dirname(store.slice('sqlite:'.length)), 'herald-subscriber.key');
+  const file = resolve(dirname(store.slice('sqlite:'.length)), 'herald-subscriber.key');
   try {
     const existing = readFileSync(file, 'utf8').trim();
     if (existing.length >= 32) return { key: existing, file };

@@ -5,6 +5,7 @@
 // the process anyway, with a log line saying so.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Herald } from './herald.js';
 import { encodeRetry } from './sse/encode.js';
@@ -19,6 +20,28 @@ export interface ShutdownOptions {
   readonly exit?: (code: number) => void;
   readonly random?: () => number;
   readonly signals?: readonly NodeJS.Signals[];
+  /**
+   * Whether a second signal exits at once (a user pressing Ctrl-C twice). A cluster
+   * worker says no: systemd signals the whole group and the primary relays the same
+   * signal, so a worker routinely gets two and must still drain.
+   */
+  readonly secondSignalForces?: boolean;
+}
+
+/** How long past the deadline the watchdog waits before it kills the process. */
+const WATCHDOG_GRACE_MS = 2000;
+
+/**
+ * A deadline no stuck main thread can starve: a thread of its own that kills the
+ * process when the shutdown (and its own forced exit) has not ended it in time,
+ * e.g. a synchronous write blocked on a full pipe. Unreferenced: never keeps it alive.
+ */
+function startWatchdog(ms: number): Worker {
+  const source = `const { workerData } = require('node:worker_threads');
+setTimeout(() => process.kill(process.pid, 'SIGKILL'), workerData);`;
+  const watchdog = new Worker(source, { eval: true, workerData: ms });
+  watchdog.unref();
+  return watchdog;
 }
 
 /**
@@ -82,12 +105,17 @@ export function shutdownOnSignal(herald: Herald, options: ShutdownOptions): Prom
     let startedAt: number | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (startedAt !== undefined) {
+        if (options.secondSignalForces === false) {
+          logger.info({ signal }, 'signal repeated during shutdown: still draining (the deadline stands)');
+          return;
+        }
         logger.warn({ signal }, 'second signal during shutdown: exiting now');
         exit(1);
         return;
       }
       startedAt = Date.now();
       logger.info({ signal, timeoutMs }, 'shutting down: telling streams to reconnect, finishing requests, flushing the store');
+      const watchdog = options.exit === undefined ? startWatchdog(timeoutMs + WATCHDOG_GRACE_MS) : undefined;
       const force = setTimeout(() => {
         logger.error({ timeoutMs, openStreams: herald.hub.subscriberCount }, `shutdown still not done after ${timeoutMs} ms: forcing exit`);
         exit(1);
@@ -95,11 +123,13 @@ export function shutdownOnSignal(herald: Herald, options: ShutdownOptions): Prom
       shutDown(herald, retryMs, options.random, connections).then(
         (told) => {
           clearTimeout(force);
+          void watchdog?.terminate();
           logger.info({ streams: told, ms: Date.now() - startedAt! }, 'shut down cleanly');
           resolve(0);
         },
         (error: unknown) => {
           clearTimeout(force);
+          void watchdog?.terminate();
           logger.error({ err: error, ms: Date.now() - startedAt! }, 'error while shutting down');
           resolve(1);
         },

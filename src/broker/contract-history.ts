@@ -86,6 +86,47 @@ export function historyCases(factory: BrokerFactory): void {
     });
   });
 
+  test('history pages: oldestFirst keeps the OLDEST matches; maxScan and maxBytes stop early and say where', async () => {
+    await withBroker(factory, {}, async ({ broker }) => {
+      await publishSix(broker);
+      const onB = (u: { topics: readonly string[] }): boolean => u.topics.includes('urn:b');
+      const page = async (q: Partial<HistoryQuery>): Promise<[string[], boolean, string | undefined]> => {
+        const result = await broker.history({ filter: all, limit: 100, ...q });
+        return [ids(result.updates), result.truncated, result.next];
+      };
+      assert.deepEqual(await page({ oldestFirst: true, limit: 2 }), [['u1', 'u2'], true, undefined]);
+      assert.deepEqual(await page({ oldestFirst: true, afterId: 'u4', limit: 1 }), [['u5'], true, undefined]);
+      assert.deepEqual(await page({ oldestFirst: true, filter: onB, limit: 1 }), [['u2'], true, undefined]);
+      assert.deepEqual(await page({ oldestFirst: true, maxScan: 2 }), [['u1', 'u2'], false, 'u2']);
+      assert.deepEqual(await page({ maxScan: 2 }), [['u5', 'u6'], false, 'u5']);
+      assert.deepEqual(await page({ oldestFirst: true, filter: onB, maxScan: 3 }), [['u2', 'u3'], false, 'u3']);
+      // Each data is 10 characters: a page stays within maxBytes, but one larger update comes alone.
+      assert.deepEqual(await page({ oldestFirst: true, maxBytes: 25 }), [['u1', 'u2'], false, 'u2']);
+      assert.deepEqual(await page({ oldestFirst: true, maxBytes: 20 }), [['u1', 'u2'], false, 'u2']);
+      assert.deepEqual(await page({ oldestFirst: true, afterId: 'u2', maxBytes: 1 }), [['u3'], false, 'u3']);
+      assert.deepEqual(await page({ maxBytes: 1 }), [['u6'], false, 'u6']);
+      // Resuming from `next` covers the range exactly once, both ways.
+      const forward: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const result = await broker.history({ filter: all, limit: 100, oldestFirst: true, maxScan: 2, afterId: after ?? null });
+        forward.push(...ids(result.updates));
+        if (result.next === undefined) break;
+        after = result.next;
+      }
+      assert.deepEqual(forward, ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']);
+      const backward: string[] = [];
+      let before: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const result = await broker.history({ filter: onB, limit: 100, maxScan: 2, ...(before === undefined ? {} : { beforeId: before }) });
+        backward.unshift(...ids(result.updates));
+        if (result.next === undefined) break;
+        before = result.next;
+      }
+      assert.deepEqual(backward, ['u2', 'u3']);
+    });
+  });
+
   test('lastEventId is null on an empty log, then the newest id', async () => {
     await withBroker(factory, {}, async ({ broker }) => {
       assert.equal(await broker.lastEventId(), null);

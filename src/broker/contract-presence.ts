@@ -35,11 +35,11 @@ export function presenceCases(factory: BrokerFactory): void {
       assert.deepEqual(byId.get(carol.id), carol);
       assert.deepEqual(byId.get(bob.id), bob);
       assert.equal('payload' in byId.get(bob.id)!, false, 'an absent payload stays absent');
-      await broker.removeSubscriptions([alice.id, 'not-there']);
+      assert.deepEqual(await broker.removeSubscriptions([alice.id, 'not-there']), [alice.id], 'only what it removed');
       assert.deepEqual(await listedIds(broker), [bob.id, carol.id].sort());
-      await broker.removeSubscriptions([]);
+      assert.deepEqual(await broker.removeSubscriptions([]), []);
       await broker.addSubscriptions([]);
-      await broker.removeSubscriptions([bob.id, carol.id]);
+      assert.deepEqual((await broker.removeSubscriptions([bob.id, carol.id, alice.id])).sort(), [bob.id, carol.id].sort());
       assert.deepEqual(await broker.listSubscriptions(), []);
     });
   });

@@ -9,6 +9,7 @@ import { describe } from 'node:test';
 import type { BrokerFactory } from './contract-kit.js';
 import { historyCases } from './contract-history.js';
 import { presenceCases } from './contract-presence.js';
+import { presenceEventCases } from './contract-presence-events.js';
 import { publishCases } from './contract-publish.js';
 import { retentionCases } from './contract-retention.js';
 import { durableCases, sharedCases } from './contract-shared.js';
@@ -27,6 +28,7 @@ export function runBrokerContract(name: string, factory: BrokerFactory): void {
     historyCases(factory);
     retentionCases(factory);
     presenceCases(factory);
+    presenceEventCases(factory);
     durableCases(factory);
     sharedCases(factory);
   });

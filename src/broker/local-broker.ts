@@ -18,6 +18,7 @@ export abstract class LocalBroker implements Broker {
   }
 
   abstract publish(update: Update): Promise<void>;
+  abstract publishPresence(update: Update): Promise<void>;
   abstract isReady(): Promise<boolean>;
   abstract close(): Promise<void>;
   /** Applies age retention before a read. */
@@ -41,8 +42,8 @@ export abstract class LocalBroker implements Broker {
     this.presence.add(records);
   }
 
-  async removeSubscriptions(ids: readonly string[]): Promise<void> {
-    this.presence.remove(ids);
+  async removeSubscriptions(ids: readonly string[]): Promise<string[]> {
+    return this.presence.remove(ids);
   }
 
   async listSubscriptions(): Promise<SubscriptionRecord[]> {
@@ -51,6 +52,11 @@ export abstract class LocalBroker implements Broker {
 
   /** Never fires: presence lives in this process, which cannot lose it unnoticed. */
   onSubscriptionsExpired(_listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
+    return () => {};
+  }
+
+  /** Never fires, for the same reason. */
+  onSubscriptionsRestored(_listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
     return () => {};
   }
 }

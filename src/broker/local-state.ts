@@ -50,8 +50,9 @@ export class LocalPresence {
     for (const record of records) this.records.set(record.id, record);
   }
 
-  remove(ids: readonly string[]): void {
-    for (const id of ids) this.records.delete(id);
+  /** Removes the records; returns the ids that were there. */
+  remove(ids: readonly string[]): string[] {
+    return ids.filter((id) => this.records.delete(id));
   }
 
   list(): SubscriptionRecord[] {

@@ -36,11 +36,20 @@ export class MemoryBroker extends LocalBroker {
   }
 
   async publish(update: Update): Promise<void> {
+    this.store(update, false);
+  }
+
+  async publishPresence(update: Update): Promise<void> {
+    this.store(update, true);
+  }
+
+  private store(update: Update, presence: boolean): void {
     if (this.closed) throw closedError(this.description);
     if (this.log.has(update.id)) throw duplicateIdError(update.id);
     const now = this.now();
     this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, now));
-    this.log.append(update, ++this.seq, now);
+    if (presence) this.log.appendPresence(update, now);
+    else this.log.append(update, ++this.seq, now);
     if (this.emitting) {
       this.backlog.push(update);
       return;

@@ -13,6 +13,8 @@ export interface RedisKeys {
   readonly meta: string;
   /** List of entry ids trimmed from the middle (per topic), waiting to be deleted. */
   readonly doomed: string;
+  /** List of the presence events' entry ids still in the stream, oldest first; the newest maxPresence are kept. */
+  readonly presence: string;
   /** ZSET of node ids scored by their last heartbeat (Redis server time, ms). */
   readonly nodes: string;
   /** `nodePrefix + nodeId` -> hash of that node's subscription records. */
@@ -28,22 +30,33 @@ export function redisKeys(prefix: string): RedisKeys {
     topicPrefix: `${prefix}{log}:topic:`,
     meta: `${prefix}{log}:meta`,
     doomed: `${prefix}{log}:doomed`,
+    presence: `${prefix}{log}:presence`,
     nodes: `${prefix}{presence}:nodes`,
     nodePrefix: `${prefix}{presence}:node:`,
   };
 }
 
-/** Flat field/value list for XADD. Absent optional fields are left out, not stored empty. */
-export function encodeUpdate(update: Update): string[] {
+/**
+ * Flat field/value list for XADD. Absent optional fields are left out, not stored empty.
+ * A presence event carries `presence` = `1`, for the publish script's retention only.
+ */
+export function encodeUpdate(update: Update, presence = false): string[] {
   const fields = [
     'id', update.id,
     'topics', JSON.stringify(update.topics),
     'data', update.data,
     'private', update.private ? '1' : '0',
   ];
+  if (presence) fields.push('presence', '1');
   if (update.type !== undefined) fields.push('type', update.type);
   if (update.retry !== undefined) fields.push('retry', String(update.retry));
   return fields;
+}
+
+/** Whether a stream entry's fields mark a presence event (see encodeUpdate). */
+export function isPresenceEntry(fields: readonly string[]): boolean {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'presence') return fields[i + 1] === '1';
+  return false;
 }
 
 /** Inverse of encodeUpdate; null for an entry Herald did not write (it is skipped, not fatal). */

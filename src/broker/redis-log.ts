@@ -7,11 +7,12 @@ import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
 import type { RedisClock } from './redis-clock.js';
 import { COMMAND_TIMEOUT_MS } from './redis-connection.js';
-import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, type RedisKeys } from './redis-keys.js';
+import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, isPresenceEntry, type RedisKeys } from './redis-keys.js';
 import { publishScript } from './redis-publish-script.js';
-import type { HistoryQuery, HistoryResult, RetentionOptions, Update } from './types.js';
+import { maxPresenceOf, type HistoryQuery, type HistoryResult, type RetentionOptions, type Update } from './types.js';
 
 const PAGE_SIZE = 200;
+const FIRST_BOUNDED_PAGE = 8;
 // The script refuses to run this long before our command timeout fires: room for the
 // clock offset's error (half a fast round trip) with a wide margin.
 const DEADLINE_MARGIN_MS = 250;
@@ -28,18 +29,27 @@ export class RedisLog {
     private readonly now: () => number,
     /** How long a trimmed entry stays in the stream for readers that lag behind. */
     private readonly trimGraceMs: number,
+    /** Presence events past maxPresence that may wait out the grace period in the stream, at most. */
+    private readonly presenceBacklog: number,
     private readonly logger?: Logger,
   ) {}
 
-  /** Resolves with the new entry id once Redis has stored it. */
-  async publish(update: Update): Promise<string> {
+  /** Resolves with the new entry id once Redis has stored it; `presence`: under the presence retention. */
+  async publish(update: Update, presence = false): Promise<string> {
     const now = Math.max(0, Math.floor(this.now()));
     const { maxTotal, maxPerTopic } = this.retention;
     let entryId: unknown;
     try {
       entryId = await publishScript.run(
         this.redis,
-        [this.keys.stream, this.keys.idPrefix + update.id, this.keys.topicPrefix + (update.topics[0] ?? ''), this.keys.meta, this.keys.doomed],
+        [
+          this.keys.stream,
+          this.keys.idPrefix + update.id,
+          this.keys.topicPrefix + (update.topics[0] ?? ''),
+          this.keys.meta,
+          this.keys.doomed,
+          this.keys.presence,
+        ],
         [
           now,
           maxTotal > 0 ? maxTotal : UNLIMITED,
@@ -49,7 +59,10 @@ export class RedisLog {
           this.keys.topicPrefix,
           Math.max(0, now - this.trimGraceMs),
           this.clock.deadline(COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS),
-          ...encodeUpdate(update),
+          presence ? '1' : '0',
+          maxPresenceOf(this.retention),
+          this.presenceBacklog,
+          ...encodeUpdate(update, presence),
         ],
       );
     } catch (error) {
@@ -80,24 +93,59 @@ export class RedisLog {
     if (floor !== null && floor !== '0-0' && (lowerExclusive === null || compareEntryIds(floor, lowerExclusive) > 0)) lowerExclusive = floor;
     let lower = lowerExclusive === null ? '-' : `(${lowerExclusive}`;
     if (cutoff > 0 && (lowerExclusive === null || compareEntryIds(`${cutoff}-0`, lowerExclusive) > 0)) lower = `${cutoff}-0`;
-    let upper = before === undefined ? '+' : `(${before}`;
+    const upper = before === undefined ? '+' : `(${before}`;
 
-    // Newest first, so the scan can stop as soon as it has limit + 1 matches.
+    return this.scan(query, lower, upper);
+  }
+
+  // Newest first by default, so the scan can stop as soon as it has limit + 1 matches;
+  // forward (a replay page) from the lower bound. Pages shrink when maxBytes is set so
+  // that one read never pulls far more than the caller asked for.
+  private async scan(query: HistoryQuery, lower: string, upper: string): Promise<HistoryResult> {
+    const forward = query.oldestFirst === true;
+    const maxScan = query.maxScan ?? Number.POSITIVE_INFINITY;
+    const maxBytes = query.maxBytes ?? Number.POSITIVE_INFINITY;
     const matches: Update[] = [];
+    const done = (truncated: boolean, next?: string): HistoryResult => {
+      if (!forward) matches.reverse();
+      return next === undefined ? { updates: matches, found: true, truncated } : { updates: matches, found: true, truncated, next };
+    };
+    let scanned = 0;
+    let bytes = 0;
+    let examined: string | undefined;
+    // As in UpdateLog: hand back a message or a returned update as the cursor, so that
+    // presence churn cannot evict it under a paging reader.
+    let stable: string | undefined;
+    // Entry sizes are unknown until a page is read: a byte-bounded scan starts small.
+    let count = Math.min(Number.isFinite(maxBytes) ? FIRST_BOUNDED_PAGE : PAGE_SIZE, maxScan);
     for (;;) {
-      const page = (await this.redis.xrevrange(this.keys.stream, upper, lower, 'COUNT', PAGE_SIZE)) as StreamEntry[];
-      for (const update of await this.keptUpdates(page)) {
+      const page = (forward
+        ? await this.redis.xrange(this.keys.stream, lower, upper, 'COUNT', count)
+        : await this.redis.xrevrange(this.keys.stream, upper, lower, 'COUNT', count)) as StreamEntry[];
+      let pageBytes = 0;
+      for (const { update, presence } of await this.keptUpdates(page)) {
+        if (scanned >= maxScan) return done(false, stable ?? examined);
+        const previous = stable ?? examined;
+        scanned++;
+        examined = update.id;
+        if (!presence) stable = examined;
+        pageBytes += update.data.length;
         if (!query.filter(update)) continue;
+        if (matches.length >= query.limit) return done(true);
+        // Never over maxBytes, unless one update alone is: then it is the whole page.
+        if (matches.length > 0 && bytes + update.data.length > maxBytes) return done(false, previous);
         matches.push(update);
-        if (matches.length > query.limit) {
-          return { updates: matches.slice(0, query.limit).reverse(), found: true, truncated: true };
-        }
+        stable = update.id;
+        bytes += update.data.length;
       }
       const last = page[page.length - 1];
-      if (page.length < PAGE_SIZE || last === undefined) break;
-      upper = `(${last[0]}`;
+      if (page.length < count || last === undefined) return done(false);
+      if (scanned >= maxScan) return done(false, stable ?? examined);
+      if (forward) lower = `(${last[0]}`;
+      else upper = `(${last[0]}`;
+      const average = pageBytes / Math.max(1, page.length);
+      count = Math.max(1, Math.min(PAGE_SIZE, maxScan - scanned, Number.isFinite(maxBytes) ? Math.floor(Math.max(0, maxBytes - bytes) / Math.max(1, average)) + 1 : PAGE_SIZE));
     }
-    return { updates: matches.reverse(), found: true, truncated: false };
   }
 
   async lastEventId(): Promise<string | null> {
@@ -106,12 +154,12 @@ export class RedisLog {
   }
 
   /** The page's updates that are still kept (trimmed ones wait out their grace in the stream). */
-  private async keptUpdates(page: readonly StreamEntry[]): Promise<Update[]> {
-    const decoded = page.map(([entryId, fields]) => ({ entryId, update: decodeUpdate(fields) }));
-    const candidates = decoded.filter((d): d is { entryId: string; update: Update } => d.update !== null);
+  private async keptUpdates(page: readonly StreamEntry[]): Promise<Array<{ update: Update; presence: boolean }>> {
+    const decoded = page.map(([entryId, fields]) => ({ entryId, update: decodeUpdate(fields), presence: isPresenceEntry(fields) }));
+    const candidates = decoded.filter((d): d is { entryId: string; update: Update; presence: boolean } => d.update !== null);
     if (candidates.length === 0) return [];
     const pointers = await this.redis.mget(candidates.map((c) => this.keys.idPrefix + c.update.id));
-    return candidates.filter((c, i) => pointers[i] === c.entryId).map((c) => c.update);
+    return candidates.filter((c, i) => pointers[i] === c.entryId);
   }
 
   /** Entries published before this ms have aged out; 0 when age is unlimited. */

@@ -70,8 +70,18 @@ redis.call('DEL', KEYS[2])
 return records
 `);
 
+/** KEYS: this node's hash. ARGV: record ids. Returns the ids it removed (the others were not there). */
+export const removeRecordsScript = new LuaScript(`
+local removed = {}
+for i = 1, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then removed[#removed + 1] = ARGV[i] end
+end
+return removed
+`);
+
 export const presenceScripts: readonly LuaScript[] = [
   registerScript,
+  removeRecordsScript,
   expiredNodesScript,
   liveNodesScript,
   claimNodeScript,

@@ -33,6 +33,12 @@ export interface RedisBrokerOptions {
    * that a process lagging behind a burst still delivers it live; default 30 000 ms.
    */
   readonly trimGraceMs?: number;
+  /**
+   * Presence events past the presence cap that may still wait out `trimGraceMs` in the
+   * stream; beyond this many they are deleted at once, so churn cannot grow Redis with
+   * its rate. Default 10 000.
+   */
+  readonly presenceBacklog?: number;
 }
 
 /** The Broker plus a test hook that kills this "process" without a goodbye. */
@@ -40,6 +46,8 @@ export interface RedisBroker extends Broker {
   readonly nodeId: string;
   /** Stops heartbeats and the reader and drops connections WITHOUT removing presence, like a crash. */
   simulateCrash(): Promise<void>;
+  /** One presence heartbeat and sweep now, as the timer does (tests: a frozen process waking up). */
+  heartbeatNow(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 500;
@@ -51,6 +59,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   const { commands, reader } = await openRedisConnections(opts.url, description, logger);
   const updateListeners = new Set<(update: Update) => void>();
   const expiryListeners = new Set<(records: SubscriptionRecord[]) => void>();
+  const restoreListeners = new Set<(records: SubscriptionRecord[]) => void>();
 
   const deliver = (update: Update): void => {
     for (const listener of updateListeners) {
@@ -61,20 +70,21 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
       }
     }
   };
-  const expire = (records: SubscriptionRecord[]): void => {
-    for (const listener of expiryListeners) {
+  const notify = (listeners: Set<(records: SubscriptionRecord[]) => void>, name: string) => (records: SubscriptionRecord[]): void => {
+    for (const listener of listeners) {
       try {
         listener(records);
       } catch (error) {
-        logger?.error({ err: error }, 'an onSubscriptionsExpired listener threw');
+        logger?.error({ err: error }, `an ${name} listener threw`);
       }
     }
   };
 
   const clock = new RedisClock(commands, logger);
-  const log = new RedisLog(commands, keys, opts.retention, clock, opts.now ?? Date.now, opts.trimGraceMs ?? 30_000, logger);
+  const log = new RedisLog(commands, keys, opts.retention, clock, opts.now ?? Date.now, opts.trimGraceMs ?? 30_000, opts.presenceBacklog ?? 10_000, logger);
   const streamReader = new StreamReader(reader, keys.stream, deliver, logger);
-  const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000, expire, logger);
+  const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
+    notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
   try {
     await Promise.all([publishScript, ...presenceScripts].map((script) => commands.script('LOAD', script.source)));
     await clock.start();
@@ -107,6 +117,10 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
       if (closing) throw new HeraldError('store_unavailable', 'The Redis broker is closed; the update was not published');
       await log.publish(update);
     },
+    publishPresence: async (update) => {
+      if (closing) throw new HeraldError('store_unavailable', 'The Redis broker is closed; the presence event was not published');
+      await log.publish(update, true);
+    },
     onUpdate(listener) {
       updateListeners.add(listener);
       return once(() => updateListeners.delete(listener));
@@ -119,6 +133,10 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     onSubscriptionsExpired(listener) {
       expiryListeners.add(listener);
       return once(() => expiryListeners.delete(listener));
+    },
+    onSubscriptionsRestored(listener) {
+      restoreListeners.add(listener);
+      return once(() => restoreListeners.delete(listener));
     },
     isReady: async () => {
       if (closing || commands.status !== 'ready') return false;
@@ -136,6 +154,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     },
     close: () => shutdown(true),
     simulateCrash: () => shutdown(false),
+    heartbeatNow: () => presence.tick(),
   };
 
   async function guarded<T>(operation: () => Promise<T>, name: string): Promise<T> {

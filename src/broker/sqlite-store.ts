@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS herald_updates (
   ts INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS herald_updates_id ON herald_updates (id);
+CREATE TABLE IF NOT EXISTS herald_probe (id INTEGER PRIMARY KEY, pad BLOB);
 `;
 
 /** A stored update, as read back. */
@@ -56,6 +57,8 @@ export class SqliteStore {
   private readonly deleteOlderStmt: Database.Statement<[number]>;
   private readonly newestStmt: Database.Statement<[number], StoredRow>;
   private readonly pingStmt: Database.Statement;
+  private readonly probeStmt: Database.Statement<[number]>;
+  private readonly unprobeStmt: Database.Statement;
   // Rows the broker dropped and the file still has, deleted with the next write.
   private pendingUpTo = 0;
   private readonly pendingSeqs: number[] = [];
@@ -72,6 +75,8 @@ export class SqliteStore {
       'SELECT seq, id, topic, topics_json, data, private, type, retry, ts FROM herald_updates ORDER BY seq DESC LIMIT ?',
     );
     this.pingStmt = db.prepare('SELECT 1');
+    this.probeStmt = db.prepare('INSERT OR REPLACE INTO herald_probe (id, pad) VALUES (1, zeroblob(?))');
+    this.unprobeStmt = db.prepare('DELETE FROM herald_probe');
   }
 
   /** Opens (creating it and its directory if needed) the database file at `path`. */
@@ -145,6 +150,20 @@ export class SqliteStore {
   ping(): boolean {
     try {
       this.pingStmt.get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Commits a write of `bytes` and then removes it: false when the file cannot take it.
+   * As large as the write that failed, since a full disk may still take a tiny one.
+   */
+  probeWrite(bytes: number): boolean {
+    try {
+      this.probeStmt.run(bytes);
+      this.unprobeStmt.run();
       return true;
     } catch {
       return false;

@@ -193,3 +193,24 @@ test('sqlite: an unopenable path is refused with store_unavailable', async () =>
     (e: unknown) => e instanceof Error && 'code' in e && e.code === 'store_unavailable',
   );
 });
+
+test('readiness follows failed writes: not ready while publishes fail on a full file, ready again once a write succeeds', async () => {
+  const broker = await SqliteBroker.open({ path: freshPath(), retention: { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 100_000 } });
+  try {
+    // SQLITE_FULL, the error a full disk gives, from a page cap on this connection.
+    const db = (broker as unknown as { store: { db: Database.Database } }).store.db;
+    const pages = Number(db.pragma('page_count', { simple: true }));
+    db.pragma(`max_page_count = ${pages + 2}`);
+    const big = 'x'.repeat(64 * 1024);
+    await assert.rejects(broker.publish(makeUpdate('full-1', 't', { data: big })), { code: 'store_unavailable' });
+    assert.equal(await broker.isReady(), false, 'a read still answers, yet publishes fail');
+    await assert.rejects(broker.publish(makeUpdate('full-2', 't', { data: big })), { code: 'store_unavailable' });
+    assert.equal(await broker.isReady(), false);
+    db.pragma('max_page_count = 1073741823'); // space freed
+    assert.equal(await broker.isReady(), true, 'the probe write succeeds');
+    await broker.publish(makeUpdate('after', 't', { data: big }));
+    assert.equal(await broker.isReady(), true);
+  } finally {
+    await broker.close();
+  }
+});

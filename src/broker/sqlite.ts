@@ -7,6 +7,10 @@
 // Retention runs on the mirror; the rows it drops are deleted in the next write
 // transaction (or the age sweep, or close). Rows left over by a crash are trimmed
 // when the file is opened again, so the file never serves more than retention keeps.
+//
+// Presence events (publishPresence) ride in the same batches, so they keep their
+// place in the log order, but are never written: they live in the mirror only, under
+// their own cap, and a restart ends the connections they describe anyway.
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
 import { LocalBroker } from './local-broker.js';
@@ -37,10 +41,11 @@ export class SqliteBroker extends LocalBroker {
   protected readonly log: UpdateLog;
   private readonly now: () => number;
   private readonly logger: Logger | undefined;
-  private readonly writeBatch: (batch: readonly Update[], ts: number, seqs: number[]) => void;
+  private readonly writeBatch: (batch: readonly Update[], presence: readonly boolean[], ts: number, seqs: number[]) => void;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
   // The publishes of the current turn, as parallel arrays: no object per update.
   private queued: Update[] = [];
+  private queuedPresence: boolean[] = [];
   private resolvers: (() => void)[] = [];
   private rejecters: ((error: Error) => void)[] = [];
   private scheduled: NodeJS.Immediate | undefined;
@@ -48,6 +53,8 @@ export class SqliteBroker extends LocalBroker {
   private delivering = false;
   private batches = 0;
   private stored = 0;
+  /** Bytes of the last write when it failed (a full disk), else 0: not ready until a write, or a probe write as large, succeeds. */
+  private failedBytes = 0;
 
   private constructor(
     private readonly store: SqliteStore,
@@ -61,9 +68,9 @@ export class SqliteBroker extends LocalBroker {
     this.log = new UpdateLog(retention, { onRemove: (seq, fromHead) => store.queueDelete(seq, fromHead) });
     // BEGIN IMMEDIATE: another process writing the file makes this one wait
     // (busy_timeout) at BEGIN rather than fail half-way through the batch.
-    this.writeBatch = store.db.transaction((batch: readonly Update[], ts: number, seqs: number[]) => {
+    this.writeBatch = store.db.transaction((batch: readonly Update[], presence: readonly boolean[], ts: number, seqs: number[]) => {
       store.runQueuedDeletes();
-      for (let i = 0; i < batch.length; i++) seqs[i] = store.insert(batch[i]!, ts);
+      for (let i = 0; i < batch.length; i++) if (!presence[i]) seqs[i] = store.insert(batch[i]!, ts);
     }).immediate;
     if (retention.maxAgeSeconds > 0) {
       const every = Math.min(60_000, Math.max(1_000, retention.maxAgeSeconds * 250));
@@ -90,9 +97,18 @@ export class SqliteBroker extends LocalBroker {
   }
 
   publish(update: Update): Promise<void> {
+    return this.enqueue(update, false);
+  }
+
+  publishPresence(update: Update): Promise<void> {
+    return this.enqueue(update, true);
+  }
+
+  private enqueue(update: Update, presence: boolean): Promise<void> {
     if (this.closed) return Promise.reject(closedError(this.description));
     return new Promise<void>((resolve, reject) => {
       this.queued.push(update);
+      this.queuedPresence.push(presence);
       this.resolvers.push(resolve);
       this.rejecters.push(reject);
       this.scheduled ??= setImmediate(this.flush);
@@ -100,7 +116,10 @@ export class SqliteBroker extends LocalBroker {
   }
 
   async isReady(): Promise<boolean> {
-    return !this.closed && this.store.ping();
+    if (this.closed || !this.store.ping()) return false;
+    // A read answers on a full disk; only a write says whether publishes can be stored.
+    if (this.failedBytes > 0 && this.store.probeWrite(this.failedBytes)) this.failedBytes = 0;
+    return this.failedBytes === 0;
   }
 
   writeStats(): SqliteWriteStats {
@@ -124,37 +143,51 @@ export class SqliteBroker extends LocalBroker {
   private readonly flush = (): void => {
     this.scheduled = undefined;
     const batch = this.queued;
+    const presence = this.queuedPresence;
     const resolvers = this.resolvers;
     const rejecters = this.rejecters;
     const n = batch.length;
     if (n === 0) return;
     this.queued = [];
+    this.queuedPresence = [];
     this.resolvers = [];
     this.rejecters = [];
-    const seqs = new Array<number>(n);
+    const seqs = new Array<number>(n).fill(0);
     const ts = this.now();
-    try {
-      this.writeBatch(batch, ts, seqs);
-    } catch (error) {
-      this.logger?.error({ err: error, updates: n }, 'SQLite write failed; the batch was not published');
-      const failure = new HeraldError('store_unavailable');
-      for (let i = 0; i < n; i++) rejecters[i]!(failure);
-      return;
+    // A turn of presence events alone writes nothing: no transaction, no disk.
+    if (presence.includes(false) || this.store.hasQueuedDeletes) {
+      try {
+        this.writeBatch(batch, presence, ts, seqs);
+      } catch (error) {
+        let bytes = 1;
+        for (let i = 0; i < n; i++) bytes += batch[i]!.data.length;
+        this.failedBytes = Math.min(bytes, 16 * 1024 * 1024);
+        this.logger?.error({ err: error, updates: n }, 'SQLite write failed; the batch was not published');
+        const failure = new HeraldError('store_unavailable');
+        for (let i = 0; i < n; i++) rejecters[i]!(failure);
+        return;
+      }
+      this.store.deletesCommitted();
+      this.failedBytes = 0;
+      this.batches++;
     }
-    this.store.deletesCommitted();
-    this.batches++;
     this.log.expireBefore(expiryCutoff(this.retention.maxAgeSeconds, ts));
     this.delivering = true;
     try {
       for (let i = 0; i < n; i++) {
         const update = batch[i]!;
         const seq = seqs[i]!;
-        if (seq === 0) {
+        // The file knows only messages: a presence event's id is checked against the mirror.
+        if ((seq === 0 && !presence[i]) || this.log.has(update.id)) {
+          if (seq > 0) this.store.queueDelete(seq, false);
           rejecters[i]!(duplicateIdError(update.id));
           continue;
         }
-        this.stored++;
-        this.log.append(update, seq, ts);
+        if (presence[i]) this.log.appendPresence(update, ts);
+        else {
+          this.stored++;
+          this.log.append(update, seq, ts);
+        }
         resolvers[i]!();
         this.updates.emit(update);
       }

@@ -18,6 +18,12 @@ export interface Update {
   readonly retry?: number;
 }
 
+/**
+ * Updates one bounded history read examines before handing back: the slice of work
+ * between two turns of the event loop, for replays and public history pages alike.
+ */
+export const HISTORY_SCAN_SLICE = 1000;
+
 export interface HistoryQuery {
   /** Return updates published after this id (exclusive); null or absent: from the earliest kept. */
   readonly afterId?: string | null;
@@ -25,8 +31,17 @@ export interface HistoryQuery {
   readonly beforeId?: string;
   /** Keeps the updates the caller may see and wants; called in log order or reverse. */
   readonly filter: (update: Update) => boolean;
-  /** At most this many updates: the NEWEST `limit` matches of the range, returned oldest first. */
+  /** At most this many updates: the NEWEST `limit` matches of the range (the OLDEST with `oldestFirst`), returned oldest first. */
   readonly limit: number;
+  /** Scan forward from `afterId` and return the OLDEST `limit` matches: one page of a replay. */
+  readonly oldestFirst?: boolean;
+  /**
+   * Examine at most this many kept updates (matching or not), so that one call is a
+   * bounded slice of work; when it stops early, `next` says where to resume.
+   */
+  readonly maxScan?: number;
+  /** The returned updates' data add up to at most this many characters (one larger update is returned alone). */
+  readonly maxBytes?: number;
 }
 
 export interface HistoryResult {
@@ -36,6 +51,12 @@ export interface HistoryResult {
   readonly found: boolean;
   /** True when more matches existed in the range than `limit`. */
   readonly truncated: boolean;
+  /**
+   * Set when `maxScan` or `maxBytes` stopped the scan before the end of the range: the
+   * id of the last update examined. Resume with it as `afterId` (oldestFirst) or as
+   * `beforeId` (newest first); it may be trimmed by then (found=false).
+   */
+  readonly next?: string;
 }
 
 /** One active subscription, for the Mercure subscriptions API and presence. */
@@ -65,6 +86,16 @@ export interface Broker {
   publish(update: Update): Promise<void>;
 
   /**
+   * Like publish, for the hub's own subscription events (presence): delivered to every
+   * process in the same log order as messages, and readable in history, but kept under
+   * the presence retention (`RetentionOptions.maxPresence`). Presence events never
+   * count against, nor evict, messages; past their own cap the oldest presence event
+   * goes. Resolves once delivery is ensured (not necessarily on disk: a presence event
+   * describes a connection of a running process, which a restart ends anyway).
+   */
+  publishPresence(update: Update): Promise<void>;
+
+  /**
    * Registers the hub's listener: it receives every update published by any process,
    * exactly once, in log order. The listener is called synchronously and must not throw.
    */
@@ -78,7 +109,12 @@ export interface Broker {
 
   /** Presence bookkeeping: visible to every process sharing the broker. */
   addSubscriptions(records: readonly SubscriptionRecord[]): Promise<void>;
-  removeSubscriptions(ids: readonly string[]): Promise<void>;
+  /**
+   * Resolves with the ids it removed, i.e. whose end is still to be announced. An id
+   * that is not there (never added, removed already, or reported by
+   * onSubscriptionsExpired while this process was frozen) is left out.
+   */
+  removeSubscriptions(ids: readonly string[]): Promise<string[]>;
   listSubscriptions(): Promise<SubscriptionRecord[]>;
 
   /**
@@ -86,6 +122,13 @@ export interface Broker {
    * shared brokers (Redis) ever call it; the hub publishes their leave events.
    */
   onSubscriptionsExpired(listener: (records: SubscriptionRecord[]) => void): Unsubscribe;
+
+  /**
+   * Subscriptions that were reported expired although their process was alive (it was
+   * frozen longer than the presence TTL) and that are listed again now that it is
+   * back. Only shared brokers call it; the hub publishes their join events again.
+   */
+  onSubscriptionsRestored(listener: (records: SubscriptionRecord[]) => void): Unsubscribe;
 
   /** True when the store answers (for /readyz). */
   isReady(): Promise<boolean>;
@@ -100,6 +143,20 @@ export interface RetentionOptions {
   readonly maxPerTopic: number;
   /** Drop updates older than this many seconds (0: keep forever). */
   readonly maxAgeSeconds: number;
-  /** Keep at most this many updates in the whole log, all topics together (bounds memory). */
+  /** Keep at most this many updates in the whole log, all topics together (bounds memory). Presence events do not count. */
   readonly maxTotal: number;
+  /**
+   * Presence events (publishPresence) kept in history, all topics together, on top of
+   * maxTotal; 0: delivered live only. Default DEFAULT_MAX_PRESENCE. maxAgeSeconds
+   * applies to them too; maxPerTopic does not.
+   */
+  readonly maxPresence?: number;
+}
+
+/** Presence events kept when RetentionOptions.maxPresence is not given. */
+export const DEFAULT_MAX_PRESENCE = 1000;
+
+/** The presence cap of `retention`, with its default. */
+export function maxPresenceOf(retention: RetentionOptions): number {
+  return retention.maxPresence ?? DEFAULT_MAX_PRESENCE;
 }

@@ -1,6 +1,7 @@
 // Chat messages: what a person may send, how it becomes a hub Update on the room's
 // topic, and how history pages are read back from the broker.
-import type { Broker, Update } from '../broker/types.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { HISTORY_SCAN_SLICE as SCAN_SLICE, type Broker, type Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { newEventId } from '../hub/publication.js';
 import { MESSAGE_EVENT, parseChatMessage, roomOfTopic, roomTopic, textLength, type ChatMessage, type ChatUser } from './protocol.js';
@@ -52,18 +53,59 @@ function isMessageOf(room: string, update: Update): boolean {
 export interface HistoryRead {
   readonly messages: ChatMessage[];
   readonly more: boolean;
+  /** Where an unfinished scan stopped: the next read goes on `before` it. */
+  readonly next?: string;
 }
 
-/** The newest `limit` messages of a room before `beforeId` (or the newest overall), oldest first. */
-export async function readHistory(broker: Broker, room: string, limit: number, beforeId?: string): Promise<HistoryRead> {
-  const query = { filter: (update: Update) => isMessageOf(room, update), limit, ...(beforeId === undefined ? {} : { beforeId }) };
-  const result = await broker.history(query);
-  if (!result.found) throw new HeraldError('not_found', `Message ${JSON.stringify(beforeId)} is not in the kept history (too old, or never existed)`);
+export interface HistoryRequest {
+  readonly room: string;
+  readonly limit: number;
+  readonly beforeId?: string;
+  /** Kept updates this request may examine: the page is public, so no request scans the whole log. */
+  readonly maxScan: number;
+}
+
+/**
+ * The newest `limit` messages of a room before `beforeId` (or the newest overall),
+ * oldest first. The log is read in slices with a turn of the event loop between two,
+ * and at most `maxScan` updates are examined: past that the page says `more` and
+ * where it stopped, whether or not it found anything.
+ */
+export async function readHistory(broker: Broker, request: HistoryRequest): Promise<HistoryRead> {
+  const filter = (update: Update): boolean => isMessageOf(request.room, update);
+  const found: Update[] = [];
+  let beforeId = request.beforeId;
+  let scanned = 0;
+  let more = false;
+  let next: string | undefined;
+  for (;;) {
+    const slice = Math.min(SCAN_SLICE, request.maxScan - scanned);
+    const result = await broker.history({ filter, limit: request.limit - found.length, maxScan: slice, ...(beforeId === undefined ? {} : { beforeId }) });
+    if (!result.found) {
+      if (beforeId === request.beforeId) throw new HeraldError('not_found', `Message ${JSON.stringify(request.beforeId)} is not in the kept history (too old, or never existed)`);
+      // The slice's cursor was trimmed meanwhile: what is older went with it.
+      break;
+    }
+    found.unshift(...result.updates);
+    if (result.truncated) {
+      more = true;
+      break;
+    }
+    if (result.next === undefined) break;
+    scanned += slice;
+    if (found.length >= request.limit || scanned >= request.maxScan) {
+      more = true;
+      if (found.length < request.limit) next = result.next;
+      break;
+    }
+    beforeId = result.next;
+    await nextTurn();
+  }
   const messages: ChatMessage[] = [];
-  for (const update of result.updates) {
+  for (const update of found) {
     const message = parseChatMessage(update.data);
     // The update id is authoritative: it is what the stream resumes from.
-    if (message !== undefined) messages.push({ ...message, id: update.id, room });
+    if (message !== undefined) messages.push({ ...message, id: update.id, room: request.room });
   }
-  return { messages, more: result.truncated };
+  return next === undefined ? { messages, more } : { messages, more, next };
 }

@@ -20,6 +20,8 @@ export interface ChatOptions {
   readonly jwtAlg: string;
   /** Messages in the first history page (and the default page size). Default 50. */
   readonly historyLimit?: number;
+  /** Kept updates one history request may examine (the page is public). Default 10,000. */
+  readonly historyScan?: number;
   /** Longest message, in characters. Default 2000. */
   readonly maxTextLength?: number;
   /** Per-person send limit. Default 5 per second, bursts of 10. */
@@ -52,16 +54,17 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
   const now = options.now ?? Date.now;
   const historyLimit = options.historyLimit ?? 50;
   const maxTextLength = options.maxTextLength ?? 2000;
+  const historyScan = options.historyScan ?? 10_000;
   const keys: SessionKeys = { key: options.subscriberKey, algorithm: options.jwtAlg, now };
   const limiter = new RateLimiter({ now, ...options.rateLimit });
   const limits = { maxTextLength, maxNicknameLength: NICKNAME_MAX };
 
   return async (app: FastifyInstance) => {
-    // Every write is cookie-authenticated (even choosing a nickname), so every write is checked.
-    app.addHook('preHandler', async (request: FastifyRequest) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD' && request.url.startsWith('/api/')) {
-        assertSameOrigin(request, hub.options.hubUrl);
-      }
+    // Every write is cookie-authenticated (even choosing a nickname), so every write is
+    // checked. The hook is encapsulated in this plugin, so it runs on exactly the routes
+    // the router matched to the chat, however the URL spelled them (`/%61pi/...`).
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, hub.options.hubUrl);
     });
 
     app.get('/api/session', async (request, reply): Promise<SessionInfo> => {
@@ -102,9 +105,9 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
       if (before !== undefined && (typeof before !== 'string' || before === '')) throw new HeraldError('invalid_field', '"before" must be a message id');
       // Read before the history: a stream resuming here may repeat a message, never miss one.
       const lastEventID = hub.currentLastEventId();
-      const { messages, more } = await readHistory(hub.options.broker, room, limit, before);
+      const { messages, more, next } = await readHistory(hub.options.broker, { room, limit, maxScan: historyScan, ...(before === undefined ? {} : { beforeId: before }) });
       noStore(reply);
-      return { room, topic: roomTopic(room), messages, more, lastEventID, selectors: [roomTopic(room), presenceSelector(room)] };
+      return { room, topic: roomTopic(room), messages, more, ...(next === undefined ? {} : { next }), lastEventID, selectors: [roomTopic(room), presenceSelector(room)] };
     });
 
     app.post<{ Params: RoomParams }>('/api/rooms/:room/messages', async (request, reply): Promise<ChatMessage> => {

@@ -34,9 +34,23 @@ export function presenceSelector(room: string): string {
   return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(roomTopic(room))}/{subscriber}`;
 }
 
+/** Every room's messages: the page follows them all for its unread counts. */
+export const ALL_ROOMS_SELECTOR = `${TOPIC_PREFIX}{room}`;
+
 /** What a session's token may subscribe to: every room, and the presence of every room. */
 export function sessionSelectors(): string[] {
-  return [`${TOPIC_PREFIX}{room}`, `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(TOPIC_PREFIX)}{room}/{subscriber}`];
+  return [ALL_ROOMS_SELECTOR, `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(TOPIC_PREFIX)}{room}/{subscriber}`];
+}
+
+/**
+ * Characters that draw nothing: format (Cf) and space (Zs) characters, combining marks
+ * on their own, default-ignorables, the Hangul fillers and the blank Braille pattern.
+ */
+const INVISIBLE = /[\p{Cf}\p{Zs}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}\u115f\u1160\u3164\uffa0\u2800\s]/gu;
+
+/** True when the text shows at least one visible character (a nickname of U+200B alone does not). */
+export function hasVisibleCharacter(text: string): boolean {
+  return text.replace(INVISIBLE, '') !== '';
 }
 
 /** Length as a person counts it (code points), the same on both sides. */
@@ -101,8 +115,13 @@ export interface HistoryPage {
   readonly topic: string;
   /** Oldest first. */
   readonly messages: ChatMessage[];
-  /** True when older messages exist before the first one. */
+  /** True when older messages exist before the first one (or may: see `next`). */
   readonly more: boolean;
+  /**
+   * Set when the read stopped at the server's scan bound (--chat-history-scan) before
+   * finding `limit` messages: pass it as `before` to read on from where it stopped.
+   */
+  readonly next?: string;
   /**
    * Where a live stream should resume so that nothing published after this page was
    * read is missed (read before the page, so it may repeat some of it: skip known ids).

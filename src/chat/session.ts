@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { jwtVerify, SignJWT } from 'jose';
 import { HeraldError } from '../errors.js';
-import { isChatUser, NICKNAME_MAX, sessionSelectors, textLength, type ChatUser } from './protocol.js';
+import { hasVisibleCharacter, isChatUser, NICKNAME_MAX, sessionSelectors, textLength, type ChatUser } from './protocol.js';
 
 export const SESSION_COOKIE = 'mercureAuthorization';
 /** A session lasts 30 days; posting a nickname again renews it. */
@@ -33,6 +33,7 @@ export function validateNickname(raw: unknown): string {
   if (nickname === '') throw new HeraldError('invalid_field', '"nickname" must not be empty');
   if (textLength(nickname) > NICKNAME_MAX) throw new HeraldError('invalid_field', `"nickname" is longer than ${NICKNAME_MAX} characters`);
   if (FORBIDDEN_IN_NICKNAME.test(nickname)) throw new HeraldError('invalid_field', '"nickname" must not contain control or formatting characters');
+  if (!hasVisibleCharacter(nickname)) throw new HeraldError('invalid_field', '"nickname" must contain a visible character');
   return nickname;
 }
 
@@ -40,10 +41,15 @@ export function newUserId(): string {
   return randomUUID();
 }
 
-function secret(keys: SessionKeys): Uint8Array {
-  if (!/^HS(256|384|512)$/.test(keys.algorithm)) {
-    throw new HeraldError('invalid_config', `The chat signs its session cookies with the subscriber key, which needs an HMAC algorithm (HS256/384/512), not ${keys.algorithm}`);
+/** Throws HeraldError('invalid_config') unless the chat can sign sessions with this algorithm: checked at start. */
+export function assertSessionAlgorithm(algorithm: string): void {
+  if (!/^HS(256|384|512)$/.test(algorithm)) {
+    throw new HeraldError('invalid_config', `The chat signs its session cookies with the subscriber key, which needs an HMAC --jwt-alg (HS256/384/512), not ${algorithm}: add --no-chat, or use an HS* algorithm`);
   }
+}
+
+function secret(keys: SessionKeys): Uint8Array {
+  assertSessionAlgorithm(keys.algorithm);
   return new TextEncoder().encode(keys.key);
 }
 

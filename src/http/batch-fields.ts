@@ -29,6 +29,7 @@ function toFields(entry: unknown, index: number): PublicationFields {
   if (retry !== undefined && retry !== null && (typeof retry !== 'number' || !Number.isSafeInteger(retry) || retry < 0)) {
     fail(index, '"retry" must be an unsigned integer');
   }
+  if (record.target !== undefined) fail(index, '"target" (legacy Mercure) is not supported: send "private": true and give subscribers a token whose mercure.subscribe claim lists the topics');
   const isPrivate = record.private;
   if (isPrivate !== undefined && typeof isPrivate !== 'boolean') fail(index, '"private" must be true or false');
   return {

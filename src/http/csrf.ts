@@ -6,7 +6,7 @@
 // cannot set that header without a CORS preflight the hub refuses.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.js';
-import { extractCredentials } from '../hub/auth.js';
+import { carriesCookieCredentials } from '../hub/auth.js';
 
 export interface OriginPolicy {
   /** The hub's public base URL; its origin is always allowed. */
@@ -58,19 +58,17 @@ export function assertAllowedOrigin(request: Pick<FastifyRequest, 'headers'>, po
 }
 
 /**
- * Every state-changing request whose credentials come from a cookie is checked, on
- * every route (the hub's publish, the chat's API), before its body is even read.
+ * Every state-changing request that carries a credential cookie (and no Authorization
+ * header) is checked, on every route (the hub's publish, the chat's API), before its
+ * body is even read. It looks at no path: the decision never depends on how the URL
+ * was spelled.
  */
 export function registerCsrfGuard(app: FastifyInstance, policy: OriginPolicy): void {
   // onRequest, after @fastify/cookie's own onRequest hook has parsed the cookies.
   app.addHook('onRequest', async (request) => {
     if (SAFE_METHODS.has(request.method)) return;
-    let fromCookie: boolean;
-    try {
-      fromCookie = extractCredentials(request)?.source === 'cookie';
-    } catch {
-      return; // a malformed Authorization header: the route refuses it with 401
-    }
-    if (fromCookie) assertAllowedOrigin(request, policy);
+    // Not "the token came from the cookie": with ?access_token= beside the cookie the
+    // hub would use the query, but a route reading the cookie itself (the chat) would not.
+    if (carriesCookieCredentials(request)) assertAllowedOrigin(request, policy);
   });
 }

@@ -21,6 +21,11 @@ export function registerPublishRoute(app: FastifyInstance, hub: Hub): void {
       throw new HeraldError('bad_request', 'Publish with Content-Type: application/x-www-form-urlencoded (or application/json for a batch)');
     }
     const form = asFieldBag(request.body);
+    // Mercure before 0.10 addressed updates with `target=`; ignoring it would publish
+    // to everyone what the publisher meant for a few.
+    if (has(form, 'target')) {
+      throw new HeraldError('invalid_field', 'The legacy "target" field is not supported (it would have been ignored and the update published to everyone): send "private=on" and give subscribers a token whose mercure.subscribe claim lists the topics (docs/differences.md)');
+    }
     const claims = await hub.authenticate(extractToken(request), 'publisher');
     const id = await hub.publish(
       {

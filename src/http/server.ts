@@ -16,6 +16,7 @@ import { discoveryLink, registerHomeRoute } from './home-route.js';
 import { registerObservability, requestIdGenerator } from './metrics.js';
 import { clientErrorHandler, createLimitLog, registerLimits } from './limits.js';
 import { registerPublishRoute } from './publish-route.js';
+import { trackRoutes } from './routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerStatusRoute } from './status-route.js';
 import { registerSubscribeRoute } from './subscribe-route.js';
@@ -51,6 +52,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     genReqId: requestIdGenerator(),
   };
   const app = (tls === undefined ? Fastify(options) : Fastify({ ...options, ...tlsServerOptions(tls) } as unknown as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance;
+  trackRoutes(app);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
   if (telemetry !== undefined) {

@@ -86,7 +86,7 @@ export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHead
       reply.raw.writeHead(200, headers);
       reply.raw.flushHeaders();
     }
-    start.begin();
+    void start.begin();
   });
 }
 

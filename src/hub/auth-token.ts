@@ -51,6 +51,19 @@ export function extractCredentials(req: TokenRequest, options: ExtractTokenOptio
   return undefined;
 }
 
+/**
+ * True when the request carries a credential cookie and no Authorization header:
+ * whatever its query says, a route may act on the cookie (the chat reads its session
+ * from it), so the CSRF guard must treat such a write as cookie-authorised.
+ */
+export function carriesCookieCredentials(req: TokenRequest, options: ExtractTokenOptions = {}): boolean {
+  if ((req.headers.authorization ?? req.headers.Authorization) !== undefined) return false;
+  return (options.cookieNames ?? COOKIE_NAMES).some((name) => {
+    const value = req.cookies?.[name];
+    return value !== undefined && value !== '';
+  });
+}
+
 /** An empty parameter counts as absent (`?authorization=` left by a client with no token). */
 function queryValue(value: unknown, name: string): string | undefined {
   if (Array.isArray(value)) {

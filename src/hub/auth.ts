@@ -12,7 +12,7 @@ import { claimsFromPayload, invalidToken, type Claims } from './auth-claims.js';
 import { createKeySet, KEY_SET_ALGORITHMS, keySetReason, type KeyResolver, type KeySetOptions } from './auth-jwks.js';
 
 export { canPublish, canReceive, payloadFor, type Claims } from './auth-claims.js';
-export { extractCredentials, extractToken, type TokenRequest, type TokenSource } from './auth-token.js';
+export { carriesCookieCredentials, extractCredentials, extractToken, type TokenRequest, type TokenSource } from './auth-token.js';
 
 export type Role = 'publisher' | 'subscriber';
 

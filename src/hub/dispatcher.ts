@@ -4,6 +4,7 @@
 // every other subscriber gets its own updates concatenated, in log order.
 import type { Update } from '../broker/types.js';
 import { encodeEvent } from '../sse/encode.js';
+import { isSubscriptionEvent } from './presence.js';
 import type { SubscriberRegistry } from './registry.js';
 import type { Subscriber } from './subscriber.js';
 
@@ -123,7 +124,8 @@ export class Dispatcher {
         const subscribers = this.registry.multiByTopic.get(topic);
         if (subscribers !== undefined) for (const subscriber of subscribers) visit(subscriber, item);
       }
-      for (const subscriber of this.registry.complex) visit(subscriber, item);
+      const complex = isSubscriptionEvent(item.update) ? this.registry.subscriptionWatchers : this.registry.complex;
+      for (const subscriber of complex) visit(subscriber, item);
     }
     for (const [subscriber, list] of perSubscriber) this.deliver(subscriber, list);
   }
@@ -132,11 +134,10 @@ export class Dispatcher {
   deliver(subscriber: Subscriber, items: readonly DispatchItem[]): void {
     if (subscriber.closed) return;
     if (subscriber.mode === 'replaying') {
-      for (const item of items) {
-        subscriber.held.push({ update: item.update, bytes: item.bytes });
-        subscriber.heldBytes += item.bytes.length;
-      }
-      if (subscriber.heldBytes > this.options.maxPendingBytes) this.tooSlow(subscriber);
+      let heldBytes = 0;
+      for (const item of items) heldBytes = subscriber.hold({ update: item.update, bytes: item.bytes });
+      // Held live updates are bounded like the sink: a replay that cannot keep up is cut, the client resumes.
+      if (heldBytes > this.options.maxPendingBytes) this.tooSlow(subscriber);
       return;
     }
     const out: Buffer[] = [];
@@ -153,21 +154,18 @@ export class Dispatcher {
     if (out.length > 0) this.write(subscriber, out.length === 1 ? out[0]! : Buffer.concat(out), out.length);
   }
 
-  /** Sends the replayed history, then what was held during it. */
-  completeReplay(subscriber: Subscriber, history: readonly Update[]): void {
-    const held = subscriber.held;
-    subscriber.held = [];
-    subscriber.heldBytes = 0;
+  /** Writes one page of a replay (log order); the subscriber is still replaying. */
+  writeReplayPage(subscriber: Subscriber, updates: readonly Update[], bytes: Buffer): void {
+    if (subscriber.closed || updates.length === 0) return;
+    subscriber.noteReplayed(updates);
+    this.stats.replayedUpdates += updates.length;
+    this.write(subscriber, bytes, updates.length);
+  }
+
+  /** Ends a replay: what was held during it goes out, minus what the replay already sent. */
+  finishReplay(subscriber: Subscriber): void {
     this.stats.replays++;
-    this.stats.replayedUpdates += history.length;
-    if (history.length > 0) {
-      subscriber.replayedIds = new Set(history.map((update) => update.id));
-      subscriber.lastReplayedId = history[history.length - 1]!.id;
-      subscriber.mode = 'dedupe';
-      this.write(subscriber, Buffer.concat(history.map((update) => encodeEvent(update))), history.length);
-    } else {
-      subscriber.mode = 'live';
-    }
+    const held = subscriber.endReplay();
     if (held.length > 0) this.deliver(subscriber, held.map((h) => ({ update: h.update, bytes: h.bytes, seq: 0 })));
   }
 

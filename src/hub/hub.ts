@@ -9,6 +9,7 @@ import type { Authenticator, Claims } from './auth.js';
 import { canPublish } from './auth.js';
 import { TokenExpiry } from './auth-expiry.js';
 import { Dispatcher } from './dispatcher.js';
+import { locateReplay, streamReplay, type ReplayLimits, type ReplayStart } from './replay.js';
 import { subscriptionRecords, subscriptionUpdate } from './presence.js';
 import { toUpdate, type PublicationFields, type PublicationLimits } from './publication.js';
 import { SubscriberRegistry } from './registry.js';
@@ -24,6 +25,8 @@ export interface HubOptions {
   /** 0: no heartbeats. */
   readonly heartbeatMs: number;
   readonly replayMax: number;
+  /** Most matching steps per topic character a subscription's selectors may cost (MatcherSet.cost); absent: no bound. */
+  readonly maxSelectorCost?: number;
   readonly maxPendingBytes: number;
   readonly publication: PublicationLimits;
   /** Publish Mercure subscription events (presence) on connect and disconnect. */
@@ -47,8 +50,12 @@ export interface SubscriptionStart {
   readonly subscriber: Subscriber;
   /** For the Last-Event-ID response header: where this stream starts, or 'earliest' when the requested id is unknown. */
   readonly lastEventId: string;
-  /** Writes the replay, then held live updates; call once the response headers are out. */
-  begin(): void;
+  /**
+   * Starts writing the replay (page by page), then the held live updates; call once the
+   * response headers are out. Resolves when the replay is over (written, or the stream
+   * ended); never rejects.
+   */
+  begin(): Promise<void>;
 }
 
 export class Hub {
@@ -80,7 +87,9 @@ export class Hub {
         this.lastKnownId = update.id;
         this.dispatcher.enqueue(update);
       }),
-      options.broker.onSubscriptionsExpired((records) => this.announce(records, false)),
+      // Already gone from (or back in) the store: only the events are left to publish.
+      options.broker.onSubscriptionsExpired((records) => void this.publishPresence(records, false)),
+      options.broker.onSubscriptionsRestored((records) => void this.publishPresence(records, true)),
     ];
     if (options.heartbeatMs > 0) {
       this.heartbeat = setInterval(() => this.sendHeartbeats(), options.heartbeatMs);
@@ -158,22 +167,29 @@ export class Hub {
     if (request.claims === undefined && !this.options.anonymous) {
       throw new HeraldError('unauthorized', 'Subscribing requires a JWT: this hub does not allow anonymous subscribers', { 'WWW-Authenticate': 'Bearer' });
     }
+    const maxCost = this.options.maxSelectorCost ?? Infinity;
+    if (request.matchers.cost > maxCost) {
+      throw new HeraldError(
+        'selectors_too_costly',
+        `These topic selectors cost ${request.matchers.cost} matching steps per topic character; this hub allows ${maxCost} (--max-selector-cost). ` +
+          'Use fewer URI templates or URL patterns, or exact topics, which cost 1',
+      );
+    }
     const subscriber = new Subscriber(`urn:uuid:${randomUUID()}`, request.matchers, request.claims, request.sink);
     const wantsReplay = request.lastEventId !== undefined;
     if (wantsReplay) subscriber.mode = 'replaying';
     // Registered before anything is awaited or sent: nothing published from now on is missed.
     this.registry.add(subscriber);
-    let history: readonly Update[] = [];
+    let replay: ReplayStart | undefined;
     let lastEventId = this.currentLastEventId();
     if (wantsReplay) {
-      const readAfter = (afterId: string | null) =>
-        this.options.broker.history({ afterId, filter: (update) => subscriber.accepts(update), limit: this.options.replayMax });
+      const filter = (update: Update): boolean => subscriber.accepts(update);
+      const limits = this.replayLimits();
       try {
-        const result = await readAfter(request.lastEventId === 'earliest' ? null : (request.lastEventId ?? null));
-        history = result.updates;
+        replay = await locateReplay(this.options.broker, filter, request.lastEventId === 'earliest' ? null : (request.lastEventId ?? null), limits);
         // Unknown id: the client may have missed updates; it gets all that is kept and is told.
-        if (!result.found) {
-          history = (await readAfter(null)).updates;
+        if (!replay.found) {
+          replay = await locateReplay(this.options.broker, filter, null, limits);
           lastEventId = 'earliest';
         }
       } catch (error) {
@@ -187,7 +203,7 @@ export class Hub {
     }
     // Guarded: the fields would be built for every connection even with debug off.
     if (this.options.logger.isLevelEnabled('debug')) {
-      this.options.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, replayed: history.length }, 'subscriber connected');
+      this.options.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, replayCut: replay?.truncated }, 'subscriber connected');
     }
     return {
       subscriber,
@@ -195,9 +211,31 @@ export class Hub {
       begin: () => {
         subscriber.lastWriteAt = Date.now();
         if (!subscriber.closed) this.tokenExpiry.track(subscriber);
-        if (wantsReplay) this.dispatcher.completeReplay(subscriber, history);
+        return replay === undefined ? Promise.resolve() : this.replay(subscriber, replay);
       },
     };
+  }
+
+  private replayLimits(): ReplayLimits {
+    return { replayMax: this.options.replayMax, maxPendingBytes: this.options.maxPendingBytes };
+  }
+
+  /** Streams the replay in the background; a replay that fails or loses its place ends the stream, and the client resumes. */
+  private replay(subscriber: Subscriber, start: ReplayStart): Promise<void> {
+    const target = { subscriber, writePage: (updates: readonly Update[], bytes: Buffer) => this.dispatcher.writeReplayPage(subscriber, updates, bytes) };
+    return streamReplay(this.options.broker, target, start, this.replayLimits()).then(
+      (outcome) => {
+        if (outcome === 'done') this.dispatcher.finishReplay(subscriber);
+        else if (outcome === 'lost') {
+          this.options.logger.info({ subscriber: subscriber.id }, 'replay lost its place in the log (trimmed under a slow read): disconnected to resume');
+          this.disconnect(subscriber);
+        }
+      },
+      (error: unknown) => {
+        this.options.logger.warn({ err: error, subscriber: subscriber.id }, 'replay failed: disconnected to resume');
+        this.disconnect(subscriber);
+      },
+    );
   }
 
   /** Ends a subscriber's stream (also called when its connection closes). Idempotent. */
@@ -234,10 +272,24 @@ export class Hub {
     const { broker, logger } = this.options;
     try {
       if (active) await broker.addSubscriptions(records);
-      else await broker.removeSubscriptions(records.map((record) => record.id));
-      await Promise.all(records.map((record) => broker.publish(subscriptionUpdate(record, active))));
+      else {
+        // Only what the store still had: a record reported expired already had its leave event.
+        const removed = new Set(await broker.removeSubscriptions(records.map((record) => record.id)));
+        records = records.filter((record) => removed.has(record.id));
+      }
     } catch (error) {
       logger.warn({ err: error }, 'could not record a subscription change');
+      return;
+    }
+    await this.publishPresence(records, active);
+  }
+
+  /** Subscription events go under the broker's presence retention: they never evict messages. */
+  private async publishPresence(records: readonly SubscriptionRecord[], active: boolean): Promise<void> {
+    try {
+      await Promise.all(records.map((record) => this.options.broker.publishPresence(subscriptionUpdate(record, active))));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not publish a subscription event');
     }
   }
 

@@ -9,7 +9,7 @@ function counted(matcher: TopicMatcher): { matcher: TopicMatcher; calls: string[
   const calls: string[] = [];
   return {
     calls,
-    matcher: { kind: matcher.kind, source: matcher.source, matches: (topic) => (calls.push(topic), matcher.matches(topic)) },
+    matcher: { ...matcher, matches: (topic) => (calls.push(topic), matcher.matches(topic)) },
   };
 }
 
@@ -78,5 +78,13 @@ describe('MatcherSet', () => {
     const set = new MatcherSet([compileMatcher('https://example.com/a', 'exact', HUB), probe.matcher]);
     assert.equal(set.matches('https://example.com/a'), true);
     assert.deepEqual(probe.calls, []);
+  });
+
+  it('sums its matchers\' costs and knows whether any may match under a prefix', () => {
+    const matchers = [compileMatcher('https://example.com/a', 'auto', HUB), compileMatcher('https://example.com/books/{id}', 'auto', HUB), compileMatcher('{+a}!', 'auto', HUB)];
+    const set = new MatcherSet(matchers);
+    assert.equal(set.cost, matchers.reduce((sum, m) => sum + m.cost, 0));
+    assert.equal(set.canMatchPrefix('/.well-known/mercure/subscriptions/'), true, '{+a}! may');
+    assert.equal(new MatcherSet(matchers.slice(0, 2)).canMatchPrefix('/.well-known/mercure/subscriptions/'), false);
   });
 });

@@ -1,6 +1,8 @@
 // The topic matchers of one subscription or one token, tested on every publish (the
 // fan-out hot path): exact topics through a Set, `*` as a flag, and only templates and
-// URL patterns evaluated, with their per-topic results kept in a bounded cache.
+// URL patterns evaluated, with their per-topic results kept in a bounded cache. Those
+// whose matches must end with a given character are filed under it, so a topic only
+// meets the patterns that can end like it (100 `{+a}{+b}{+c}!N` cost about 10 calls).
 import type { TopicMatcher } from './selectors.js';
 
 export interface MatcherSetOptions {
@@ -14,8 +16,13 @@ export class MatcherSet {
   readonly hasAny: boolean;
   /** True when every matcher is an exact topic (an empty set included): exactTopics() says it all. */
   readonly isExactOnly: boolean;
+  /** Sum of the matchers' costs: the most steps one topic's evaluation takes, per topic character. */
+  readonly cost: number;
   private readonly exact: ReadonlySet<string>;
   private readonly patterns: readonly TopicMatcher[];
+  /** Patterns that can end with any character, then those filed by the code unit they must end with. */
+  private readonly anyEnd: readonly TopicMatcher[];
+  private readonly byEnd = new Map<number, TopicMatcher[]>();
   private readonly cache = new Map<string, boolean>();
   private readonly cacheSize: number;
 
@@ -25,7 +32,20 @@ export class MatcherSet {
     this.exact = new Set(matchers.filter((m) => m.kind === 'exact').map((m) => m.source));
     this.patterns = matchers.filter((m) => m.kind === 'template' || m.kind === 'urlpattern');
     this.isExactOnly = !this.hasAny && this.patterns.length === 0;
+    this.anyEnd = this.patterns.filter((m) => m.lastCode < 0);
+    for (const m of this.patterns) {
+      if (m.lastCode < 0) continue;
+      const list = this.byEnd.get(m.lastCode);
+      if (list === undefined) this.byEnd.set(m.lastCode, [m]);
+      else list.push(m);
+    }
     this.cacheSize = options.cacheSize ?? 1000;
+    this.cost = matchers.reduce((sum, m) => sum + m.cost, 0);
+  }
+
+  /** False only when no topic starting with `prefix` can match one of the matchers. */
+  canMatchPrefix(prefix: string): boolean {
+    return this.matchers.some((m) => m.canMatchPrefix(prefix));
   }
 
   /** Number of matchers, duplicates included. */
@@ -43,7 +63,7 @@ export class MatcherSet {
     if (this.patterns.length === 0) return false;
     const cached = this.cache.get(topic);
     if (cached !== undefined) return cached;
-    const result = this.patterns.some((m) => m.matches(topic));
+    const result = anyMatches(this.anyEnd, topic) || anyMatches(this.byEnd.get(topic.charCodeAt(topic.length - 1)), topic);
     if (this.cache.size >= this.cacheSize) {
       const oldest = this.cache.keys().next();
       if (oldest.done !== true) this.cache.delete(oldest.value);
@@ -56,4 +76,10 @@ export class MatcherSet {
   matchesAny(topics: readonly string[]): boolean {
     return topics.some((topic) => this.matches(topic));
   }
+}
+
+function anyMatches(matchers: readonly TopicMatcher[] | undefined, topic: string): boolean {
+  if (matchers === undefined) return false;
+  for (let i = 0; i < matchers.length; i++) if (matchers[i]!.matches(topic)) return true;
+  return false;
 }

@@ -6,6 +6,13 @@ import type { SubscriptionRecord, Update } from '../broker/types.js';
 import { newEventId } from './publication.js';
 
 export const SUBSCRIPTIONS_PATH = '/.well-known/mercure/subscriptions';
+/** What every subscription event's topic (and nothing a publisher may send) starts with. */
+export const SUBSCRIPTION_TOPIC_PREFIX = `${SUBSCRIPTIONS_PATH}/`;
+
+/** True for the hub's own subscription events: publishers cannot use the reserved path. */
+export function isSubscriptionEvent(update: Update): boolean {
+  return update.private && update.topics.length === 1 && update.topics[0]!.startsWith(SUBSCRIPTION_TOPIC_PREFIX);
+}
 const CONTEXT = 'https://mercure.rocks/';
 
 export function subscriptionId(topic: string, subscriber: string): string {

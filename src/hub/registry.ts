@@ -1,6 +1,8 @@
 // Indexes connected subscribers so a publish costs what its recipients cost, not
 // what the number of topics costs: exact topics through Maps, and only subscribers
-// with wildcards, URI templates or URL patterns are tested one by one.
+// with wildcards, URI templates or URL patterns are tested one by one. The hub's own
+// subscription events (one per selector of every connection) are tested only against
+// those of them whose selectors could match the subscriptions path.
 import type { Subscriber } from './subscriber.js';
 
 export class SubscriberRegistry {
@@ -10,6 +12,8 @@ export class SubscriberRegistry {
   readonly multiByTopic = new Map<string, Set<Subscriber>>();
   /** Subscribers with at least one non-exact matcher (*, template, pattern). */
   readonly complex = new Set<Subscriber>();
+  /** The complex subscribers that may receive subscription events (see Subscriber.watchesSubscriptions). */
+  readonly subscriptionWatchers = new Set<Subscriber>();
   private count = 0;
 
   get size(): number {
@@ -24,6 +28,7 @@ export class SubscriberRegistry {
       for (const topic of subscriber.matchers.exactTopics()) addTo(this.multiByTopic, topic, subscriber);
     } else {
       this.complex.add(subscriber);
+      if (subscriber.watchesSubscriptions) this.subscriptionWatchers.add(subscriber);
     }
   }
 
@@ -35,6 +40,7 @@ export class SubscriberRegistry {
       for (const topic of subscriber.matchers.exactTopics()) removed = removeFrom(this.multiByTopic, topic, subscriber) || removed;
     } else {
       removed = this.complex.delete(subscriber);
+      this.subscriptionWatchers.delete(subscriber);
     }
     if (removed) this.count--;
   }

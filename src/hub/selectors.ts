@@ -2,15 +2,17 @@
 // Mercure 0.x URI templates, Mercure 1.0 URL patterns) into matchers, and checks the
 // topics publishers send. MatcherSet (matcher-set.ts) groups one subscriber's matchers.
 //
-// ReDoS guard: templates and URL patterns run on backtracking RegExps. Selectors are
-// capped at MAX_SELECTOR_LENGTH, shapes with nested quantifiers are refused, and each
-// compiled matcher gets a `degree` (variable-width parts that may compete for the same
-// characters; see uri-template.ts and url-pattern.ts). A topic longer than
-// MATCH_COST_BUDGET^(1/degree) characters is treated as not matching, without running
-// the RegExp, so no single evaluation costs more than about 2^22 backtracking steps (a few ms);
-// selectors of degree above MAX_MATCH_DEGREE are refused outright.
+// CPU bound: every matcher has a `cost`, an upper bound on the steps one evaluation
+// takes per character of the topic (the hub refuses subscriptions whose selectors cost
+// more than --max-selector-cost in total). URI templates run on a linear-time automaton
+// (uri-template.ts): their cost is its size. URL patterns run on the URLPattern
+// standard's backtracking RegExps: shapes with nested quantifiers are refused, each
+// compiled pattern gets a `degree` (variable-width parts that may compete for the same
+// characters; see url-pattern.ts), and a topic longer than MATCH_COST_BUDGET^(1/degree)
+// characters is treated as not matching without running them, so one evaluation stays
+// under about 2^22 backtracking steps; degrees above MAX_MATCH_DEGREE are refused.
 import { HeraldError } from '../errors.js';
-import { analyzeUriTemplate } from './uri-template.js';
+import { compileUriTemplate } from './uri-template.js';
 import { compileUrlPattern } from './url-pattern.js';
 
 export { MatcherSet } from './matcher-set.js';
@@ -21,37 +23,61 @@ export type MatcherKind = 'auto' | 'exact' | 'urlpattern';
 export interface TopicMatcher {
   readonly kind: 'any' | 'exact' | 'template' | 'urlpattern';
   readonly source: string;
+  /** Upper bound on the steps one evaluation takes, per character of the topic. */
+  readonly cost: number;
+  /** The UTF-16 code unit every matching topic ends with, or -1: lets a MatcherSet skip matchers by a topic's last character. */
+  readonly lastCode: number;
   matches(topic: string): boolean;
+  /** False only when no topic starting with `prefix` (a hub-relative path) can match. */
+  canMatchPrefix(prefix: string): boolean;
 }
 
 export const MAX_SELECTOR_LENGTH = 2048;
 export const MAX_TOPIC_LENGTH = 2048;
 export const MAX_MATCH_DEGREE = 3;
 const MATCH_COST_BUDGET = 2 ** 22;
+const URL_COMPONENTS = 8;
 
 // C0, DEL, C1, and unpaired surrogates (not encodable as UTF-8).
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/**
+ * Compiled matchers by kind, hub URL and source: many streams name the same selectors
+ * (every client of one page), and a matcher is immutable between evaluations.
+ */
+const compiled = new Map<string, TopicMatcher>();
+const COMPILED_CACHE_SIZE = 1000;
+
 /** Throws HeraldError('invalid_field') naming the selector when it is invalid or too costly. */
 export function compileMatcher(source: string, kind: MatcherKind, hubUrl: string): TopicMatcher {
+  const key = `${kind}\u0000${hubUrl}\u0000${source}`;
+  let matcher = compiled.get(key);
+  if (matcher === undefined) {
+    matcher = compileUncached(source, kind, hubUrl);
+    if (compiled.size >= COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, matcher);
+  }
+  return matcher;
+}
+
+function compileUncached(source: string, kind: MatcherKind, hubUrl: string): TopicMatcher {
   const problem = stringProblem(source, MAX_SELECTOR_LENGTH);
   if (problem !== undefined) throw invalidSelector(source, problem);
-  if (source === '*') return { kind: 'any', source, matches: () => true };
+  if (source === '*') return { kind: 'any', source, cost: 1, lastCode: -1, matches: () => true, canMatchPrefix: () => true };
   if (kind === 'urlpattern') return urlPatternMatcher(source, hubUrl);
   if (kind === 'auto' && source.includes('{')) return templateMatcher(source);
-  return { kind: 'exact', source, matches: (topic) => topic === source };
+  return { kind: 'exact', source, cost: 1, lastCode: source.charCodeAt(source.length - 1), matches: (topic) => topic === source, canMatchPrefix: (prefix) => source.startsWith(prefix) };
 }
 
 function templateMatcher(source: string): TopicMatcher {
   let compiled;
   try {
-    compiled = analyzeUriTemplate(source);
+    compiled = compileUriTemplate(source);
   } catch (error) {
     throw invalidSelector(source, errorMessage(error));
   }
-  const { regexp, degree } = compiled;
-  const maxLength = inputCap(source, degree);
-  return { kind: 'template', source, matches: (topic) => topic.length <= maxLength && regexp.test(topic) };
+  const { cost, lastCode, matches, canStartWith } = compiled;
+  return { kind: 'template', source, cost, lastCode, matches, canMatchPrefix: canStartWith };
 }
 
 function urlPatternMatcher(source: string, hubUrl: string): TopicMatcher {
@@ -61,11 +87,15 @@ function urlPatternMatcher(source: string, hubUrl: string): TopicMatcher {
   } catch (error) {
     throw invalidSelector(source, `invalid URL pattern: ${errorMessage(error)}`);
   }
-  const { pattern, degree } = compiled;
+  const { pattern, degree, canMatchPath } = compiled;
   const maxLength = inputCap(source, degree);
   return {
     kind: 'urlpattern',
     source,
+    // One RegExp per URL component, each up to maxLength^degree steps.
+    cost: URL_COMPONENTS + Math.floor(maxLength ** degree / MAX_TOPIC_LENGTH),
+    lastCode: -1,
+    canMatchPrefix: canMatchPath,
     matches(topic) {
       if (topic.length > maxLength) return false;
       let url: URL;

@@ -4,6 +4,7 @@
 import type { SubscriptionRecord, Update } from '../broker/types.js';
 import type { Claims } from './auth.js';
 import { canReceive } from './auth.js';
+import { SUBSCRIPTION_TOPIC_PREFIX } from './presence.js';
 import type { MatcherSet } from './selectors.js';
 
 export interface SubscriberSink {
@@ -15,8 +16,14 @@ export interface SubscriberSink {
   close(): void;
 }
 
+/** A live update kept back while the replay is written. */
+export interface HeldUpdate {
+  readonly update: Update;
+  readonly bytes: Buffer;
+}
+
 /**
- * replaying: history is being read; live updates are held.
+ * replaying: history is being read page by page; live updates are held.
  * dedupe:    history was sent; live updates already in it are dropped until the
  *            live stream has passed it (it is in log order, so one unseen id ends it).
  * live:      everything goes straight to the sink.
@@ -30,8 +37,9 @@ export class Subscriber {
   readonly sink: SubscriberSink;
   mode: SubscriberMode = 'live';
   /** Live updates received while replaying, in log order. */
-  held: Array<{ update: Update; bytes: Buffer }> = [];
-  /** Ids sent by the replay, while in dedupe mode. */
+  private held: HeldUpdate[] = [];
+  private readonly heldIds = new Set<string>();
+  /** Ids sent by the replay, while replaying and in dedupe mode (at most replayMax). */
   replayedIds: Set<string> | null = null;
   /** The newest id of the replay: once the live stream delivers it, dedupe ends. */
   lastReplayedId: string | undefined;
@@ -41,6 +49,10 @@ export class Subscriber {
   readonly singleTopic: string | undefined;
   /** Whether private updates of singleTopic (alone) are granted to it. */
   readonly seesPrivateOfSingleTopic: boolean;
+  /** Whether the token grants private updates at all (without it, they are refused before any matching). */
+  readonly mayReadPrivate: boolean;
+  /** Whether subscription events (private, under SUBSCRIPTIONS_PATH) may reach it: the registry indexes it by this. */
+  readonly watchesSubscriptions: boolean;
   /** Dispatch round in which it last received something, to deliver once per round. */
   stamp = 0;
   lastWriteAt = 0;
@@ -56,10 +68,44 @@ export class Subscriber {
     const exact = matchers.isExactOnly ? matchers.exactTopics() : [];
     this.singleTopic = exact.length === 1 ? exact[0] : undefined;
     this.seesPrivateOfSingleTopic = this.singleTopic !== undefined && canReceive(claims, [this.singleTopic]);
+    this.mayReadPrivate = claims?.subscribe != null;
+    this.watchesSubscriptions = matchers.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) && claims?.subscribe?.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) === true;
+  }
+
+  /** While replaying: keeps a live update for after the replay. Returns the bytes held. */
+  hold(item: HeldUpdate): number {
+    this.held.push(item);
+    this.heldIds.add(item.update.id);
+    this.heldBytes += item.bytes.length;
+    return this.heldBytes;
+  }
+
+  /** Whether a live update with this id is held: the replay has caught up with the live stream. */
+  isHeld(id: string): boolean {
+    return this.heldIds.has(id);
+  }
+
+  /** While replaying: notes what a page sent, so that the same updates arriving live are dropped. */
+  noteReplayed(updates: readonly Update[]): void {
+    if (updates.length === 0) return;
+    this.replayedIds ??= new Set();
+    for (const update of updates) this.replayedIds.add(update.id);
+    this.lastReplayedId = updates[updates.length - 1]!.id;
+  }
+
+  /** The replay is written: dedupe if it sent anything, else live. Returns what was held, in log order. */
+  endReplay(): HeldUpdate[] {
+    const held = this.held;
+    this.held = [];
+    this.heldIds.clear();
+    this.heldBytes = 0;
+    this.mode = this.replayedIds === null ? 'live' : 'dedupe';
+    return held;
   }
 
   /** Whether this subscriber wants and may read the update. */
   accepts(update: Update): boolean {
+    if (update.private && !this.mayReadPrivate) return false;
     if (!this.matchers.matchesAny(update.topics)) return false;
     return !update.private || canReceive(this.claims, update.topics);
   }

@@ -1,12 +1,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { analyzeUriTemplate, compileUriTemplate } from './uri-template.js';
+import { compileUriTemplate, uriTemplateRegExp } from './uri-template.js';
 
+/** Checks the linear-time matcher, and the RegExp oracle built from the same pattern. */
 function check(template: string, matching: string[], notMatching: string[]): void {
-  const regexp = compileUriTemplate(template);
-  for (const uri of matching) assert.equal(regexp.test(uri), true, `${template} should match ${uri}`);
-  for (const uri of notMatching) assert.equal(regexp.test(uri), false, `${template} should not match ${uri}`);
+  const matcher = compileUriTemplate(template);
+  const regexp = uriTemplateRegExp(template);
+  for (const uri of matching) {
+    assert.equal(matcher.matches(uri), true, `${template} should match ${uri}`);
+    assert.equal(regexp.test(uri), true, `oracle: ${template} should match ${uri}`);
+  }
+  for (const uri of notMatching) {
+    assert.equal(matcher.matches(uri), false, `${template} should not match ${uri}`);
+    assert.equal(regexp.test(uri), false, `oracle: ${template} should not match ${uri}`);
+  }
 }
 
 describe('compileUriTemplate', () => {
@@ -30,6 +38,11 @@ describe('compileUriTemplate', () => {
   it('escapes literal parts', () => {
     check('https://example.com/a.b/(x)/{id}', ['https://example.com/a.b/(x)/7'], ['https://example.com/aXb/(x)/7', 'https://example.com/a.b/x/7']);
     check('urn:example:{id}+{n}', ['urn:example:a+b'], ['urn:example:ab', 'urn:example:a b']);
+  });
+
+  it('keeps ":" out of simple values, as RFC 6570 expansion would encode it', () => {
+    check('urn:herald:chat:room:{room}', ['urn:herald:chat:room:lobby', 'urn:herald:chat:room:a%3Ab'], ['urn:herald:chat:room:admin:secret', 'urn:herald:chat:room:a:']);
+    check('urn:x:{+rest}', ['urn:x:a:b'], []);
   });
 
   it('lets + and # expressions through reserved characters', () => {
@@ -77,16 +90,53 @@ describe('compileUriTemplate', () => {
     }
   });
 
-  it('counts the variable parts that compete for the same characters', () => {
-    const degrees: Array<[string, number]> = [
-      ['https://example.com/books/{id}', 1],
-      ['https://example.com/{a}/{b}/{c}', 1],
-      ['https://example.com/{a}-{b}', 2],
-      ['https://example.com/{+base}/books/{id}', 2],
-      ['https://example.com/{a}-{b}-{c}-{d}', 4],
-      ['https://example.com/books/{id}{?page}', 2],
-    ];
-    for (const [template, degree] of degrees) assert.equal(analyzeUriTemplate(template).degree, degree, template);
+  it('costs the size of its automaton, however many parts compete', () => {
+    const plain = compileUriTemplate('https://example.com/books/{id}');
+    const hostile = compileUriTemplate('{+a}{+b}{+c}!');
+    const wide = compileUriTemplate(`/x/{a:9999}`);
+    assert.ok(plain.cost < 30, `a leading literal is checked by string search, not by states (${plain.cost})`);
+    assert.ok(hostile.cost < 40, `${hostile.cost}`);
+    assert.ok(wide.cost < 30, `a prefix modifier is a counter, not 9999 copies (${wide.cost})`);
+    assert.equal(wide.matches(`/x/${'a'.repeat(2000)}`), true);
+  });
+
+  it('matches in linear time where a backtracking RegExp takes length^3 steps', () => {
+    // Against the RegExp oracle this topic costs ~10^9 steps; the automaton reads each character once per state.
+    const matcher = compileUriTemplate('{+a}{+b}{+c}{d}');
+    const topic = `${'a'.repeat(2046)}/`;
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) assert.equal(matcher.matches(topic), false);
+    assert.ok(performance.now() - started < 250, 'ten evaluations on a 2047-character topic take milliseconds');
+  });
+
+  it('checks literal parts before running the automaton', () => {
+    check('https://e.com/{a}/x/{b}.json', ['https://e.com/1/x/2.json'], ['https://e.com/1/x/2.jso', 'https://e.com/1/y/2.json', 'https://e.com/1/x/.json', 'https://e.com/x/.json', 'https://e.com/.json']);
+    check('a{x}a', ['aba'], ['a', 'aa']);
+  });
+
+  it('knows whether it can match topics under a prefix', () => {
+    const prefix = '/.well-known/mercure/subscriptions/';
+    assert.equal(compileUriTemplate('/.well-known/mercure/subscriptions{/topic,subscriber}').canStartWith(prefix), true);
+    assert.equal(compileUriTemplate('{+any}').canStartWith(prefix), true);
+    assert.equal(compileUriTemplate('/{a}/{+b}').canStartWith(prefix), true);
+    assert.equal(compileUriTemplate('https://example.com/{+path}').canStartWith(prefix), false);
+    assert.equal(compileUriTemplate('{a}{b}{c}').canStartWith(prefix), false, 'simple values cannot hold "/"');
+    assert.equal(compileUriTemplate('{+a}{+b}{+c}!').canStartWith(prefix), true);
+    assert.equal(compileUriTemplate('/.well-known/{x}').canStartWith('/.well-known/mer'), true);
+    assert.equal(compileUriTemplate('/.well-known/{x}').canStartWith(prefix), false);
+    assert.equal(compileUriTemplate('/.well-known/{+x}').canStartWith(prefix), true);
+  });
+
+  it('agrees with the RegExp oracle on random topics (property)', () => {
+    const templates = ['/{a}-{b}', '{+a}{+b}!', '/p{/a,b}', '/x{.a}', '/q{?a,b}', '/m{;a,b}', '/f{#a}', '/l/{x*}', '/u/{n:3}', '/u/{+n:6}x', '{&a*}', '/k{;m*}', '/{a:7}{b}'];
+    const alphabet = fc.constantFrom('a', 'b', '1', '-', '.', '/', '!', '?', '&', ';', '=', ',', '#', '%', '%2F', '%4', 'x', 'é', 'n');
+    fc.assert(
+      fc.property(fc.constantFrom(...templates), fc.array(alphabet, { maxLength: 14 }), fc.constantFrom('', '/', '/p', '/q', '/u/', '/m;a=', '/l/'), (template, parts, head) => {
+        const topic = head + parts.join('');
+        assert.equal(compileUriTemplate(template).matches(topic), uriTemplateRegExp(template).test(topic), `${template} on ${JSON.stringify(topic)}`);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('matches every expansion of random values (property)', () => {
@@ -95,7 +145,7 @@ describe('compileUriTemplate', () => {
     fc.assert(
       fc.property(fc.constantFrom(...templates), value, value, (template, a, b) => {
         const uri = expand(template, { a, b });
-        assert.equal(compileUriTemplate(template).test(uri), true, `${template} -> ${uri}`);
+        assert.equal(compileUriTemplate(template).matches(uri), true, `${template} -> ${uri}`);
       }),
       { numRuns: 500 },
     );

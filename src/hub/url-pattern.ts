@@ -11,6 +11,12 @@ export interface CompiledUrlPattern {
   readonly pattern: URLPattern;
   /** Variable-width parts that may compete for the same characters, worst component. */
   readonly degree: number;
+  /**
+   * False only when no URL whose path starts with `path` can match: decided on the
+   * pathname's leading literal (a cheap, conservative answer that lets the hub skip
+   * this pattern for its own subscription events).
+   */
+  canMatchPath(path: string): boolean;
 }
 
 const COMPONENTS = ['protocol', 'username', 'password', 'hostname', 'port', 'pathname', 'search', 'hash'] as const;
@@ -35,7 +41,14 @@ export function compileUrlPattern(source: string, hubUrl: string): CompiledUrlPa
   for (const component of COMPONENTS) {
     degree = Math.max(degree, componentDegree(pattern[component], DELIMITERS[component] ?? '', component));
   }
-  return { pattern, degree };
+  const lead = leadingLiteral(pattern.pathname);
+  return { pattern, degree, canMatchPath: (path) => lead.startsWith(path) || path.startsWith(lead) };
+}
+
+/** The pathname pattern's characters before its first part, group or escape. */
+function leadingLiteral(pathname: string): string {
+  const end = pathname.search(/[:*(){}\\?+]/);
+  return end < 0 ? pathname : pathname.slice(0, end);
 }
 
 /** Cost of one normalized component pattern (as the URLPattern getters return it). */

@@ -40,10 +40,18 @@ export class InstrumentedBroker implements Broker {
     for (const operation of ['publish', 'history', 'presence', 'ready'] as const) this.errors.labels(operation).inc(0);
   }
 
-  async publish(update: Update): Promise<void> {
+  publish(update: Update): Promise<void> {
+    return this.store(update, () => this.inner.publish(update));
+  }
+
+  publishPresence(update: Update): Promise<void> {
+    return this.store(update, () => this.inner.publishPresence(update));
+  }
+
+  private async store(update: Update, publish: () => Promise<void>): Promise<void> {
     this.latency.accept(update.id);
     try {
-      await this.inner.publish(update);
+      await publish();
     } catch (error) {
       this.latency.abandoned(update.id);
       this.failed('publish', error);
@@ -69,7 +77,7 @@ export class InstrumentedBroker implements Broker {
     return this.watch('presence', this.inner.addSubscriptions(records));
   }
 
-  removeSubscriptions(ids: readonly string[]): Promise<void> {
+  removeSubscriptions(ids: readonly string[]): Promise<string[]> {
     return this.watch('presence', this.inner.removeSubscriptions(ids));
   }
 
@@ -79,6 +87,10 @@ export class InstrumentedBroker implements Broker {
 
   onSubscriptionsExpired(listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
     return this.inner.onSubscriptionsExpired(listener);
+  }
+
+  onSubscriptionsRestored(listener: (records: SubscriptionRecord[]) => void): Unsubscribe {
+    return this.inner.onSubscriptionsRestored(listener);
   }
 
   async isReady(): Promise<boolean> {

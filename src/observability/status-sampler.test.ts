@@ -32,7 +32,7 @@ test('rates over the elapsed time, latency of the window, bounded history, liste
       lastEventId: undefined,
       sink: { write: (chunk) => void (written += chunk.length), pendingBytes: () => 0, close: () => undefined },
     });
-    start.begin();
+    await start.begin();
   }
   clock = 1000;
   for (let i = 0; i < 10; i++) await hub.publishTrusted({ id: `u${i}`, topics: ['urn:s'], data: 'x', private: false });

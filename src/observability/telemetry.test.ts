@@ -47,7 +47,7 @@ async function setup() {
       lastEventId,
       sink,
     });
-    start.begin();
+    await start.begin();
     return { sink, subscriber: start.subscriber };
   };
   /** A sample's value; for a histogram, `part` picks _count, _sum or _bucket. */

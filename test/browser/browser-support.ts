@@ -28,6 +28,8 @@ export interface Person {
   /** Dialogs (alert, confirm...) the page opened: an injected script would show here. */
   readonly dialogs: string[];
   readonly errors: string[];
+  /** What the page logged as an error in the console (a failed request shows here too). */
+  readonly consoleErrors: string[];
 }
 
 /** A new browser profile on the chat, past the nickname form. */
@@ -46,12 +48,16 @@ export async function personJoins(browser: Browser, url: string, nickname: strin
 export async function watch(context: BrowserContext, page: Page): Promise<Person> {
   const dialogs: string[] = [];
   const errors: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${message.text()} ${message.location().url}`);
+  });
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
   page.on('pageerror', (error) => errors.push(error.message));
-  return { context, page, dialogs, errors };
+  return { context, page, dialogs, errors, consoleErrors };
 }
 
 export async function waitForState(page: Page, state: string, timeoutMs = 5000): Promise<void> {

@@ -16,10 +16,16 @@ export interface HeraldProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export async function spawnHerald(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<HeraldProcess> {
+export interface SpawnOptions {
+  /** Its own process group (pid = group id), so a test can signal the whole group as systemd does. */
+  readonly detached?: boolean;
+}
+
+export async function spawnHerald(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000, options: SpawnOptions = {}): Promise<HeraldProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--log-level', 'info', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   let stderr = '';

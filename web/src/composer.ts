@@ -1,10 +1,12 @@
 // The message box: a live length counter, Enter to send (Shift+Enter for a new line),
 // refusal of empty or too long messages before any request, and the sender's
-// message shown at once while the request is in flight.
-import { textLength, type ChatMessage, type ChatUser } from '../../src/chat/protocol.js';
+// message shown at once while the request is in flight; a refused or lost one stays on
+// the page as "not sent" with Retry, explained in plain words.
+import { textLength, type ChatUser } from '../../src/chat/protocol.js';
 import { api, ApiError } from './api.js';
 import type { MessagesView } from './messages-view.js';
 import { checkComposition } from './sidebar.js';
+import { sendFailure } from './wording.js';
 
 export interface ComposerElements {
   readonly form: HTMLFormElement;
@@ -41,7 +43,21 @@ export function setUpComposer(elements: ComposerElements, context: ComposerConte
     if (!over && error.dataset.reason === 'length') error.textContent = '';
   };
 
-  const send = async () => {
+  /** One attempt; on failure the line stays with Retry, which tries again with the same clientId. */
+  const deliver = async (room: string, message: string, clientId: string): Promise<void> => {
+    try {
+      context.view.markSent(clientId, await api.send(room, message, clientId));
+      if (error.dataset.reason === 'send') error.textContent = '';
+    } catch (failure) {
+      const words = sendFailure(failure);
+      context.view.markFailed(clientId, words, () => void deliver(room, message, clientId));
+      error.textContent = words;
+      error.dataset.reason = 'send';
+      if (failure instanceof ApiError && failure.status === 401) context.onSignedOut();
+    }
+  };
+
+  const send = () => {
     const check = checkComposition(text.value, context.maxLength(), textLength);
     if (!check.ok) {
       error.textContent = check.reason;
@@ -53,31 +69,22 @@ export function setUpComposer(elements: ComposerElements, context: ComposerConte
     error.textContent = '';
     const room = context.room();
     const clientId = newClientId();
-    const pending: ChatMessage = { id: '', room, userId: me.userId, nickname: me.nickname, text: check.text, sentAt: new Date().toISOString(), clientId };
-    context.view.addPending(pending);
+    context.view.addPending({ id: '', room, userId: me.userId, nickname: me.nickname, text: check.text, sentAt: new Date().toISOString(), clientId });
     text.value = '';
     refresh();
-    try {
-      context.view.markSent(clientId, await api.send(room, check.text, clientId));
-    } catch (failure) {
-      const reason = failure instanceof ApiError ? failure.message : 'unexpected failure';
-      context.view.markFailed(clientId, reason);
-      error.textContent = failure instanceof ApiError && failure.retryAfterSeconds !== undefined ? `Slow down: try again in ${failure.retryAfterSeconds} s` : `Not sent: ${reason}`;
-      error.dataset.reason = 'send';
-      if (failure instanceof ApiError && failure.status === 401) context.onSignedOut();
-    }
+    void deliver(room, check.text, clientId);
   };
 
   text.addEventListener('input', refresh);
   text.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      void send();
+      send();
     }
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void send();
+    send();
     text.focus();
   });
   refresh();

@@ -26,12 +26,19 @@ export class Connection {
   private opened = false;
   /** The stream being replaced by reopen(), until its successor is open. */
   private previous: EventSource | undefined;
+  private state: ConnectionState = 'connecting';
 
   constructor(private readonly handlers: ConnectionHandlers) {
     window.addEventListener('online', () => {
-      if (this.source === undefined && this.selectors.length > 0) this.reopen();
+      if (this.source === undefined) {
+        if (this.selectors.length > 0) this.reopen();
+        return;
+      }
+      // The stream may have stayed open through a short offline spell: no new 'open'
+      // event comes then, so the badge must be set back here.
+      this.setState(this.source.readyState === EventSource.OPEN ? 'connected' : 'reconnecting');
     });
-    window.addEventListener('offline', () => handlers.onState('offline'));
+    window.addEventListener('offline', () => this.setState('offline'));
   }
 
   /** Subscribes to `selectors`, receiving what was published after `lastEventId`. */
@@ -77,9 +84,11 @@ export class Connection {
     if (this.lastEventId !== '') params.set('lastEventID', this.lastEventId);
     const source = new EventSource(`${HUB}?${params.toString()}`);
     this.source = source;
-    if (state !== undefined) this.handlers.onState(navigator.onLine ? state : 'offline');
+    if (state !== undefined) this.setState(navigator.onLine ? state : 'offline');
     const receive = (event: MessageEvent<string>) => {
       if (event.lastEventId !== '') this.lastEventId = event.lastEventId;
+      // Events arriving prove the stream works, whatever the browser said before.
+      if (this.state !== 'connected' && source === this.source) this.setState('connected');
       this.handlers.onEvent(event);
     };
     source.addEventListener('message', receive);
@@ -87,14 +96,14 @@ export class Connection {
       this.previous?.close();
       this.previous = undefined;
       this.failures = 0;
-      this.handlers.onState('connected');
+      this.setState('connected');
       if (this.opened) this.handlers.onReopen();
       this.opened = true;
     });
     source.addEventListener('error', () => {
       if (this.source !== source) return;
       if (source.readyState === EventSource.CONNECTING) {
-        this.handlers.onState(navigator.onLine ? 'reconnecting' : 'offline');
+        this.setState(navigator.onLine ? 'reconnecting' : 'offline');
         return;
       }
       // Closed for good by the browser: try again ourselves, later and later.
@@ -103,7 +112,7 @@ export class Connection {
       this.previous?.close();
       this.previous = undefined;
       this.failures++;
-      this.handlers.onState('offline');
+      this.setState('offline');
       this.handlers.onRefused();
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.failures - 1, 5));
       this.retryTimer = window.setTimeout(() => {
@@ -111,5 +120,10 @@ export class Connection {
         this.connect('reconnecting');
       }, delay);
     });
+  }
+
+  private setState(state: ConnectionState): void {
+    this.state = state;
+    this.handlers.onState(state);
   }
 }

@@ -1,27 +1,28 @@
 // The chat page: choose a nickname, join a room (the URL's #hash, default lobby),
 // read its history, then follow it live over one EventSource (messages and presence),
 // and send with fetch. Everything is served by Herald itself.
-import { DEFAULT_ROOM, isRoomName, parseChatMessage, roomOfTopic, type ChatUser } from '../../src/chat/protocol.js';
+import { ALL_ROOMS_SELECTOR, DEFAULT_ROOM, isRoomName, parseChatMessage, roomOfTopic, type ChatUser, type RoomSummary } from '../../src/chat/protocol.js';
 import { api, ApiError } from './api.js';
 import { setUpComposer } from './composer.js';
 import { Connection, type ConnectionState } from './connection.js';
 import { byId } from './dom.js';
 import { MessagesView } from './messages-view.js';
+import { Names } from './names.js';
+import { setUpNickname } from './nickname.js';
+import { PresenceNotices } from './notices.js';
 import { parseSubscriptionEvent, Presence } from './presence.js';
 import { renderRooms, renderUsers } from './sidebar.js';
 
-const NICKNAME_KEY = 'herald.nickname';
 const ROOMS_REFRESH_MS = 15_000;
 const STATE_TEXT: Record<ConnectionState, string> = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline' };
 
 const el = {
   welcome: byId('welcome'),
-  nickForm: byId<HTMLFormElement>('nick-form'),
   nickInput: byId<HTMLInputElement>('nick-input'),
   nickError: byId('nick-error'),
-  nickCancel: byId<HTMLButtonElement>('nick-cancel'),
   chat: byId('chat'),
   me: byId('me'),
+  identity: byId('identity'),
   changeNick: byId<HTMLButtonElement>('change-nick'),
   status: byId('status'),
   roomTitle: byId('room-title'),
@@ -42,11 +43,19 @@ let room = DEFAULT_ROOM;
 /** Bumped on every room switch: answers that arrive for an older room are dropped. */
 let generation = 0;
 let more = false;
+/** Where the server's bounded scan stopped, when it stopped before finding a full page. */
+let nextBefore: string | undefined;
 let loadingEarlier = false;
 let roomsTimer: number | undefined;
+let knownRooms: readonly RoomSummary[] = [];
+/** Messages from others in rooms that are not open, since this page last showed them. */
+const unread = new Map<string, number>();
 
 const presence = new Presence();
-const view = new MessagesView(el.messages, el.scroller, () => me?.userId);
+const names = new Names();
+const view = new MessagesView(el.messages, el.scroller, () => me?.userId, names);
+const notices = new PresenceNotices((kind, text) => view.notice(kind, text));
+const nickname = setUpNickname({ me: () => me, maxLength: () => Number(el.nickInput.maxLength) || 32, onChosen: enterChat });
 const connection = new Connection({
   onEvent,
   onState: showState,
@@ -55,7 +64,7 @@ const connection = new Connection({
 });
 const composer = setUpComposer(
   { form: byId('composer'), text: byId('text'), counter: byId('counter'), error: byId('send-error') },
-  { view, me: () => me, room: () => room, maxLength: () => maxTextLength, onSignedOut: () => askNickname(false) },
+  { view, me: () => me, room: () => room, maxLength: () => maxTextLength, onSignedOut: () => nickname.ask(false) },
 );
 
 function showState(state: ConnectionState): void {
@@ -73,23 +82,39 @@ function onEvent(event: MessageEvent<string>): void {
   if (subscription !== undefined) {
     if (roomOfTopic(subscription.topic) !== room) return;
     const change = presence.apply(subscription);
-    renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId);
+    noteNames(presence.list());
+    renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId, names);
     if (change === undefined) return;
     scheduleRoomsRefresh(300);
-    if (change.user.userId === me?.userId) return;
-    if (change.kind === 'rename') view.notice('rename', `${change.from} is now ${change.user.nickname}`);
-    else view.notice(change.kind, `${change.user.nickname} ${change.kind === 'join' ? 'joined' : 'left'}`);
+    if (change.user.userId !== me?.userId) notices.apply(change);
     return;
   }
   const message = parseChatMessage(event.data);
-  if (message !== undefined && message.room === room) view.receive({ ...message, id: event.lastEventId || message.id });
+  if (message === undefined) return;
+  if (message.room === room) {
+    noteNames([message]);
+    view.receive({ ...message, id: event.lastEventId || message.id });
+  } else if (message.userId !== me?.userId) {
+    unread.set(message.room, (unread.get(message.room) ?? 0) + 1);
+    renderRooms(el.roomList, knownRooms, room, unread);
+  }
+}
+
+/** Learns who uses which nickname; relabels everything once a nickname turns out to be shared. */
+function noteNames(users: readonly ChatUser[]): void {
+  let shared = false;
+  for (const user of users) shared = names.note(user) || shared;
+  if (!shared) return;
+  view.relabel();
+  renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId, names);
 }
 
 async function refreshUsers(gen: number): Promise<void> {
   const { users } = await api.users(room);
   if (gen !== generation) return;
   presence.reset(users);
-  renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId);
+  noteNames(users);
+  renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId, names);
 }
 
 /**
@@ -105,7 +130,8 @@ async function renewSession(): Promise<void> {
 
 async function refreshRooms(): Promise<void> {
   try {
-    renderRooms(el.roomList, (await api.rooms()).rooms, room);
+    knownRooms = (await api.rooms()).rooms;
+    renderRooms(el.roomList, knownRooms, room, unread);
   } catch {
     // The stream's state already tells the reader the server is away.
   }
@@ -122,8 +148,12 @@ async function joinRoom(next: string): Promise<void> {
   room = next;
   connection.close();
   view.clear();
+  notices.clear();
+  names.clear();
+  unread.delete(room);
   presence.reset([]);
-  renderUsers(el.userList, el.onlineCount, [], me?.userId);
+  renderUsers(el.userList, el.onlineCount, [], me?.userId, names);
+  renderRooms(el.roomList, knownRooms, room, unread);
   el.roomTitle.textContent = `#${room}`;
   byId<HTMLTextAreaElement>('text').placeholder = `Message #${room}`;
   document.title = `#${room} · Herald`;
@@ -135,12 +165,15 @@ async function joinRoom(next: string): Promise<void> {
     // the stream replays whatever happened since, so nothing falls in between.
     const page = await api.history(room);
     if (gen !== generation) return;
+    noteNames(page.messages);
     view.prepend(page.messages);
     more = page.more;
+    nextBefore = page.next;
     el.loadEarlier.hidden = !more;
     await refreshUsers(gen);
     if (gen !== generation) return;
-    connection.open(page.selectors, page.lastEventID);
+    // Every room's messages too (not their presence): they feed the unread counts.
+    connection.open([...page.selectors, ALL_ROOMS_SELECTOR], page.lastEventID);
   } catch {
     if (gen !== generation) return;
     showState('offline');
@@ -149,15 +182,17 @@ async function joinRoom(next: string): Promise<void> {
 }
 
 async function loadEarlier(): Promise<void> {
-  const before = view.oldestId;
+  const before = nextBefore ?? view.oldestId;
   if (!more || loadingEarlier || before === undefined) return;
   loadingEarlier = true;
   const gen = generation;
   try {
     const page = await api.history(room, before);
     if (gen !== generation) return;
+    noteNames(page.messages);
     view.prepend(page.messages);
     more = page.more;
+    nextBefore = page.next;
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) more = false;
   } finally {
@@ -166,40 +201,24 @@ async function loadEarlier(): Promise<void> {
   }
 }
 
-function askNickname(cancelable: boolean): void {
-  el.welcome.hidden = false;
-  el.nickCancel.hidden = !cancelable;
-  el.nickInput.value = me?.nickname ?? localStorage.getItem(NICKNAME_KEY) ?? '';
-  el.nickError.textContent = '';
-  el.nickInput.focus();
-  el.nickInput.select();
-}
-
 function enterChat(user: ChatUser): void {
   const first = me === undefined || el.chat.hidden;
   me = user;
-  localStorage.setItem(NICKNAME_KEY, user.nickname);
+  nickname.remembered(user.nickname);
   el.me.textContent = user.nickname;
   el.welcome.hidden = true;
   el.chat.hidden = false;
+  // The connection badge and the room belong to the chat, not to the welcome screen.
+  el.status.hidden = false;
+  el.roomTitle.hidden = false;
+  el.identity.hidden = false;
   // A new nickname needs a new connection: presence shows the token's payload.
   if (first) void joinRoom(roomFromHash());
   else connection.reopen();
   byId<HTMLTextAreaElement>('text').focus();
 }
 
-el.nickForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  api.login(el.nickInput.value).then(
-    (info) => info.session !== null && enterChat(info.session),
-    (error: unknown) => (el.nickError.textContent = error instanceof ApiError ? error.message : 'The server cannot be reached'),
-  );
-});
-el.nickCancel.addEventListener('click', () => {
-  el.welcome.hidden = true;
-  byId<HTMLTextAreaElement>('text').focus();
-});
-el.changeNick.addEventListener('click', () => askNickname(true));
+el.changeNick.addEventListener('click', () => nickname.ask(true));
 el.joinForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const name = el.roomInput.value.trim().toLowerCase();
@@ -225,7 +244,7 @@ async function start(): Promise<void> {
   maxTextLength = info.limits.maxTextLength;
   el.nickInput.maxLength = info.limits.maxNicknameLength;
   composer.refresh();
-  if (info.session === null) askNickname(false);
+  if (info.session === null) nickname.ask(false);
   else enterChat(info.session);
 }
 
