@@ -17,7 +17,7 @@ const LAYERS: ReadonlyArray<{ group: string; rank: number; match: (path: string)
   { group: 'observability', rank: 4, match: (p) => p.startsWith('observability/') },
   { group: 'http', rank: 5, match: (p) => p.startsWith('http/') },
   { group: 'chat', rank: 5, match: (p) => p.startsWith('chat/') },
-  { group: 'app', rank: 6, match: (p) => ['herald.ts', 'shutdown.ts', 'workers.ts'].includes(p) },
+  { group: 'app', rank: 6, match: (p) => ['herald.ts', 'shutdown.ts', 'workers.ts', 'backup.ts'].includes(p) },
   { group: 'cli', rank: 7, match: (p) => p === 'cli.ts' },
 ];
 
@@ -40,6 +40,7 @@ const KNOWN_HUB_FIELD_FILES = [
   'src/observability/status-sampler.ts',
   'src/observability/telemetry.ts',
   'src/shutdown.ts',
+  'test/hostile-replay.test.ts',
   'test/hub-history.test.ts',
 ];
 
