@@ -234,7 +234,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   const dataLimit = values['data-limit'] as number;
   const bodyLimit = bodyLimitFor(values['body-limit'] as number | undefined, dataLimit);
-  if (values.chat === true && !/^HS/.test(values['jwt-alg'] as string)) {
+  if (values.chat === true && !(values['jwt-alg'] as string).startsWith('HS')) {
     throw new ConfigError(`--jwt-alg ${values['jwt-alg'] as string}: the chat signs its session cookies with an HMAC subscriber key (HS256/384/512); add --no-chat, or use an HS* algorithm`);
   }
   if (values.chat === true && values.subscriptions === false) {

@@ -21,7 +21,7 @@ export class ResponseReader {
 
   /** Feeds the next bytes; returns the status once a whole response is in, else undefined. */
   feed(text: string): number | undefined {
-    let s = this.buffer + text;
+    const s = this.buffer + text;
     this.buffer = '';
     let i = 0;
     for (;;) {
