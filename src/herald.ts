@@ -1,5 +1,7 @@
 // Assembles one Herald process from a Config: broker, authenticator, hub, HTTP
 // server. Used by the CLI and by end-to-end tests (which start it on port 0).
+import cluster from 'node:cluster';
+import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBroker } from './broker/create.js';
@@ -27,7 +29,23 @@ export interface Herald {
   close(): Promise<void>;
 }
 
-export async function startHerald(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Herald> {
+/**
+ * With --port 0 and no --public-url, the derived public URL would say `localhost:0`
+ * (in the discovery Link and the hub's own URL): pick the free port first. Cluster
+ * workers keep port 0, which node:cluster shares among them.
+ */
+async function withConcretePort(config: Config): Promise<Config> {
+  if (config.port !== 0 || !cluster.isPrimary || !/^https?:\/\/localhost:0$/.test(config.publicUrl)) return config;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, config.host, resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') return config;
+  return { ...config, port: address.port, publicUrl: config.publicUrl.replace(/:0$/, `:${address.port}`) };
+}
+
+export async function startHerald(given: Config, logger: Logger = createLogger(given.logLevel)): Promise<Herald> {
+  const config = await withConcretePort(given);
   // Before anything is opened: an RS256 hub with the chat would answer 500 on every session.
   if (config.chat) assertSessionAlgorithm(config.jwtAlg);
   // Wrapped so every store call is counted (metrics) without the brokers knowing.
