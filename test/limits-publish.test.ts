@@ -74,6 +74,31 @@ describe('publish limits', () => {
     });
   });
 
+  test('a batch is charged one token per update in both shapes: {"updates": [...]} and a bare array', async () => {
+    for (const shape of ['wrapped', 'bare'] as const) {
+      await withHerald({ publishRate: 1, publishBurst: 2 }, async (herald) => {
+        const token = await publisherToken();
+        const three = [{ topic: 'a' }, { topic: 'b' }, { topic: 'c' }];
+        const two = [{ topic: 'a' }, { topic: 'b' }];
+        const send = (updates: object[]) =>
+          fetch(`${herald.url}/.well-known/mercure`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify(shape === 'bare' ? updates : { updates }),
+          });
+        const over = await send(three);
+        assert.equal(over.status, 429, `${shape}: 3 updates exceed a burst of 2`);
+        assert.match(errorOf(await over.text()).message, /this batch has 3/);
+        const within = await send(two);
+        assert.equal(within.status, 200, `${shape}: 2 updates fit the burst`);
+        void within.body?.cancel();
+        const after = await send(two);
+        assert.equal(after.status, 429, `${shape}: the burst is spent`);
+        void after.body?.cancel();
+      });
+    }
+  });
+
   test('publish rate per address (--publish-rate-by ip): two tokens from one address share the budget', async () => {
     await withHerald({ publishRate: 1, publishBurst: 2, publishRateBy: 'ip' }, async (herald) => {
       const a = await mintToken({ mercure: { publish: ['*'] }, sub: 'a' }, PUBLISHER_KEY);

@@ -42,8 +42,19 @@ function toFields(entry: unknown, index: number): PublicationFields {
   };
 }
 
+/** The batch's entries, whichever shape it came in: the one place that knows the shapes. */
+function entriesOf(body: unknown): unknown {
+  return Array.isArray(body) ? body : (body as { updates?: unknown } | null)?.updates;
+}
+
+/** How many updates a publish body carries (1 for a form or an unreadable body): what the rate limit charges. */
+export function batchSize(body: unknown): number {
+  const list = entriesOf(body);
+  return Array.isArray(list) ? Math.max(1, list.length) : 1;
+}
+
 export function parseBatch(body: unknown): PublicationFields[] {
-  const list = Array.isArray(body) ? body : (body as { updates?: unknown } | null)?.updates;
+  const list = entriesOf(body);
   if (!Array.isArray(list)) throw new HeraldError('bad_request', 'A batch is {"updates": [...]} (or a bare JSON array)');
   if (list.length === 0) throw new HeraldError('missing_topic', 'The batch holds no update');
   if (list.length > MAX_BATCH) throw new HeraldError('invalid_field', `A batch holds at most ${MAX_BATCH} updates, got ${list.length}`);

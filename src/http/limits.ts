@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
 import { extractCredentials } from '../hub/auth.js';
 import { LimitLog, StreamCounter, TokenBuckets, type Clock } from '../hub/limits.js';
+import { batchSize } from './batch-fields.js';
 import { toHeraldError } from './errors.js';
 import { HUB_PATH } from './publish-route.js';
 
@@ -57,11 +58,6 @@ function publishKey(request: FastifyRequest, by: 'token' | 'ip'): string {
   return `ip:${request.ip}`;
 }
 
-function updatesIn(body: unknown): number {
-  const updates = (body as { updates?: unknown } | null)?.updates;
-  return Array.isArray(updates) ? Math.max(1, updates.length) : 1;
-}
-
 /** The log every limit reports to: one per server, shared with clientErrorHandler. */
 export function createLimitLog(logger: Logger, now: Clock = Date.now): LimitLog {
   return new LimitLog(logger, 60_000, now);
@@ -95,7 +91,7 @@ export function registerLimits(app: FastifyInstance, options: LimitOptions, log:
   if (buckets !== undefined) {
     app.addHook('preHandler', async (request) => {
       if (request.method !== 'POST' || request.routeOptions.url !== HUB_PATH) return;
-      const cost = updatesIn(request.body);
+      const cost = batchSize(request.body);
       const decision = buckets.take(publishKey(request, options.publishRateBy), cost);
       if (!decision.allowed) {
         const s = String(decision.retryAfterSeconds);
