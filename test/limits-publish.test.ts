@@ -39,7 +39,7 @@ describe('publish limits', () => {
       assert.equal((await publish(herald.url, topics(3), token)).status, 200);
       const over = await publish(herald.url, topics(4), token);
       assert.equal(over.status, 400);
-      assert.deepEqual(errorOf(over.body), { error: 'invalid_field', message: 'Too many topics: 4 (at most 3)' });
+      assert.deepEqual(errorOf(over.body), { error: 'too_many_items', message: 'Too many topics: 4 (at most 3)' });
       const batch = await fetch(`${herald.url}/.well-known/mercure`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },

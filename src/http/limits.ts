@@ -34,14 +34,12 @@ export interface Limits {
   readonly streams: StreamCounter;
 }
 
-/** Limits whose refusal does not say it by its code (400s), recognised by their message. */
-const LIMIT_MESSAGES = /^(updates\[\d+\]: )?Too many /;
+/** The error codes that mean a limit was reached (each is logged once per client and minute). */
+const LIMIT_CODES: ReadonlySet<string> = new Set(['payload_too_large', 'rate_limited', 'too_many_connections', 'too_many_items']);
 
 export function limitOf(error: unknown): string | undefined {
   const herald = toHeraldError(error);
-  if (herald.code === 'payload_too_large' || herald.code === 'rate_limited' || herald.code === 'too_many_connections') return herald.code;
-  if (herald.status === 400 && LIMIT_MESSAGES.test(herald.message)) return 'too_many_items';
-  return undefined;
+  return LIMIT_CODES.has(herald.code) ? herald.code : undefined;
 }
 
 function publishKey(request: FastifyRequest, by: 'token' | 'ip'): string {

@@ -31,7 +31,7 @@ export function parseSelectors(query: FieldBag, hubUrl: string, maxSelectors: nu
       continue;
     }
     for (const source of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      if (matchers.length >= maxSelectors) throw new HeraldError('bad_request', `Too many topic selectors (at most ${maxSelectors}, --max-topics)`);
+      if (matchers.length >= maxSelectors) throw new HeraldError('too_many_items', `Too many topic selectors (at most ${maxSelectors}, --max-topics)`);
       matchers.push(compileMatcher(source, kind, hubUrl));
       selectors.push(source);
     }

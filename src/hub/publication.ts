@@ -30,7 +30,7 @@ export function toUpdate(fields: PublicationFields, hubUrl: string, limits: Publ
   const { topics } = fields;
   if (topics.length === 0) throw new HeraldError('missing_topic');
   if (topics.length > limits.maxTopics) {
-    throw new HeraldError('invalid_field', `Too many topics: ${topics.length} (at most ${limits.maxTopics})`);
+    throw new HeraldError('too_many_items', `Too many topics: ${topics.length} (at most ${limits.maxTopics})`);
   }
   for (const topic of topics) {
     validateTopic(topic);
