@@ -8,7 +8,7 @@ import type { Update } from './types.js';
 
 // A single global sequence (the rowid) orders the log. A single-topic update, the
 // common case, stores its topic alone; the JSON column is only for several.
-const SCHEMA = `
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS herald_updates (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL,
@@ -23,6 +23,28 @@ CREATE TABLE IF NOT EXISTS herald_updates (
 CREATE UNIQUE INDEX IF NOT EXISTS herald_updates_id ON herald_updates (id);
 CREATE TABLE IF NOT EXISTS herald_probe (id INTEGER PRIMARY KEY, pad BLOB);
 `;
+
+/**
+ * The schema's history, in PRAGMA user_version: MIGRATIONS[i] takes a file from
+ * version i to i + 1, each in one transaction. Files written before versioning have
+ * version 0 and the v1 tables already: v1 is written with IF NOT EXISTS, so it
+ * upgrades them in place. A new schema change is one more entry, never an edit.
+ */
+const MIGRATIONS: readonly string[] = [SCHEMA_V1];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+function migrate(db: Database.Database, path: string): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`${path} has schema version ${version}, newer than this Herald's ${SCHEMA_VERSION}: it was written by a newer version; upgrade Herald or restore a backup`);
+  }
+  for (let next = version; next < SCHEMA_VERSION; next++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next]!);
+      db.pragma(`user_version = ${next + 1}`);
+    })();
+  }
+}
 
 /** A stored update, as read back. */
 export interface StoredRow {
@@ -89,7 +111,7 @@ export class SqliteStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
-      db.exec(SCHEMA);
+      migrate(db, path);
       return new SqliteStore(db);
     } catch (error) {
       db.close();
