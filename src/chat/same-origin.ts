@@ -2,10 +2,10 @@
 // keeps the cookie off cross-site requests in current browsers; this also refuses
 // any write whose Origin (or, without one, Referer) is not this server, which covers
 // older browsers and same-site sibling origins. Clients other than browsers must
-// send an Origin header naming the server. The check itself is the hub's
-// (src/http/csrf.ts), so the chat and the hub's publish apply one rule.
+// send an Origin header naming the server. The check itself is shared
+// (src/edge/origin.ts), so the chat and the hub's publish apply one rule.
 import type { FastifyRequest } from 'fastify';
-import { assertAllowedOrigin } from '../http/csrf.js';
+import { assertAllowedOrigin } from '../edge/origin.js';
 
 /**
  * Passes when the request's Origin or Referer names the Host it was sent to, or the

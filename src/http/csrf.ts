@@ -4,58 +4,13 @@
 // the hub's public origin, the Host it was sent to, or one of --cors-origins.
 // Requests authorised by an Authorization header need no check: a foreign page
 // cannot set that header without a CORS preflight the hub refuses.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HeraldError } from '../errors.js';
+import type { FastifyInstance } from 'fastify';
+import { assertAllowedOrigin, type OriginPolicy } from '../edge/origin.js';
 import { carriesCookieCredentials } from '../hub/auth.js';
 
-export interface OriginPolicy {
-  /** The hub's public base URL; its origin is always allowed. */
-  readonly publicUrl: string;
-  /** Further allowed origins (--cors-origins); "*" allows any origin. */
-  readonly allowedOrigins?: readonly string[];
-}
+export type { OriginPolicy };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function parse(url: string): URL | undefined {
-  try {
-    return new URL(url);
-  } catch {
-    return undefined;
-  }
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Why the request's origin is refused, or undefined when it is allowed. */
-export function originProblem(request: Pick<FastifyRequest, 'headers'>, policy: OriginPolicy): string | undefined {
-  const origin = firstHeader(request.headers.origin);
-  const referer = firstHeader(request.headers.referer);
-  const claimed = origin ?? referer;
-  const source = origin !== undefined ? 'Origin' : 'Referer';
-  if (claimed === undefined || claimed === '') return 'send an Origin (or Referer) header naming this server';
-  const allowed = policy.allowedOrigins ?? [];
-  if (allowed.includes('*')) return undefined;
-  const url = parse(claimed);
-  // "null" (sandboxed frames, file: pages) never matches.
-  if (url !== undefined && url.origin !== 'null') {
-    const publicOrigin = parse(policy.publicUrl)?.origin;
-    if (url.origin === publicOrigin) return undefined;
-    if (allowed.some((entry) => parse(entry)?.origin === url.origin)) return undefined;
-    // The Host the browser sent the request to (behind a proxy that keeps Host, with no --public-url).
-    const host = firstHeader(request.headers.host) ?? firstHeader(request.headers[':authority']); // HTTP/2 has no Host
-    if (host !== undefined && host !== '' && url.host === host.toLowerCase()) return undefined;
-  }
-  return `the ${source} ${JSON.stringify(claimed.slice(0, 200))} is not this server or an allowed origin`;
-}
-
-/** Throws HeraldError('forbidden') when the request's Origin/Referer is not allowed. */
-export function assertAllowedOrigin(request: Pick<FastifyRequest, 'headers'>, policy: OriginPolicy): void {
-  const problem = originProblem(request, policy);
-  if (problem !== undefined) throw new HeraldError('forbidden', `Cross-site request refused: ${problem}`);
-}
 
 /**
  * Every state-changing request that carries a credential cookie (and no Authorization
