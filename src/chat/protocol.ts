@@ -1,6 +1,7 @@
 // What the chat's server and its page agree on: room name rules, how a room maps to
 // a hub topic, and the JSON shapes of the API and of the events. Imported by the
 // page too (bundled by esbuild), so it must stay free of Node imports.
+import { SUBSCRIPTIONS_PATH } from '../hub/mercure-paths.js';
 
 /** Room names: short, lowercase, URL-safe, so they can sit in a path and a topic unescaped. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -12,7 +13,6 @@ export const NICKNAME_MAX = 32;
  * a change of --public-url or of the port.
  */
 const TOPIC_PREFIX = 'urn:herald:chat:room:';
-const SUBSCRIPTIONS_PATH = '/.well-known/mercure/subscriptions';
 
 export function isRoomName(name: string): boolean {
   return ROOM_NAME.test(name);

@@ -5,12 +5,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { discoveryLink } from '../hub/mercure-paths.js';
 
 /** web/dist relative to this module, from src/chat (tsx) as from dist/chat (built). */
 export const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 export async function registerPage(app: FastifyInstance, hubUrl: string, webRoot: string = WEB_ROOT): Promise<void> {
-  const discovery = `<${hubUrl}/.well-known/mercure>; rel="mercure"`;
+  const discovery = discoveryLink(hubUrl);
   if (!existsSync(`${webRoot}/index.html`)) {
     app.get('/', async (_request, reply) =>
       reply

@@ -2,9 +2,9 @@
 // Mercure discovery Link header. The chat app replaces it when it is mounted.
 import type { FastifyInstance } from 'fastify';
 
-export function discoveryLink(hubUrl: string): string {
-  return `<${hubUrl}/.well-known/mercure>; rel="mercure"`;
-}
+import { discoveryLink } from '../hub/mercure-paths.js';
+
+export { discoveryLink };
 
 export function registerHomeRoute(app: FastifyInstance, hubUrl: string): void {
   app.get('/', async (_request, reply) =>

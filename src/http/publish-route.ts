@@ -7,7 +7,9 @@ import { extractToken } from '../hub/auth.js';
 import { parseBatch } from './batch-fields.js';
 import { all, asFieldBag, has, one } from './fields.js';
 
-export const HUB_PATH = '/.well-known/mercure';
+import { HUB_PATH } from '../hub/mercure-paths.js';
+
+export { HUB_PATH };
 
 export function registerPublishRoute(app: FastifyInstance, hub: Hub): void {
   app.post(HUB_PATH, async (request, reply) => {

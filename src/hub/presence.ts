@@ -5,7 +5,9 @@
 import type { SubscriptionRecord, Update } from '../broker/types.js';
 import { newEventId } from './publication.js';
 
-export const SUBSCRIPTIONS_PATH = '/.well-known/mercure/subscriptions';
+import { SUBSCRIPTIONS_PATH } from './mercure-paths.js';
+
+export { SUBSCRIPTIONS_PATH };
 /** What every subscription event's topic (and nothing a publisher may send) starts with. */
 export const SUBSCRIPTION_TOPIC_PREFIX = `${SUBSCRIPTIONS_PATH}/`;
 

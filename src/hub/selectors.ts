@@ -14,6 +14,7 @@
 import { HeraldError } from '../errors.js';
 import { compileUriTemplate } from './uri-template.js';
 import { compileUrlPattern } from './url-pattern.js';
+import { isUnderHubPath } from './mercure-paths.js';
 
 export { MatcherSet } from './matcher-set.js';
 
@@ -141,7 +142,7 @@ export function isReservedTopic(topic: string, hubUrl: string): boolean {
     const char = String.fromCharCode(parseInt(hex, 16));
     return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
   });
-  return [path, decoded].some((p) => p === '/.well-known/mercure' || p.startsWith('/.well-known/mercure/'));
+  return [path, decoded].some(isUnderHubPath);
 }
 
 /** Throws HeraldError('invalid_field') for an empty topic, one over MAX_TOPIC_LENGTH, or one with control characters. */

@@ -1,0 +1,19 @@
+// The Mercure protocol's paths, written once: the hub's endpoint, the subscriptions
+// API below it, the discovery Link that points to it, and the reserved namespace
+// (no publisher may use a topic under it).
+
+/** The hub's endpoint: subscribe (GET) and publish (POST). */
+export const HUB_PATH = '/.well-known/mercure';
+
+/** The subscriptions API and the topics of subscription (presence) events. */
+export const SUBSCRIPTIONS_PATH = `${HUB_PATH}/subscriptions`;
+
+/** The Mercure discovery Link header for a hub whose public base URL is `hubUrl`. */
+export function discoveryLink(hubUrl: string): string {
+  return `<${hubUrl}${HUB_PATH}>; rel="mercure"`;
+}
+
+/** Whether a URL path is the hub's endpoint or one below it (the reserved namespace). */
+export function isUnderHubPath(path: string): boolean {
+  return path === HUB_PATH || path.startsWith(`${HUB_PATH}/`);
+}
