@@ -14,8 +14,13 @@ interface Attack {
   stop(): void;
 }
 
-/** `idle` sockets that never send a byte, `slow` that send a header line every 300 ms. */
-function attack(url: string, idle: number, slow: number): Attack {
+/**
+ * `idle` sockets that never send a byte, `slow` that send a header line every 300 ms,
+ * opened in waves of 200: with all at once the listen backlog (511) overflows, and a
+ * connection the kernel completed but the server never accepted is one no server can
+ * reap (the client sees it open until SYN-ACK retries give up, minutes later).
+ */
+async function attack(url: string, idle: number, slow: number): Promise<Attack> {
   const { port } = new URL(url);
   const started = Date.now();
   const sockets: net.Socket[] = [];
@@ -37,6 +42,7 @@ function attack(url: string, idle: number, slow: number): Attack {
       timers.push(timer);
     }
     sockets.push(socket);
+    if (i % 200 === 199) await new Promise((resolve) => setTimeout(resolve, 100)); // pacing, not synchronisation
   }
   return {
     sockets,
@@ -65,7 +71,7 @@ async function healthy(url: string, deadlineMs: number): Promise<number> {
 
 test('2000 silent and 50 slowloris sockets are all closed by the head deadline while real clients are served', async () => {
   const herald = await spawnHerald(['--store', 'memory', '--header-timeout', '1']);
-  const hostile = attack(herald.url, 2000, 50);
+  const hostile = await attack(herald.url, 2000, 50);
   try {
     const healthMs = await healthy(herald.url, 5000);
     const reapedMs = await Promise.race([
@@ -88,7 +94,7 @@ test('at the file-descriptor limit the process survives (status sampler on) and 
   assert.ok(prlimit !== undefined, 'prlimit (util-linux) is needed in CI');
   const herald = await spawnHerald(['--store', 'memory', '--header-timeout', '30', '--status-page'], {}, 30_000, { wrapper: [prlimit, '--nofile=256:256', '--'] });
   // More sockets than descriptors: the hub runs out while they are held.
-  const hostile = attack(herald.url, 400, 0);
+  const hostile = await attack(herald.url, 400, 0);
   try {
     const status = await fetch(`${herald.url}/status/stream`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
     void status?.body?.cancel();
