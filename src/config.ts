@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_PRESENCE } from './broker/types.js';
+import { SHARED_STORE_SYNTAX, STORE_SYNTAX, storeKind } from './broker/create.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'list';
 
@@ -225,12 +226,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError(`--public-url: expected an absolute URL, got ${JSON.stringify(publicUrl)}`);
   }
   const store = values.store as string;
-  if (!/^(memory|sqlite:.+|rediss?:\/\/.+)$/.test(store)) throw new ConfigError(`--store: expected memory, sqlite:<path> or redis://host:port/db, got ${JSON.stringify(store)}`);
+  const kind = storeKind(store);
+  if (kind === undefined) throw new ConfigError(`--store: expected ${STORE_SYNTAX}, got ${JSON.stringify(store)}`);
   const publisherJwtKey = keyFrom(values, 'publisher-jwt-key');
   const subscriberJwtKey = keyFrom(values, 'subscriber-jwt-key');
   const workers = values.workers as number;
-  if (workers > 1 && !/^rediss?:\/\//.test(values.store as string)) {
-    throw new ConfigError(`--workers ${workers} needs --store redis://...: workers share history, fan-out and presence through Redis`);
+  if (workers > 1 && !kind.shared) {
+    throw new ConfigError(`--workers ${workers} needs --store ${SHARED_STORE_SYNTAX}: workers share history, fan-out and presence through the store`);
   }
   const dataLimit = values['data-limit'] as number;
   const bodyLimit = bodyLimitFor(values['body-limit'] as number | undefined, dataLimit);

@@ -9,7 +9,7 @@ import type { Broker } from './broker/types.js';
 import { chatApp } from './chat/plugin.js';
 import { assertSessionAlgorithm } from './chat/session.js';
 import type { Config } from './config.js';
-import { createAuthenticator } from './hub/auth.js';
+import { createAuthenticator } from './hub/auth/authenticator.js';
 import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventSource } from 'eventsource';
-import { createRedisBroker } from '../src/broker/redis.js';
+import { createRedisBroker } from '../src/broker/redis/redis-broker.js';
 import type { NginxProcess } from '../scripts/cluster/nginx-process.js';
 import { hubUrl, PUBLISHER_KEY, publisherToken, SUBSCRIBER_KEY } from './support/herald.js';
 import { servedBy, skipWithout, startTestNginx } from './support/nginx.js';

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Herald } from '../src/herald.js';
-import type { RedisBroker } from '../src/broker/redis.js';
+import type { RedisBroker } from '../src/broker/redis/redis-broker.js';
 import type { InstrumentedBroker } from '../src/observability/instrumented-broker.js';
 import { hubUrl, publisherToken, publishOk, startTestHerald, subscriberToken } from './support/herald.js';
 import { deleteKeys, SHARED_REDIS, uniquePrefix } from './support/redis-prefix.js';

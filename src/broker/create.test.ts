@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { isHeraldError } from '../errors.js';
-import { createBroker } from './create.js';
-import { MemoryBroker } from './memory.js';
-import { SqliteBroker } from './sqlite.js';
+import { createBroker, STORES, storeKind } from './create.js';
+import { MemoryBroker } from './local/memory.js';
+import { SqliteBroker } from './local/sqlite.js';
 import type { RetentionOptions } from './types.js';
 
 const retention: RetentionOptions = { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 1000 };
@@ -50,6 +50,14 @@ test('createBroker: a Redis URL goes to the Redis broker (unreachable here: stor
 
 test('createBroker: anything else is refused with a message naming the accepted forms', async () => {
   for (const store of ['', 'sqlite:', 'Memory', 'postgres://x', 'sqlite']) {
-    await assert.rejects(createBroker(store, { retention }), isInvalidConfig(/memory, sqlite:<path> or redis:\/\//));
+    await assert.rejects(createBroker(store, { retention }), isInvalidConfig(/one of memory, sqlite:<path> or redis:\/\//));
   }
+});
+
+test('STORES: each row is found by its own syntax, and only Redis is shared across processes', () => {
+  assert.equal(storeKind('memory')?.shared, false);
+  assert.equal(storeKind('sqlite:./x.db')?.shared, false);
+  assert.equal(storeKind('rediss://h:6380/2')?.shared, true);
+  assert.equal(storeKind('sqlite:'), undefined);
+  assert.deepEqual(STORES.filter((kind) => kind.shared).map((kind) => kind.syntax), ['redis://host:port/db']);
 });

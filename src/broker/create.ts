@@ -1,9 +1,8 @@
-// Turns the --store setting into a Broker: `memory`, `sqlite:<path>` or a Redis URL.
-// The only place that knows every implementation; cli/herald call it once at start.
+// Turns the --store setting into a Broker. STORES is the one table of implementations: a new store
+// is one folder beside local/ and redis/ plus one row here. Each row also says whether the store is
+// shared across processes, which config.ts asks before it allows --workers > 1.
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
-import { MemoryBroker } from './memory.js';
-import { SqliteBroker } from './sqlite.js';
 import type { Broker, RetentionOptions } from './types.js';
 
 export interface CreateBrokerOptions {
@@ -13,22 +12,52 @@ export interface CreateBrokerOptions {
   readonly redisPrefix?: string;
 }
 
-export async function createBroker(store: string, opts: CreateBrokerOptions): Promise<Broker> {
-  if (store === 'memory') return new MemoryBroker({ retention: opts.retention, logger: opts.logger });
-  if (store.startsWith('sqlite:')) {
-    const path = store.slice('sqlite:'.length);
-    if (path === '') throw invalidStore(store);
-    // A relative path is relative to the working directory, as better-sqlite3 opens it.
-    return SqliteBroker.open({ path, retention: opts.retention, logger: opts.logger });
-  }
-  if (store.startsWith('redis://') || store.startsWith('rediss://')) {
-    // Imported on demand: a hub without Redis never loads ioredis.
-    const { createRedisBroker } = await import('./redis.js');
-    return createRedisBroker({ url: store, prefix: opts.redisPrefix ?? 'herald:', retention: opts.retention, logger: opts.logger });
-  }
-  throw invalidStore(store);
+export interface StoreKind {
+  /** How the --store value is written, for help and error messages. */
+  readonly syntax: string;
+  /** Several Herald processes can use one store of this kind (history, fan-out and presence). */
+  readonly shared: boolean;
+  readonly matches: (store: string) => boolean;
+  /** Implementations are imported on open: a hub without Redis never loads ioredis. */
+  readonly open: (store: string, opts: CreateBrokerOptions) => Promise<Broker>;
 }
 
-function invalidStore(store: string): HeraldError {
-  return new HeraldError('invalid_config', `--store must be memory, sqlite:<path> or redis://host:port/db, got "${store}"`);
+export const STORES: readonly StoreKind[] = [
+  {
+    syntax: 'memory',
+    shared: false,
+    matches: (store) => store === 'memory',
+    open: async (_store, opts) => new (await import('./local/memory.js')).MemoryBroker({ retention: opts.retention, logger: opts.logger }),
+  },
+  {
+    syntax: 'sqlite:<path>',
+    shared: false,
+    matches: (store) => store.startsWith('sqlite:') && store.length > 'sqlite:'.length,
+    // A relative path is relative to the working directory, as better-sqlite3 opens it.
+    open: async (store, opts) =>
+      (await import('./local/sqlite.js')).SqliteBroker.open({ path: store.slice('sqlite:'.length), retention: opts.retention, logger: opts.logger }),
+  },
+  {
+    syntax: 'redis://host:port/db',
+    shared: true,
+    matches: (store) => /^rediss?:\/\/./.test(store),
+    open: async (store, opts) =>
+      (await import('./redis/redis-broker.js')).createRedisBroker({ url: store, prefix: opts.redisPrefix ?? 'herald:', retention: opts.retention, logger: opts.logger }),
+  },
+];
+
+const listed = (kinds: readonly StoreKind[]) => kinds.map((kind) => kind.syntax).join(', ').replace(/, ([^,]*)$/, ' or $1');
+/** "memory, sqlite:<path> or redis://host:port/db" */
+export const STORE_SYNTAX = listed(STORES);
+/** The stores --workers > 1 can use. */
+export const SHARED_STORE_SYNTAX = listed(STORES.filter((kind) => kind.shared));
+
+export function storeKind(store: string): StoreKind | undefined {
+  return STORES.find((kind) => kind.matches(store));
+}
+
+export async function createBroker(store: string, opts: CreateBrokerOptions): Promise<Broker> {
+  const kind = storeKind(store);
+  if (kind === undefined) throw new HeraldError('invalid_config', `--store must be one of ${STORE_SYNTAX}, got "${store}"`);
+  return kind.open(store, opts);
 }

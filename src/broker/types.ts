@@ -1,6 +1,6 @@
 // The one seam between the hub and where updates live. The hub (and the HTTP layer
 // above it) only ever sees this interface; cli.ts is the only place that picks an
-// implementation. Every implementation runs through broker/contract.ts.
+// implementation. Every implementation runs through broker/contract/contract.ts.
 
 /** A Mercure update, as accepted from a publisher. Immutable once published. */
 export interface Update {

@@ -6,7 +6,7 @@
 // cannot set that header without a CORS preflight the hub refuses.
 import type { FastifyInstance } from 'fastify';
 import { assertAllowedOrigin, type OriginPolicy } from '../edge/origin.js';
-import { carriesCookieCredentials } from '../hub/auth.js';
+import { carriesCookieCredentials } from '../hub/auth/authenticator.js';
 
 export type { OriginPolicy };
 

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
-import { extractCredentials } from '../hub/auth.js';
+import { extractCredentials } from '../hub/auth/authenticator.js';
 import { TokenBuckets, type Clock } from '../edge/token-buckets.js';
 import { LimitLog, StreamCounter } from '../hub/limits.js';
 import { batchSize } from './batch-fields.js';

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import { extractToken } from '../hub/auth.js';
+import { extractToken } from '../hub/auth/authenticator.js';
 import { parseBatch } from './batch-fields.js';
 import { all, asFieldBag, has, one } from './fields.js';
 

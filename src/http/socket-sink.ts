@@ -4,7 +4,7 @@
 // which RFC 9112 §6.3 allows for a response without Content-Length or
 // Transfer-Encoding, and which is how an event stream ends anyway.
 import type { Socket } from 'node:net';
-import type { SubscriberSink } from '../hub/subscriber.js';
+import type { SubscriberSink } from '../hub/fanout/subscriber.js';
 
 const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 

@@ -3,7 +3,7 @@
 // against the slow-consumer cap.
 import type { Http2ServerResponse } from 'node:http2';
 import type { ServerResponse } from 'node:http';
-import type { SubscriberSink } from '../hub/subscriber.js';
+import type { SubscriberSink } from '../hub/fanout/subscriber.js';
 
 type AnyResponse = ServerResponse | Http2ServerResponse;
 

@@ -3,9 +3,9 @@
 // an update published right after the client's `open` cannot be missed.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.js';
-import { extractToken } from '../hub/auth.js';
+import { extractToken } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
-import { compileMatcher, MatcherSet, type MatcherKind, type TopicMatcher } from '../hub/selectors.js';
+import { compileMatcher, MatcherSet, type MatcherKind, type TopicMatcher } from '../hub/topics/selectors.js';
 import { asFieldBag, one, type FieldBag } from './fields.js';
 import { HUB_PATH } from './publish-route.js';
 import { SocketSink, responseHead } from './socket-sink.js';

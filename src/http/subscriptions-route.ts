@@ -3,7 +3,7 @@
 // `subscribe` selectors cover are listed.
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
-import { canReceive, extractToken } from '../hub/auth.js';
+import { canReceive, extractToken } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
 import { SUBSCRIPTIONS_PATH, subscriptionId, subscriptionResource, subscriptionsCollection } from '../hub/presence.js';
 

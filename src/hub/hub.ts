@@ -5,17 +5,17 @@ import type { Logger } from 'pino';
 import type { Broker, SubscriptionRecord, Unsubscribe, Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { HEARTBEAT } from '../sse/encode.js';
-import type { Authenticator, Claims } from './auth.js';
-import { canPublish } from './auth.js';
+import type { Authenticator, Claims } from './auth/authenticator.js';
+import { canPublish } from './auth/authenticator.js';
 import { guarded } from '../timers.js';
-import { TokenExpiry } from './auth-expiry.js';
-import { Dispatcher } from './dispatcher.js';
-import { locateReplay, streamReplay, type ReplayLimits, type ReplayStart } from './replay.js';
+import { TokenExpiry } from './auth/expiry.js';
+import { Dispatcher } from './fanout/dispatcher.js';
+import { locateReplay, streamReplay, type ReplayLimits, type ReplayStart } from './fanout/replay.js';
 import { subscriptionRecords, subscriptionUpdate } from './presence.js';
 import { toUpdate, type PublicationFields, type PublicationLimits } from './publication.js';
-import { SubscriberRegistry } from './registry.js';
-import type { MatcherSet } from './selectors.js';
-import { Subscriber, type SubscriberSink } from './subscriber.js';
+import { SubscriberRegistry } from './fanout/registry.js';
+import type { MatcherSet } from './topics/selectors.js';
+import { Subscriber, type SubscriberSink } from './fanout/subscriber.js';
 
 export interface HubOptions {
   readonly broker: Broker;

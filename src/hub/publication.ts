@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { isSafeFieldValue } from '../sse/encode.js';
-import { isReservedTopic, validateTopic } from './selectors.js';
+import { isReservedTopic, validateTopic } from './topics/selectors.js';
 
 export interface PublicationFields {
   readonly topics: readonly string[];

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { MemoryBroker } from '../broker/memory.js';
+import { MemoryBroker } from '../broker/local/memory.js';
 import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
-import { MatcherSet } from '../hub/matcher-set.js';
-import { compileMatcher } from '../hub/selectors.js';
+import { MatcherSet } from '../hub/topics/matcher-set.js';
+import { compileMatcher } from '../hub/topics/selectors.js';
 import { StatusSampler, type StatusSample } from './status-sampler.js';
 import { Telemetry } from './telemetry.js';
 

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { MemoryBroker } from '../broker/memory.js';
+import { MemoryBroker } from '../broker/local/memory.js';
 import type { Update } from '../broker/types.js';
 import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
-import { MatcherSet } from '../hub/matcher-set.js';
-import { compileMatcher } from '../hub/selectors.js';
-import type { SubscriberSink } from '../hub/subscriber.js';
+import { MatcherSet } from '../hub/topics/matcher-set.js';
+import { compileMatcher } from '../hub/topics/selectors.js';
+import type { SubscriberSink } from '../hub/fanout/subscriber.js';
 import { Telemetry } from './telemetry.js';
 
 const HUB = TEST_HUB_URL;

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Broker } from '../broker/types.js';
-import type { DispatchStats } from '../hub/dispatcher.js';
+import type { DispatchStats } from '../hub/fanout/dispatcher.js';
 import type { Hub } from '../hub/hub.js';
 import { InstrumentedBroker } from './instrumented-broker.js';
 import { PublishLatency } from './publish-latency.js';

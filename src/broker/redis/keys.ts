@@ -1,0 +1,107 @@
+// Key names and stream-entry encoding shared by the Redis broker's modules.
+// docs/redis.md describes the layout; keep the two in step.
+import type { Update } from '../types.js';
+
+export interface RedisKeys {
+  /** The global log: one Redis Stream holding every update of every topic. */
+  readonly stream: string;
+  /** `idPrefix + update.id` -> stream entry id, for O(1) Last-Event-ID lookups. */
+  readonly idPrefix: string;
+  /** `topicPrefix + canonical topic` -> list of entry ids (only with maxPerTopic > 0). */
+  readonly topicPrefix: string;
+  /** Hash: `count` of kept updates, `floor` = newest entry id trimmed from the head. */
+  readonly meta: string;
+  /** List of entry ids trimmed from the middle (per topic), waiting to be deleted. */
+  readonly doomed: string;
+  /** List of the presence events' entry ids still in the stream, oldest first; the newest maxPresence are kept. */
+  readonly presence: string;
+  /** ZSET of node ids scored by their last heartbeat (Redis server time, ms). */
+  readonly nodes: string;
+  /** `nodePrefix + nodeId` -> hash of that node's subscription records. */
+  readonly nodePrefix: string;
+}
+
+// The log keys share the `{log}` hash tag and the presence keys `{presence}`, so each
+// Lua script only ever touches keys of one Redis Cluster slot.
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    stream: `${prefix}{log}:stream`,
+    idPrefix: `${prefix}{log}:id:`,
+    topicPrefix: `${prefix}{log}:topic:`,
+    meta: `${prefix}{log}:meta`,
+    doomed: `${prefix}{log}:doomed`,
+    presence: `${prefix}{log}:presence`,
+    nodes: `${prefix}{presence}:nodes`,
+    nodePrefix: `${prefix}{presence}:node:`,
+  };
+}
+
+/**
+ * Flat field/value list for XADD. Absent optional fields are left out, not stored empty.
+ * A presence event carries `presence` = `1`, for the publish script's retention only.
+ */
+export function encodeUpdate(update: Update, presence = false): string[] {
+  const fields = [
+    'id', update.id,
+    'topics', JSON.stringify(update.topics),
+    'data', update.data,
+    'private', update.private ? '1' : '0',
+  ];
+  if (presence) fields.push('presence', '1');
+  if (update.type !== undefined) fields.push('type', update.type);
+  if (update.retry !== undefined) fields.push('retry', String(update.retry));
+  return fields;
+}
+
+/** Whether a stream entry's fields mark a presence event (see encodeUpdate). */
+export function isPresenceEntry(fields: readonly string[]): boolean {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'presence') return fields[i + 1] === '1';
+  return false;
+}
+
+/** Inverse of encodeUpdate; null for an entry Herald did not write (it is skipped, not fatal). */
+export function decodeUpdate(fields: readonly string[]): Update | null {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+  const id = map.get('id');
+  const topicsJson = map.get('topics');
+  const data = map.get('data');
+  if (id === undefined || topicsJson === undefined || data === undefined) return null;
+  let topics: unknown;
+  try {
+    topics = JSON.parse(topicsJson);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(topics) || !topics.every((t): t is string => typeof t === 'string')) return null;
+  const type = map.get('type');
+  const retry = map.get('retry');
+  return {
+    id,
+    topics,
+    data,
+    private: map.get('private') === '1',
+    ...(type !== undefined ? { type } : {}),
+    ...(retry !== undefined ? { retry: Number(retry) } : {}),
+  };
+}
+
+/** Orders stream entry ids (`<ms>-<seq>`) numerically; string order is wrong ("9-0" > "10-0"). */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs, aSeq] = splitEntryId(a);
+  const [bMs, bSeq] = splitEntryId(b);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
+  return 0;
+}
+
+/** The millisecond part of a stream entry id: Herald writes the publish time there. */
+export function entryTimeMs(entryId: string): number {
+  return Number(splitEntryId(entryId)[0]);
+}
+
+function splitEntryId(entryId: string): [bigint, bigint] {
+  const dash = entryId.indexOf('-');
+  if (dash < 0) return [BigInt(entryId), 0n];
+  return [BigInt(entryId.slice(0, dash)), BigInt(entryId.slice(dash + 1))];
+}

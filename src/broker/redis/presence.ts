@@ -1,0 +1,196 @@
+// Cross-process presence: each process (node) keeps its subscriptions in its own hash
+// and heart-beats into a shared ZSET; every process sweeps nodes that stopped beating
+// and reports their subscriptions as expired (exactly one process wins each claim).
+//
+// A process frozen longer than the TTL (SIGSTOP, a long GC pause, a VM migration) is
+// swept while alive: its records were reported gone, so when it comes back it writes
+// them again and reports them restored (the hub announces their joins again), and a
+// record removed meanwhile is not reported removed (its leave was announced already).
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { guarded } from '../../timers.js';
+import type { RedisKeys } from './keys.js';
+import { claimNodeScript, expiredNodesScript, liveNodesScript, registerScript, removeRecordsScript } from './scripts.js';
+import type { SubscriptionRecord } from '../types.js';
+
+// Keeps each HSET well under Lua's unpack() limit.
+const CHUNK = 1000;
+const SWEEP_BATCH = 50;
+
+export class RedisPresence {
+  /** Our records, so the hash can be rebuilt after a failed write or after being swept. */
+  private readonly local = new Map<string, string>();
+  /** Ids written to our hash while this node was registered: what a sweeper would report gone. */
+  private stored = new Set<string>();
+  /** Ids a sweeper reported gone while we were alive, to report restored once written back. */
+  private readonly claimed = new Set<string>();
+  private readonly nodeKey: string;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private resync = true;
+  private leftovers: SubscriptionRecord[] = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    readonly nodeId: string,
+    private readonly ttlMs: number,
+    private readonly onExpired: (records: SubscriptionRecord[]) => void,
+    private readonly onRestored: (records: SubscriptionRecord[]) => void,
+    private readonly logger?: Logger,
+  ) {
+    this.nodeKey = keys.nodePrefix + nodeId;
+  }
+
+  /** Claims what a previous run with the same node id left behind, then joins. */
+  async start(): Promise<void> {
+    this.leftovers = parseRecords(await claimNodeScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, 'force']));
+    await this.heartbeat();
+    this.timer = setInterval(guarded('redis presence heartbeat', () => this.tick(), this.logger), Math.max(1, Math.floor(this.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  async add(records: readonly SubscriptionRecord[]): Promise<void> {
+    const pairs: string[] = [];
+    for (const record of records) {
+      const json = JSON.stringify(record);
+      this.local.set(record.id, json);
+      // Written afresh: the hub announces this join itself.
+      this.claimed.delete(record.id);
+      pairs.push(record.id, json);
+    }
+    await this.guard(async () => {
+      for (let i = 0; i < pairs.length; i += 2 * CHUNK) {
+        const chunk = pairs.slice(i, i + 2 * CHUNK);
+        const alive = await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, '0', ...chunk]);
+        if (alive === 0) this.wasSwept();
+        for (let j = 0; j < chunk.length; j += 2) this.stored.add(chunk[j]!);
+      }
+      if (this.resync) await this.heartbeat();
+    });
+  }
+
+  /** Removes records; resolves with the ids whose end is still to be announced. */
+  async remove(ids: readonly string[]): Promise<string[]> {
+    const reported = new Set<string>();
+    for (const id of ids) {
+      this.local.delete(id);
+      this.stored.delete(id);
+      if (this.claimed.delete(id)) reported.add(id);
+    }
+    if (ids.length === 0) return [];
+    const removed = await this.guard(() => removeRecordsScript.run(this.redis, [this.nodeKey], ids));
+    // Not in the hash: a sweeper took it (and reported it) while we were frozen.
+    return (Array.isArray(removed) ? removed.map(String) : []).filter((id) => !reported.has(id));
+  }
+
+  /** Records of nodes whose heartbeat is within the TTL. */
+  async list(): Promise<SubscriptionRecord[]> {
+    const nodes = (await liveNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs])) as string[];
+    if (nodes.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const node of nodes) pipeline.hvals(this.keys.nodePrefix + node);
+    const replies = (await pipeline.exec()) ?? [];
+    const records: SubscriptionRecord[] = [];
+    for (const [error, values] of replies) {
+      if (error) throw error;
+      for (const json of values as string[]) records.push(JSON.parse(json) as SubscriptionRecord);
+    }
+    return records;
+  }
+
+  /** Stops heart-beating; with `leave` also removes this node, as a clean shutdown does. */
+  async stop(leave: boolean): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.ticking;
+    if (leave) await this.redis.multi().del(this.nodeKey).zrem(this.keys.nodes, this.nodeId).exec();
+  }
+
+  /** One heartbeat plus one sweep; also drives the presenceTtl cadence in tests. */
+  tick(): Promise<void> {
+    this.ticking ??= this.heartbeat()
+      .then(() => this.sweep())
+      .catch((error: unknown) => this.logger?.warn({ err: error }, 'redis presence heartbeat failed'))
+      .finally(() => {
+        this.ticking = null;
+      });
+    return this.ticking;
+  }
+
+  private async heartbeat(): Promise<void> {
+    const replace = this.resync;
+    const entries = replace ? [...this.local] : [];
+    const pairs = entries.flat();
+    const alive = await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, replace ? '1' : '0', ...pairs.slice(0, 2 * CHUNK)]);
+    for (let i = 2 * CHUNK; i < pairs.length; i += 2 * CHUNK) {
+      await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, '0', ...pairs.slice(i, i + 2 * CHUNK)]);
+    }
+    this.resync = false;
+    if (alive === 0) this.wasSwept();
+    if (replace) {
+      this.stored = new Set(entries.map(([id]) => id));
+      this.reportRestored();
+    } else if (alive === 0) {
+      // Another process declared us dead (we stalled longer than the TTL) and reported
+      // our subscriptions as gone; put them back rather than stay invisible.
+      this.logger?.warn({ nodeId: this.nodeId }, 'this node was swept as dead; re-registering its subscriptions');
+      this.resync = true;
+      await this.heartbeat();
+    }
+  }
+
+  /** A register call found this node gone: what we had stored was claimed and reported. */
+  private wasSwept(): void {
+    for (const id of this.stored) this.claimed.add(id);
+    this.stored.clear();
+    this.resync = true;
+  }
+
+  /** After a rewrite: the claimed records that are back in the hash get their join again. */
+  private reportRestored(): void {
+    const records: SubscriptionRecord[] = [];
+    for (const id of this.claimed) {
+      const json = this.local.get(id);
+      if (json !== undefined && this.stored.has(id)) records.push(JSON.parse(json) as SubscriptionRecord);
+    }
+    this.claimed.clear();
+    if (records.length === 0) return;
+    this.logger?.info({ nodeId: this.nodeId, subscriptions: records.length }, 'subscriptions reported gone while this node was frozen are listed again');
+    this.onRestored(records);
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.leftovers.length > 0) {
+      const records = this.leftovers;
+      this.leftovers = [];
+      this.onExpired(records);
+    }
+    const nodes = (await expiredNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs, SWEEP_BATCH])) as string[];
+    for (const node of nodes) {
+      if (node === this.nodeId) continue;
+      const claimed = await claimNodeScript.run(this.redis, [this.keys.nodes, this.keys.nodePrefix + node], [node, this.ttlMs]);
+      if (claimed === null) continue;
+      const records = parseRecords(claimed);
+      this.logger?.info({ nodeId: node, subscriptions: records.length }, 'claimed the subscriptions of a dead hub process');
+      if (records.length > 0) this.onExpired(records);
+    }
+  }
+
+  // A failed write leaves Redis and `local` apart; the next heartbeat rewrites the hash.
+  private async guard<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      this.resync = true;
+      throw error;
+    }
+  }
+}
+
+function parseRecords(reply: unknown): SubscriptionRecord[] {
+  if (!Array.isArray(reply)) return [];
+  const records: SubscriptionRecord[] = [];
+  for (let i = 1; i < reply.length; i += 2) records.push(JSON.parse(String(reply[i])) as SubscriptionRecord);
+  return records;
+}

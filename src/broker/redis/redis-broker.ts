@@ -1,0 +1,182 @@
+// The Redis broker: lets many Herald processes share one log, fan-out and presence.
+// A Redis Stream is the global log (redis-log.ts), each process follows it with one
+// blocking reader (redis-reader.ts), presence is per-node hashes (redis-presence.ts).
+// docs/redis.md explains the key layout and the reasons.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { HeraldError, isHeraldError } from '../../errors.js';
+import { RedisClock } from './clock.js';
+import { closeConnection, describeRedisUrl, openRedisConnections } from './connection.js';
+import { redisKeys } from './keys.js';
+import { RedisLog } from './log.js';
+import { RedisPresence } from './presence.js';
+import { StreamReader } from './reader.js';
+import { publishScript } from './publish-script.js';
+import { presenceScripts } from './scripts.js';
+import type { Broker, RetentionOptions, SubscriptionRecord, Unsubscribe, Update } from '../types.js';
+
+export interface RedisBrokerOptions {
+  /** `redis://[user:pass@]host:port/db` or `rediss://...` (TLS). */
+  readonly url: string;
+  /** Prepended to every key, so several hubs can share one Redis. */
+  readonly prefix: string;
+  readonly retention: RetentionOptions;
+  readonly logger?: Logger;
+  /** Identifies this process in presence; default a random UUID per process. */
+  readonly nodeId?: string;
+  /** Clock for publish times and age retention; default Date.now. */
+  readonly now?: () => number;
+  /** A process that has not heart-beaten for this long is dead; default 15 000 ms. */
+  readonly presenceTtlMs?: number;
+  /**
+   * How long an update trimmed by retention stays in the stream, on the `now` clock, so
+   * that a process lagging behind a burst still delivers it live; default 30 000 ms.
+   */
+  readonly trimGraceMs?: number;
+  /**
+   * Presence events past the presence cap that may still wait out `trimGraceMs` in the
+   * stream; beyond this many they are deleted at once, so churn cannot grow Redis with
+   * its rate. Default 10 000.
+   */
+  readonly presenceBacklog?: number;
+}
+
+/** The Broker plus a test hook that kills this "process" without a goodbye. */
+export interface RedisBroker extends Broker {
+  readonly nodeId: string;
+  /** Stops heartbeats and the reader and drops connections WITHOUT removing presence, like a crash. */
+  simulateCrash(): Promise<void>;
+  /** One presence heartbeat and sweep now, as the timer does (tests: a frozen process waking up). */
+  heartbeatNow(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 500;
+
+export async function createRedisBroker(opts: RedisBrokerOptions): Promise<RedisBroker> {
+  const description = describeRedisUrl(opts.url);
+  const { logger } = opts;
+  const keys = redisKeys(opts.prefix);
+  const { commands, reader } = await openRedisConnections(opts.url, description, logger);
+  const updateListeners = new Set<(update: Update) => void>();
+  const expiryListeners = new Set<(records: SubscriptionRecord[]) => void>();
+  const restoreListeners = new Set<(records: SubscriptionRecord[]) => void>();
+
+  const deliver = (update: Update): void => {
+    for (const listener of updateListeners) {
+      try {
+        listener(update);
+      } catch (error) {
+        logger?.error({ err: error, updateId: update.id }, 'an onUpdate listener threw');
+      }
+    }
+  };
+  const notify = (listeners: Set<(records: SubscriptionRecord[]) => void>, name: string) => (records: SubscriptionRecord[]): void => {
+    for (const listener of listeners) {
+      try {
+        listener(records);
+      } catch (error) {
+        logger?.error({ err: error }, `an ${name} listener threw`);
+      }
+    }
+  };
+
+  const clock = new RedisClock(commands, logger);
+  const log = new RedisLog(commands, keys, opts.retention, clock, opts.now ?? Date.now, opts.trimGraceMs ?? 30_000, opts.presenceBacklog ?? 10_000, logger);
+  const streamReader = new StreamReader(reader, keys.stream, deliver, logger);
+  const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
+    notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
+  try {
+    await Promise.all([publishScript, ...presenceScripts].map((script) => commands.script('LOAD', script.source)));
+    await clock.start();
+    await streamReader.start();
+    await presence.start();
+  } catch (error) {
+    clock.stop();
+    await presence.stop(false);
+    await streamReader.stop();
+    commands.disconnect();
+    throw unavailable(error, 'Redis failed while the broker was starting');
+  }
+
+  let closing: Promise<void> | null = null;
+  const shutdown = (leave: boolean): Promise<void> => {
+    closing ??= (async () => {
+      clock.stop();
+      await presence.stop(leave).catch((error: unknown) => logger?.warn({ err: error }, 'could not remove this node from redis presence'));
+      await streamReader.stop();
+      if (leave) await closeConnection(commands);
+      else commands.disconnect();
+    })();
+    return closing;
+  };
+
+  return {
+    description,
+    nodeId: presence.nodeId,
+    publish: async (update) => {
+      if (closing) throw new HeraldError('store_unavailable', 'The Redis broker is closed; the update was not published');
+      await log.publish(update);
+    },
+    publishPresence: async (update) => {
+      if (closing) throw new HeraldError('store_unavailable', 'The Redis broker is closed; the presence event was not published');
+      await log.publish(update, true);
+    },
+    onUpdate(listener) {
+      updateListeners.add(listener);
+      return once(() => updateListeners.delete(listener));
+    },
+    history: (query) => guarded(() => log.history(query), 'history'),
+    lastEventId: () => guarded(() => log.lastEventId(), 'lastEventId'),
+    addSubscriptions: (records) => guarded(() => presence.add(records), 'addSubscriptions'),
+    removeSubscriptions: (ids) => guarded(() => presence.remove(ids), 'removeSubscriptions'),
+    listSubscriptions: () => guarded(() => presence.list(), 'listSubscriptions'),
+    onSubscriptionsExpired(listener) {
+      expiryListeners.add(listener);
+      return once(() => expiryListeners.delete(listener));
+    },
+    onSubscriptionsRestored(listener) {
+      restoreListeners.add(listener);
+      return once(() => restoreListeners.delete(listener));
+    },
+    isReady: async () => {
+      if (closing || commands.status !== 'ready') return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), READY_TIMEOUT_MS);
+      });
+      try {
+        return (await Promise.race([commands.ping(), timeout])) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: () => shutdown(true),
+    simulateCrash: () => shutdown(false),
+    heartbeatNow: () => presence.tick(),
+  };
+
+  async function guarded<T>(operation: () => Promise<T>, name: string): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw unavailable(error, `Redis did not answer ${name}`);
+    }
+  }
+
+  function unavailable(error: unknown, message: string): HeraldError {
+    if (isHeraldError(error)) return error;
+    logger?.warn({ err: error }, message);
+    return new HeraldError('store_unavailable', message);
+  }
+}
+
+function once(action: () => void): Unsubscribe {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
+  };
+}

@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { HeraldError } from '../../errors.js';
+import { extractToken } from './token.js';
+
+const malformed = (pattern: RegExp) => (e: unknown) => e instanceof HeraldError && e.code === 'unauthorized' && pattern.test(e.message);
+
+describe('extractToken', () => {
+  it('follows the precedence header, then query, then cookie', () => {
+    const all = {
+      headers: { authorization: 'Bearer from-header' },
+      query: { access_token: 'from-access-token', authorization: 'from-authorization' },
+      cookies: { mercureAuthorization: 'from-cookie-0x', mercureAccessToken: 'from-cookie-1' },
+    };
+    assert.equal(extractToken(all), 'from-header');
+    assert.equal(extractToken({ ...all, headers: {} }), 'from-access-token');
+    assert.equal(extractToken({ ...all, headers: {}, query: { authorization: 'from-authorization' } }), 'from-authorization');
+    assert.equal(extractToken({ ...all, headers: {}, query: {} }), 'from-cookie-0x');
+    assert.equal(extractToken({ headers: {}, query: {}, cookies: { mercureAccessToken: 'from-cookie-1' } }), 'from-cookie-1');
+    assert.equal(extractToken({ headers: {}, query: {} }), undefined);
+    assert.equal(extractToken({ headers: {}, query: undefined, cookies: {} }), undefined);
+  });
+
+  it('accepts the Bearer scheme case-insensitively, with a b64token', () => {
+    assert.equal(extractToken({ headers: { authorization: 'bearer abc.DEF-_~+/=' }, query: {} }), 'abc.DEF-_~+/=');
+    assert.equal(extractToken({ headers: { authorization: ['Bearer  a.b.c '] }, query: {} }), 'a.b.c');
+  });
+
+  it('refuses a malformed Authorization header instead of falling back', () => {
+    for (const header of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'a.b.c', '']) {
+      assert.throws(() => extractToken({ headers: { authorization: header }, query: { access_token: 'q' } }), malformed(/Bearer <token>/), header);
+    }
+    assert.throws(() => extractToken({ headers: { authorization: ['Bearer a', 'Bearer b'] }, query: {} }), malformed(/single Authorization header/));
+  });
+
+  it('treats empty values as absent and refuses ambiguous repeated query parameters', () => {
+    assert.equal(extractToken({ headers: {}, query: { access_token: '', authorization: 'b' } }), 'b');
+    assert.equal(extractToken({ headers: {}, query: { access_token: ['', 'a'] } }), 'a');
+    assert.equal(extractToken({ headers: {}, query: {}, cookies: { mercureAuthorization: '', mercureAccessToken: 'c' } }), 'c');
+    assert.throws(() => extractToken({ headers: {}, query: { access_token: ['a', 'b'] } }), malformed(/single "access_token"/));
+  });
+
+  it('uses configured cookie names', () => {
+    const request = { headers: {}, query: {}, cookies: { mercureAuthorization: 'default', hubB: 'mine' } };
+    assert.equal(extractToken(request, { cookieNames: ['hubB'] }), 'mine');
+  });
+});

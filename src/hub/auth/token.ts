@@ -1,0 +1,79 @@
+// Finds the bearer token of a request, with Mercure's precedence: the Authorization
+// header, then the `access_token` (1.0) or `authorization` (0.x) query parameter, then
+// the `mercureAuthorization` (0.x) or `mercureAccessToken` (1.0) cookie. Only the first
+// mechanism present counts; the others are ignored, never merged.
+import { HeraldError } from '../../errors.js';
+
+export interface TokenRequest {
+  readonly headers: Record<string, string | string[] | undefined>;
+  /** The parsed query string (a Record); typed unknown so a Fastify request fits as is. */
+  readonly query: unknown;
+  readonly cookies?: Record<string, string | undefined>;
+}
+
+export interface ExtractTokenOptions {
+  /** Cookie names tried in order (a hub sharing a domain with another may rename its cookie). */
+  readonly cookieNames?: readonly string[];
+}
+
+const QUERY_NAMES = ['access_token', 'authorization'] as const;
+const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken'] as const;
+// RFC 6750 b64token after the case-insensitive scheme name.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** Where a token came from: a cookie is sent by the browser on its own, hence the CSRF checks. */
+export type TokenSource = 'header' | 'query' | 'cookie';
+
+/** Throws HeraldError('unauthorized') for a malformed Authorization header or an ambiguous token. */
+export function extractToken(req: TokenRequest, options: ExtractTokenOptions = {}): string | undefined {
+  return extractCredentials(req, options)?.token;
+}
+
+/** extractToken, also saying which mechanism supplied the token. */
+export function extractCredentials(req: TokenRequest, options: ExtractTokenOptions = {}): { token: string; source: TokenSource } | undefined {
+  const header = req.headers.authorization ?? req.headers.Authorization;
+  if (header !== undefined) {
+    if (Array.isArray(header) && header.length !== 1) throw malformed('send a single Authorization header');
+    const value = Array.isArray(header) ? (header[0] as string) : header;
+    const match = BEARER.exec(value);
+    if (match === null) throw malformed('the Authorization header must be "Bearer <token>"');
+    return { token: match[1] as string, source: 'header' };
+  }
+  const query: Record<string, unknown> = typeof req.query === 'object' && req.query !== null ? (req.query as Record<string, unknown>) : {};
+  for (const name of QUERY_NAMES) {
+    const value = queryValue(query[name], name);
+    if (value !== undefined) return { token: value, source: 'query' };
+  }
+  for (const name of options.cookieNames ?? COOKIE_NAMES) {
+    const value = req.cookies?.[name];
+    if (value !== undefined && value !== '') return { token: value, source: 'cookie' };
+  }
+  return undefined;
+}
+
+/**
+ * True when the request carries a credential cookie and no Authorization header:
+ * whatever its query says, a route may act on the cookie (the chat reads its session
+ * from it), so the CSRF guard must treat such a write as cookie-authorised.
+ */
+export function carriesCookieCredentials(req: TokenRequest, options: ExtractTokenOptions = {}): boolean {
+  if ((req.headers.authorization ?? req.headers.Authorization) !== undefined) return false;
+  return (options.cookieNames ?? COOKIE_NAMES).some((name) => {
+    const value = req.cookies?.[name];
+    return value !== undefined && value !== '';
+  });
+}
+
+/** An empty parameter counts as absent (`?authorization=` left by a client with no token). */
+function queryValue(value: unknown, name: string): string | undefined {
+  if (Array.isArray(value)) {
+    const present = value.filter((v) => v !== '');
+    if (present.length > 1) throw malformed(`send a single "${name}" query parameter`);
+    value = present[0];
+  }
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function malformed(reason: string): HeraldError {
+  return new HeraldError('unauthorized', `Malformed credentials: ${reason}`, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
+}
