@@ -62,6 +62,17 @@ test('nginx: the first event reaches a subscriber within 100 ms of the publish (
   }
 });
 
+test('nginx: the largest update Herald accepts passes nginx (client_max_body_size matches --body-limit)', { skip }, async () => {
+  // 1 MiB of data (the default --data-limit) whose every byte is percent-encoded: the form body is
+  // three times that, the case Herald's default --body-limit (3 x data + 64 KiB) is sized for.
+  const data = '\u00e9'.repeat(1_048_576 / 2);
+  const published = await publish(nginx!.url, { topic: TOPIC, id: 'largest-through-nginx', data }, await publisherToken());
+  assert.equal(published.status, 200, published.body.slice(0, 200));
+  assert.equal(published.body, 'largest-through-nginx');
+  const tooLarge = await fetch(`${nginx!.url}/.well-known/mercure`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'data='.padEnd(4 * 1024 * 1024, 'a') });
+  assert.equal(tooLarge.status, 413);
+});
+
 test('nginx: the chat page and its assets pass, assets cached; the browser Host reaches Herald', { skip: skip || (existsSync(`${WEB_ROOT}/index.html`) ? false : 'web/dist not built') }, async () => {
   const page = await fetch(`${nginx!.url}/`);
   assert.equal(page.status, 200);
