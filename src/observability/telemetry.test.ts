@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { MemoryBroker } from '../broker/local/memory.js';
 import type { Update } from '../broker/types.js';
 import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
-import { MatcherSet } from '../hub/topics/matcher-set.js';
+import { MatcherSet } from '../hub/topics/selectors.js';
 import { compileMatcher } from '../hub/topics/selectors.js';
 import type { SubscriberSink } from '../hub/fanout/subscriber.js';
 import { Telemetry } from './telemetry.js';
