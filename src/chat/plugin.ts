@@ -64,7 +64,7 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
     // checked. The hook is encapsulated in this plugin, so it runs on exactly the routes
     // the router matched to the chat, however the URL spelled them (`/%61pi/...`).
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, hub.options.hubUrl);
+      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, hub.url);
     });
 
     app.get('/api/session', async (request, reply): Promise<SessionInfo> => {
@@ -105,7 +105,7 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
       if (before !== undefined && (typeof before !== 'string' || before === '')) throw new HeraldError('invalid_field', '"before" must be a message id');
       // Read before the history: a stream resuming here may repeat a message, never miss one.
       const lastEventID = hub.currentLastEventId();
-      const { messages, more, next } = await readHistory(hub.options.broker, { room, limit, maxScan: historyScan, ...(before === undefined ? {} : { beforeId: before }) });
+      const { messages, more, next } = await readHistory(hub, { room, limit, maxScan: historyScan, ...(before === undefined ? {} : { beforeId: before }) });
       noStore(reply);
       return { room, topic: roomTopic(room), messages, more, ...(next === undefined ? {} : { next }), lastEventID, selectors: [roomTopic(room), presenceSelector(room)] };
     });
@@ -122,6 +122,6 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
       return reply.code(201).send(message);
     });
 
-    await registerPage(app, hub.options.hubUrl, options.webRoot);
+    await registerPage(app, hub.url, options.webRoot);
   };
 }

@@ -36,7 +36,7 @@ async function setup() {
   const telemetry = new Telemetry({ logger: pino({ level: 'silent' }), now: () => clock, processMetrics: false });
   const inner = new MemoryBroker({ retention: { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 1000 } });
   const broker = telemetry.wrap(inner);
-  const hub = await createTestHub(broker, { maxPendingBytes: 1000 });
+  const hub = await createTestHub(broker, { subscriberBuffer: 1000 });
   telemetry.attach(hub);
   const subscribe = async (topics: string[], lastEventId?: string) => {
     const sink = new FakeSink();
