@@ -76,7 +76,7 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
   // The hub reads its settings from the Config by their Config names (HubSettings).
   const hub = await Hub.create({ broker, authenticator, settings: config, logger });
   telemetry.attach(hub);
-  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, historyScan: config.chatHistoryScan, maxTextLength: config.chatMaxLength })] : [];
+  const apps = config.chat ? [chatApp({ hub, subscriberKey, settings: config })] : [];
   const app = await buildServer({ config, hub, logger, apps, telemetry });
   let address: string;
   try {
