@@ -1,5 +1,7 @@
 // Every option Herald understands, in one table: its flag, its HERALD_* variable,
-// its type and default. Parsed and validated once at start, then frozen; a bad
+// its type and default, and the Config field it fills. The Config type is made from
+// the table, so a new option is one row here (and a field in the settings of whoever
+// reads it, e.g. HubSettings). Parsed and validated once at start, then frozen; a bad
 // value stops the process with a message that names the option.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,13 +17,15 @@ interface OptionSpec {
   readonly min?: number;
   readonly max?: number;
   readonly choices?: readonly string[];
+  /** The Config field it fills (default: the flag in camelCase); null: read by another option only (a key file). */
+  readonly field?: string | null;
 }
 
 const OPTIONS = {
   port: { kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port to listen on' },
   host: { kind: 'string', default: 'localhost', help: 'Address to bind (0.0.0.0 for every IPv4 interface)' },
-  cert: { kind: 'string', default: undefined, help: 'TLS certificate (PEM file): serve HTTPS with HTTP/2 (HTTP/1.1 still accepted); needs --key' },
-  key: { kind: 'string', default: undefined, help: 'TLS private key (PEM file), with --cert' },
+  cert: { field: 'tlsCert', kind: 'string', default: undefined, help: 'TLS certificate (PEM file): serve HTTPS with HTTP/2 (HTTP/1.1 still accepted); needs --key' },
+  key: { field: 'tlsKey', kind: 'string', default: undefined, help: 'TLS private key (PEM file), with --cert' },
   'trust-proxy': { kind: 'bool', default: false, help: 'Behind a reverse proxy: take the client address and scheme from X-Forwarded-For/-Proto' },
   'public-url': { kind: 'string', default: undefined, help: 'Public base URL of the hub, used to resolve relative topics (default http://localhost:<port>)' },
   store: { kind: 'string', default: 'sqlite:./data/herald.db', help: 'Where updates live: sqlite:<path>, memory, or redis://[user:pass@]host:port/db' },
@@ -29,15 +33,15 @@ const OPTIONS = {
   'publisher-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying publishers\' JWTs: HS* secret, or PEM public key (text or file path)' },
   'subscriber-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying subscribers\' JWTs (default: the publisher key)' },
   // Files keep secrets out of `ps` and shell history; the value is the file's text, trimmed.
-  'publisher-jwt-key-file': { kind: 'string', default: undefined, help: 'File holding the publisher key (instead of --publisher-jwt-key, which `ps` shows)' },
-  'subscriber-jwt-key-file': { kind: 'string', default: undefined, help: 'File holding the subscriber key (instead of --subscriber-jwt-key)' },
+  'publisher-jwt-key-file': { field: null, kind: 'string', default: undefined, help: 'File holding the publisher key (instead of --publisher-jwt-key, which `ps` shows)' },
+  'subscriber-jwt-key-file': { field: null, kind: 'string', default: undefined, help: 'File holding the subscriber key (instead of --subscriber-jwt-key)' },
   'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
   'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin (* for any)' },
-  heartbeat: { kind: 'int', default: 15, min: 0, max: 3600, help: 'Seconds between heartbeat comments on idle streams (0: none)' },
+  heartbeat: { field: 'heartbeatSeconds', kind: 'int', default: 15, min: 0, max: 3600, help: 'Seconds between heartbeat comments on idle streams (0: none)' },
   'history-max-per-topic': { kind: 'int', default: 1000, min: 0, max: 10_000_000, help: 'Updates kept per topic (0: unlimited)' },
-  'history-max-age': { kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
+  'history-max-age': { field: 'historyMaxAgeSeconds', kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
   'presence-history': { kind: 'int', default: DEFAULT_MAX_PRESENCE, min: 0, max: 10_000_000, help: 'Subscription events (presence) kept in history, apart from --history-max-total and never evicting messages (0: delivered live only)' },
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
@@ -49,9 +53,9 @@ const OPTIONS = {
   'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
   'publish-rate-by': { kind: 'string', default: 'token', choices: ['token', 'ip'], help: 'Who --publish-rate counts: each token, or each client address (a proxy in front is one address)' },
   'max-subscriptions-per-ip': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams one client address may hold (0: no limit; 429 past it)' },
-  'header-timeout': { kind: 'int', default: 10, min: 1, max: 3600, help: 'Seconds a client has to send a whole request head (408 and close past it); counts from the connection or the previous response' },
-  'request-timeout': { kind: 'int', default: 300, min: 0, max: 86_400, help: 'Seconds a request may take to arrive, head and body (0: no limit); an event stream is not affected once its head arrived' },
-  'keep-alive-timeout': { kind: 'int', default: 72, min: 1, max: 3600, help: 'Seconds an idle keep-alive connection (or HTTP/2 session) stays open; keep it above a proxy\'s upstream keepalive timeout' },
+  'header-timeout': { field: 'headerTimeoutSeconds', kind: 'int', default: 10, min: 1, max: 3600, help: 'Seconds a client has to send a whole request head (408 and close past it); counts from the connection or the previous response' },
+  'request-timeout': { field: 'requestTimeoutSeconds', kind: 'int', default: 300, min: 0, max: 86_400, help: 'Seconds a request may take to arrive, head and body (0: no limit); an event stream is not affected once its head arrived' },
+  'keep-alive-timeout': { field: 'keepAliveTimeoutSeconds', kind: 'int', default: 72, min: 1, max: 3600, help: 'Seconds an idle keep-alive connection (or HTTP/2 session) stays open; keep it above a proxy\'s upstream keepalive timeout' },
   'max-pending-per-ip': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Connections one client address may hold before their first request head arrived (0: no limit; more are closed at once)' },
   'max-connections': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams in total (0: no limit; 503 + Retry-After past it)' },
   'subscriber-buffer': { kind: 'int', default: 4_194_304, min: 16_384, max: 1_073_741_824, help: 'Bytes queued for one slow subscriber before it is disconnected' },
@@ -64,67 +68,34 @@ const OPTIONS = {
   'log-level': { kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level' },
   metrics: { kind: 'bool', default: true, help: 'Serve Prometheus metrics at /metrics' },
   'status-page': { kind: 'bool', default: true, help: 'Serve the live status page at /status (fed by /status/stream)' },
-  'shutdown-timeout': { kind: 'int', default: 5000, min: 100, max: 600_000, help: 'Milliseconds a graceful shutdown (SIGTERM, SIGINT) may take before the process exits anyway' },
-  'shutdown-retry': { kind: 'int', default: 2000, min: 0, max: 600_000, help: 'Reconnection delay in ms (SSE retry:) told to streams closed by a shutdown, spread +-50%' },
+  'shutdown-timeout': { field: 'shutdownTimeoutMs', kind: 'int', default: 5000, min: 100, max: 600_000, help: 'Milliseconds a graceful shutdown (SIGTERM, SIGINT) may take before the process exits anyway' },
+  'shutdown-retry': { field: 'shutdownRetryMs', kind: 'int', default: 2000, min: 0, max: 600_000, help: 'Reconnection delay in ms (SSE retry:) told to streams closed by a shutdown, spread +-50%' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
 
-export interface Config {
-  readonly port: number;
-  readonly host: string;
-  /** TLS certificate and key (PEM file paths); both set: HTTPS with HTTP/2. */
-  readonly tlsCert?: string;
-  readonly tlsKey?: string;
-  readonly trustProxy: boolean;
+type Spec = typeof OPTIONS;
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+type FieldOf<N extends OptionName> = Spec[N] extends { readonly field: infer F } ? F : CamelCase<N>;
+type ValueOf<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'list' } ? readonly string[] : S extends { choices: readonly (infer C)[] } ? C : string;
+/** Without a default, an option may be left unset. */
+type Given<S> = S extends { default: undefined } ? ValueOf<S> | undefined : ValueOf<S>;
+type TableFields = { readonly [N in OptionName as FieldOf<N> & string]: Given<Spec[N]> };
+
+/** The fields loadConfig computes from others rather than copies (their options have no fixed default). */
+interface Derived {
+  /** --public-url, or http(s)://localhost:<port>; no trailing slash. */
   readonly publicUrl: string;
-  readonly store: string;
-  readonly redisPrefix: string;
-  readonly publisherJwtKey?: string;
-  readonly subscriberJwtKey?: string;
-  readonly jwtAlg: string;
-  readonly jwksUrl?: string;
-  readonly anonymous: boolean;
-  readonly corsOrigins: readonly string[];
-  readonly heartbeatSeconds: number;
-  readonly historyMaxPerTopic: number;
-  readonly historyMaxAgeSeconds: number;
-  readonly historyMaxTotal: number;
-  /** Subscription events kept, on top of historyMaxTotal; 0: live only. */
-  readonly presenceHistory: number;
-  readonly replayMax: number;
+  /** --body-limit, or one that carries a form-encoded update of --data-limit bytes. */
   readonly bodyLimit: number;
-  readonly dataLimit: number;
-  readonly maxTopics: number;
-  readonly maxSelectorCost: number;
-  /** Updates per second per publisher; 0: off. */
-  readonly publishRate: number;
-  readonly publishBurst: number;
-  readonly publishRateBy: 'token' | 'ip';
-  /** 0: no limit. */
-  readonly maxSubscriptionsPerIp: number;
-  /** 0: no limit. */
-  readonly maxConnections: number;
-  /** Seconds to receive a request head. */
-  readonly headerTimeoutSeconds: number;
-  /** Seconds to receive a whole request; 0: no limit. */
-  readonly requestTimeoutSeconds: number;
-  readonly keepAliveTimeoutSeconds: number;
-  /** Connections per address without a complete request head yet; 0: no limit. */
-  readonly maxPendingPerIp: number;
-  readonly subscriberBuffer: number;
-  readonly subscriptions: boolean;
-  readonly workers: number;
-  readonly chat: boolean;
-  readonly chatHistory: number;
-  /** Kept updates one public history request may examine. */
-  readonly chatHistoryScan: number;
-  readonly chatMaxLength: number;
-  readonly logLevel: string;
-  readonly metrics: boolean;
-  readonly statusPage: boolean;
-  readonly shutdownTimeoutMs: number;
-  readonly shutdownRetryMs: number;
+}
+
+/** The options as the code reads them, one field per row of OPTIONS (the key files fill the keys). */
+export type Config = Omit<TableFields, keyof Derived> & Derived;
+
+function fieldOf(name: OptionName): string | null {
+  const spec: OptionSpec = OPTIONS[name];
+  return spec.field === undefined ? name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase()) : spec.field;
 }
 
 export class ConfigError extends Error {
@@ -246,53 +217,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (requestTimeout > 0 && requestTimeout < (values['header-timeout'] as number)) {
     throw new ConfigError(`--request-timeout ${requestTimeout} is shorter than --header-timeout ${String(values['header-timeout'])}: a request's head is part of it`);
   }
+  const fields: Record<string, Value> = {};
+  for (const name of names) {
+    const field = fieldOf(name);
+    if (field !== null) fields[field] = values[name];
+  }
   return Object.freeze({
-    port,
-    host: values.host as string,
-    tlsCert: values.cert as string | undefined,
-    tlsKey: values.key as string | undefined,
-    trustProxy: values['trust-proxy'] as boolean,
+    ...fields,
     publicUrl: publicUrl.replace(/\/+$/, ''),
-    store: values.store as string,
-    redisPrefix: values['redis-prefix'] as string,
     publisherJwtKey,
     subscriberJwtKey,
-    jwtAlg: values['jwt-alg'] as string,
-    jwksUrl: values['jwks-url'] as string | undefined,
-    anonymous: values.anonymous as boolean,
     corsOrigins: Object.freeze([...(values['cors-origins'] as readonly string[])]),
-    heartbeatSeconds: values.heartbeat as number,
-    historyMaxPerTopic: values['history-max-per-topic'] as number,
-    historyMaxAgeSeconds: values['history-max-age'] as number,
-    historyMaxTotal: values['history-max-total'] as number,
-    presenceHistory: values['presence-history'] as number,
-    replayMax: values['replay-max'] as number,
     bodyLimit,
-    dataLimit,
-    maxTopics: values['max-topics'] as number,
-    maxSelectorCost: values['max-selector-cost'] as number,
-    publishRate: values['publish-rate'] as number,
-    publishBurst: values['publish-burst'] as number,
-    publishRateBy: values['publish-rate-by'] as 'token' | 'ip',
-    maxSubscriptionsPerIp: values['max-subscriptions-per-ip'] as number,
-    maxConnections: values['max-connections'] as number,
-    headerTimeoutSeconds: values['header-timeout'] as number,
-    requestTimeoutSeconds: values['request-timeout'] as number,
-    keepAliveTimeoutSeconds: values['keep-alive-timeout'] as number,
-    maxPendingPerIp: values['max-pending-per-ip'] as number,
-    subscriberBuffer: values['subscriber-buffer'] as number,
-    subscriptions: values.subscriptions as boolean,
-    workers: values.workers as number,
-    chat: values.chat as boolean,
-    chatHistory: values['chat-history'] as number,
-    chatHistoryScan: values['chat-history-scan'] as number,
-    chatMaxLength: values['chat-max-length'] as number,
-    logLevel: values['log-level'] as string,
-    metrics: values.metrics as boolean,
-    statusPage: values['status-page'] as boolean,
-    shutdownTimeoutMs: values['shutdown-timeout'] as number,
-    shutdownRetryMs: values['shutdown-retry'] as number,
-  });
+  }) as Config;
 }
 
 /** Room for the other fields of a form (topics, id, type) beside `data`. */

@@ -73,21 +73,10 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
     hubUrl: config.publicUrl,
     jwksUrl: config.jwksUrl,
   });
-  const hub = await Hub.create({
-    broker,
-    authenticator,
-    hubUrl: config.publicUrl,
-    anonymous: config.anonymous,
-    heartbeatMs: config.heartbeatSeconds * 1000,
-    replayMax: config.replayMax,
-    maxSelectorCost: config.maxSelectorCost,
-    maxPendingBytes: config.subscriberBuffer,
-    publication: { maxTopics: config.maxTopics, maxDataBytes: config.dataLimit },
-    subscriptionEvents: config.subscriptions,
-    logger,
-  });
+  // The hub reads its settings from the Config by their Config names (HubSettings).
+  const hub = await Hub.create({ broker, authenticator, settings: config, logger });
   telemetry.attach(hub);
-  const apps = config.chat ? [chatApp({ hub, subscriberKey, jwtAlg: config.jwtAlg, historyLimit: config.chatHistory, historyScan: config.chatHistoryScan, maxTextLength: config.chatMaxLength })] : [];
+  const apps = config.chat ? [chatApp({ hub, subscriberKey, settings: config })] : [];
   const app = await buildServer({ config, hub, logger, apps, telemetry });
   let address: string;
   try {

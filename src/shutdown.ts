@@ -9,7 +9,6 @@ import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Herald } from './herald.js';
-import { encodeRetry } from './sse/encode.js';
 
 export interface ShutdownOptions {
   readonly logger: Logger;
@@ -69,14 +68,8 @@ export function trackConnections(server: Pick<Server, 'on'>): Set<Socket> {
 
 /** Ends the streams with a retry hint, then closes the server and the store. Returns the streams told. */
 export async function shutDown(herald: Herald, retryMs: number, random: () => number = Math.random, connections?: ReadonlySet<Socket>): Promise<number> {
-  const { hub } = herald;
   // Updates already received go out before the goodbye.
-  hub.dispatcher.flush();
-  let told = 0;
-  for (const subscriber of hub.registry.all()) {
-    subscriber.sink.write(encodeRetry(jitteredRetry(retryMs, random)));
-    told++;
-  }
+  const told = herald.hub.drain(() => jitteredRetry(retryMs, random));
   // Node closes idle keep-alive connections once, when the server starts closing; a
   // request in flight then would leave its connection open for keepAliveTimeout
   // after its answer. Sweeping until the server is closed lets it go at once.

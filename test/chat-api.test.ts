@@ -179,7 +179,7 @@ describe('rate limit', () => {
     herald = await startTestHerald({ chat: false });
     // A chat server on the same hub whose limiter reads a clock the test moves.
     const config = testConfig({ chat: false });
-    const apps = [chatApp({ hub: herald.hub, subscriberKey: SUBSCRIBER_KEY, jwtAlg: 'HS256', rateLimit: { now: () => time } })];
+    const apps = [chatApp({ hub: herald.hub, subscriberKey: SUBSCRIBER_KEY, settings: config, rateLimit: { now: () => time } })];
     chat = await buildServer({ config, hub: herald.hub, logger: pino({ level: 'silent' }), apps });
     url = await chat.listen({ port: 0, host: '127.0.0.1' });
   });

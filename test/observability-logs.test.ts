@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { testConfig } from '../src/config.js';
+import { testConfig, type Config } from '../src/config.js';
 import { startHerald } from '../src/herald.js';
 import { hubUrl, publish, PUBLISHER_KEY, publisherToken, SUBSCRIBER_KEY, subscriberToken } from './support/herald.js';
 import { captureLogs, memoryDestination, type LogLine } from './support/observe.js';
@@ -62,7 +62,7 @@ test('at debug: request ids on every request line, and connect, publish and disc
   }
 });
 
-async function inProcess(level: string) {
+async function inProcess(level: Config['logLevel']) {
   const destination = memoryDestination();
   const logger = pino({ level }, destination);
   const herald = await startHerald(testConfig({ publisherJwtKey: PUBLISHER_KEY, subscriberJwtKey: SUBSCRIBER_KEY, heartbeatSeconds: 0, chat: false, logLevel: level }), logger);

@@ -1,8 +1,9 @@
 // Chat messages: what a person may send, how it becomes a hub Update on the room's
 // topic, and how history pages are read back from the broker.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { HISTORY_SCAN_SLICE as SCAN_SLICE, type Broker, type Update } from '../broker/types.js';
+import { HISTORY_SCAN_SLICE as SCAN_SLICE, type Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
 import { newEventId } from '../hub/publication.js';
 import { MESSAGE_EVENT, parseChatMessage, roomOfTopic, roomTopic, textLength, type ChatMessage, type ChatUser } from './protocol.js';
 
@@ -71,7 +72,7 @@ export interface HistoryRequest {
  * and at most `maxScan` updates are examined: past that the page says `more` and
  * where it stopped, whether or not it found anything.
  */
-export async function readHistory(broker: Broker, request: HistoryRequest): Promise<HistoryRead> {
+export async function readHistory(hub: Pick<Hub, 'history'>, request: HistoryRequest): Promise<HistoryRead> {
   const filter = (update: Update): boolean => isMessageOf(request.room, update);
   const found: Update[] = [];
   let beforeId = request.beforeId;
@@ -80,7 +81,7 @@ export async function readHistory(broker: Broker, request: HistoryRequest): Prom
   let next: string | undefined;
   for (;;) {
     const slice = Math.min(SCAN_SLICE, request.maxScan - scanned);
-    const result = await broker.history({ filter, limit: request.limit - found.length, maxScan: slice, ...(beforeId === undefined ? {} : { beforeId }) });
+    const result = await hub.history({ filter, limit: request.limit - found.length, maxScan: slice, ...(beforeId === undefined ? {} : { beforeId }) });
     if (!result.found) {
       if (beforeId === request.beforeId) throw new HeraldError('not_found', `Message ${JSON.stringify(request.beforeId)} is not in the kept history (too old, or never existed)`);
       // The slice's cursor was trimmed meanwhile: what is older went with it.

@@ -2,6 +2,7 @@
 // It publishes through hub.publishTrusted and reads presence from the hub's
 // subscription records, so it never touches an event stream itself.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import { messageUpdate, newMessage, readHistory, validateMessage } from './messages.js';
@@ -12,18 +13,19 @@ import { assertSameOrigin } from './same-origin.js';
 import { clearSessionCookie, newUserId, readSession, requireSession, setSessionCookie, signSession, validateNickname, type SessionKeys } from './session.js';
 import { registerPage } from './static.js';
 
+/**
+ * What the chat takes from the configuration, by Config's names (herald.ts passes its
+ * Config): the JWT algorithm (HS* to sign sessions), the messages of the first history
+ * page (and the default page size), the kept updates one public history request may
+ * examine, the longest message in characters.
+ */
+export type ChatSettings = Pick<Config, 'jwtAlg' | 'chatHistory' | 'chatHistoryScan' | 'chatMaxLength'>;
+
 export interface ChatOptions {
   readonly hub: Hub;
   /** The hub's subscriber key: session cookies are subscriber tokens. */
   readonly subscriberKey: string;
-  /** The hub's JWT algorithm; must be HS* for the chat to sign sessions. */
-  readonly jwtAlg: string;
-  /** Messages in the first history page (and the default page size). Default 50. */
-  readonly historyLimit?: number;
-  /** Kept updates one history request may examine (the page is public). Default 10,000. */
-  readonly historyScan?: number;
-  /** Longest message, in characters. Default 2000. */
-  readonly maxTextLength?: number;
+  readonly settings: ChatSettings;
   /** Per-person send limit. Default 5 per second, bursts of 10. */
   readonly rateLimit?: RateLimitOptions;
   readonly now?: () => number;
@@ -52,10 +54,8 @@ function noStore(reply: FastifyReply): FastifyReply {
 export function chatApp(options: ChatOptions): FastifyPluginAsync {
   const { hub } = options;
   const now = options.now ?? Date.now;
-  const historyLimit = options.historyLimit ?? 50;
-  const maxTextLength = options.maxTextLength ?? 2000;
-  const historyScan = options.historyScan ?? 10_000;
-  const keys: SessionKeys = { key: options.subscriberKey, algorithm: options.jwtAlg, now };
+  const { chatHistory: historyLimit, chatMaxLength: maxTextLength, chatHistoryScan: historyScan } = options.settings;
+  const keys: SessionKeys = { key: options.subscriberKey, algorithm: options.settings.jwtAlg, now };
   const limiter = new RateLimiter({ now, ...options.rateLimit });
   const limits = { maxTextLength, maxNicknameLength: NICKNAME_MAX };
 
@@ -64,7 +64,7 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
     // checked. The hook is encapsulated in this plugin, so it runs on exactly the routes
     // the router matched to the chat, however the URL spelled them (`/%61pi/...`).
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, hub.options.hubUrl);
+      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request, hub.url);
     });
 
     app.get('/api/session', async (request, reply): Promise<SessionInfo> => {
@@ -105,7 +105,7 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
       if (before !== undefined && (typeof before !== 'string' || before === '')) throw new HeraldError('invalid_field', '"before" must be a message id');
       // Read before the history: a stream resuming here may repeat a message, never miss one.
       const lastEventID = hub.currentLastEventId();
-      const { messages, more, next } = await readHistory(hub.options.broker, { room, limit, maxScan: historyScan, ...(before === undefined ? {} : { beforeId: before }) });
+      const { messages, more, next } = await readHistory(hub, { room, limit, maxScan: historyScan, ...(before === undefined ? {} : { beforeId: before }) });
       noStore(reply);
       return { room, topic: roomTopic(room), messages, more, ...(next === undefined ? {} : { next }), lastEventID, selectors: [roomTopic(room), presenceSelector(room)] };
     });
@@ -122,6 +122,6 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
       return reply.code(201).send(message);
     });
 
-    await registerPage(app, hub.options.hubUrl, options.webRoot);
+    await registerPage(app, hub.url, options.webRoot);
   };
 }

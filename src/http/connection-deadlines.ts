@@ -10,7 +10,7 @@
 // (30 s by default, which would let a 10 s deadline slip to 40 s).
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { LimitLog } from '../hub/limits.js';
+import type { LimitLog } from '../edge/limits.js';
 
 export interface DeadlineOptions {
   readonly headerTimeoutMs: number;

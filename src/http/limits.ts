@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
 import { extractCredentials } from '../hub/auth/authenticator.js';
 import { TokenBuckets, type Clock } from '../edge/token-buckets.js';
-import { LimitLog, StreamCounter } from '../hub/limits.js';
+import { LimitLog, StreamCounter } from '../edge/limits.js';
 import { batchSize } from './batch-fields.js';
 import { toHeraldError } from './errors.js';
 import { HUB_PATH } from './publish-route.js';

@@ -98,8 +98,8 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
   registerSubscriptionsRoute(app, hub);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = await hub.options.broker.isReady();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', store: hub.options.broker.description });
+    const { ready, store } = await hub.readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', store });
   });
   if (apps.length === 0) registerHomeRoute(app, config.publicUrl);
   for (const plugin of apps) await app.register(plugin);

@@ -51,7 +51,7 @@ export function requestedLastEventId(request: FastifyRequest, query: FieldBag): 
 export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHeaders: Record<string, string>): void {
   app.get(HUB_PATH, async (request, reply) => {
     const query = asFieldBag(request.query);
-    const { matchers, selectors } = parseSelectors(query, hub.options.hubUrl, hub.options.publication.maxTopics);
+    const { matchers, selectors } = parseSelectors(query, hub.url, hub.maxTopics);
     const claims = await hub.authenticate(extractToken(request), 'subscriber');
     const http1 = request.raw.httpVersionMajor === 1;
     const socket = request.raw.socket;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { MemoryBroker } from '../broker/local/memory.js';
 import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
-import { MatcherSet } from '../hub/topics/matcher-set.js';
+import { MatcherSet } from '../hub/topics/selectors.js';
 import { compileMatcher } from '../hub/topics/selectors.js';
 import { StatusSampler, type StatusSample } from './status-sampler.js';
 import { Telemetry } from './telemetry.js';

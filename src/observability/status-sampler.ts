@@ -1,5 +1,5 @@
 // Once a second, a snapshot of how the hub is doing, for the live status page:
-// rates come from differences of the dispatcher's counters between two samples,
+// rates come from differences of the hub's counters between two samples,
 // latency quantiles from the updates flushed in between. The last two minutes are
 // kept so a page that opens gets a chart at once.
 import { getHeapStatistics } from 'node:v8';
@@ -56,7 +56,7 @@ export class StatusSampler {
     this.keep = options.keep ?? 120;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
-    const { stats } = options.hub.dispatcher;
+    const stats = options.hub.stats();
     this.previous = { t: this.startedAt, updates: stats.updates, deliveries: stats.deliveries, bytesOut: stats.bytesOut };
   }
 
@@ -85,14 +85,14 @@ export class StatusSampler {
   /** Takes a sample now (the timer calls it; tests may too). */
   sample(): StatusSample {
     const { hub, latency } = this.options;
-    const { stats } = hub.dispatcher;
+    const stats = hub.stats();
     const t = this.now();
     const seconds = Math.max(0.001, (t - this.previous.t) / 1000);
     const window = latency.takeWindow();
     const memory = this.memory();
     const sample: StatusSample = {
       t,
-      connections: hub.subscriberCount,
+      connections: stats.connections,
       updatesPerSecond: round((stats.updates - this.previous.updates) / seconds),
       deliveriesPerSecond: round((stats.deliveries - this.previous.deliveries) / seconds),
       bytesOutPerSecond: round((stats.bytesOut - this.previous.bytesOut) / seconds),

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { MemoryBroker } from '../broker/local/memory.js';
 import type { Update } from '../broker/types.js';
 import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
-import { MatcherSet } from '../hub/topics/matcher-set.js';
+import { MatcherSet } from '../hub/topics/selectors.js';
 import { compileMatcher } from '../hub/topics/selectors.js';
 import type { SubscriberSink } from '../hub/fanout/subscriber.js';
 import { Telemetry } from './telemetry.js';
@@ -36,7 +36,7 @@ async function setup() {
   const telemetry = new Telemetry({ logger: pino({ level: 'silent' }), now: () => clock, processMetrics: false });
   const inner = new MemoryBroker({ retention: { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 1000 } });
   const broker = telemetry.wrap(inner);
-  const hub = await createTestHub(broker, { maxPendingBytes: 1000 });
+  const hub = await createTestHub(broker, { subscriberBuffer: 1000 });
   telemetry.attach(hub);
   const subscribe = async (topics: string[], lastEventId?: string) => {
     const sink = new FakeSink();

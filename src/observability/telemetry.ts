@@ -1,13 +1,11 @@
 // The metrics of one Herald process, in Prometheus form (prom-client). Most values
-// already exist as plain counters on the hot path (the dispatcher's stats, the
-// registry's size): they are read at scrape time by collect() callbacks, so serving
-// traffic costs nothing more. Only the publish-to-write histogram and the store
+// already exist as plain counters on the hot path (the hub's stats()): they are read
+// at scrape time by collect() callbacks, so serving traffic costs nothing more. Only the publish-to-write histogram and the store
 // counters (instrumented-broker.ts) are updated as things happen.
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Broker } from '../broker/types.js';
-import type { DispatchStats } from '../hub/fanout/dispatcher.js';
-import type { Hub } from '../hub/hub.js';
+import type { Hub, HubStats } from '../hub/hub.js';
 import { InstrumentedBroker } from './instrumented-broker.js';
 import { PublishLatency } from './publish-latency.js';
 
@@ -38,7 +36,7 @@ export class Telemetry {
   private readonly publishRequests: Counter<'outcome'>;
   private readonly logger: Logger;
   private readonly withProcess: boolean;
-  private hub: Hub | undefined;
+  private stopFlushListener: (() => void) | undefined;
 
   constructor(options: TelemetryOptions) {
     this.logger = options.logger;
@@ -60,16 +58,15 @@ export class Telemetry {
 
   /** Reads the hub's own counters at scrape time and hooks the latency into its flushes. */
   attach(hub: Hub): void {
-    this.hub = hub;
-    hub.dispatcher.onFlush = (items) => this.latency.flushed(items);
-    const stats = hub.dispatcher.stats;
+    this.stopFlushListener?.();
+    this.stopFlushListener = hub.onFlush((flushed) => this.latency.flushed(flushed));
     const registers = [this.registry];
     new Gauge({
       name: 'herald_connections',
       help: 'Event streams currently open (hub subscribers)',
       registers,
       collect() {
-        this.set(hub.subscriberCount);
+        this.set(hub.stats().connections);
       },
     });
     new Gauge({
@@ -77,19 +74,17 @@ export class Telemetry {
       help: 'Topic selectors followed by the open streams (one Mercure subscription each)',
       registers,
       collect() {
-        let total = 0;
-        for (const subscriber of hub.registry.all()) total += subscriber.matchers.size;
-        this.set(total);
+        this.set(hub.stats().subscriptions);
       },
     });
-    const fromStats = (name: string, help: string, key: keyof DispatchStats): void => {
+    const fromStats = (name: string, help: string, key: keyof HubStats): void => {
       new Counter({
         name,
         help,
         registers,
         collect() {
           this.reset();
-          this.inc(stats[key]);
+          this.inc(hub.stats()[key]);
         },
       });
     };
@@ -120,7 +115,7 @@ export class Telemetry {
 
   /** Unhooks from the hub (the registry itself holds no timers). */
   detach(): void {
-    if (this.hub !== undefined) this.hub.dispatcher.onFlush = undefined;
-    this.hub = undefined;
+    this.stopFlushListener?.();
+    this.stopFlushListener = undefined;
   }
 }

@@ -2,22 +2,25 @@
 // memory broker, no keys, anonymous, no heartbeats, no presence.
 import { pino } from 'pino';
 import type { Broker } from '../../src/broker/types.js';
-import { Hub, type HubOptions } from '../../src/hub/hub.js';
+import { Hub, type HubSettings } from '../../src/hub/hub.js';
 
 export const TEST_HUB_URL = 'https://hub.example';
 
-export function createTestHub(broker: Broker, overrides: Partial<HubOptions> = {}): Promise<Hub> {
+export function createTestHub(broker: Broker, overrides: Partial<HubSettings> = {}): Promise<Hub> {
   return Hub.create({
     broker,
     authenticator: undefined,
-    hubUrl: TEST_HUB_URL,
-    anonymous: true,
-    heartbeatMs: 0,
-    replayMax: 100,
-    maxPendingBytes: 1 << 20,
-    publication: { maxTopics: 10, maxDataBytes: 10_000 },
-    subscriptionEvents: false,
+    settings: {
+      publicUrl: TEST_HUB_URL,
+      anonymous: true,
+      heartbeatSeconds: 0,
+      replayMax: 100,
+      subscriberBuffer: 1 << 20,
+      maxTopics: 10,
+      dataLimit: 10_000,
+      subscriptions: false,
+      ...overrides,
+    },
     logger: pino({ level: 'silent' }),
-    ...overrides,
   });
 }

@@ -112,9 +112,7 @@ export class Dispatcher {
   private flushGeneric(items: DispatchItem[]): void {
     const perSubscriber = new Map<Subscriber, DispatchItem[]>();
     const visit = (subscriber: Subscriber, item: DispatchItem): void => {
-      if (subscriber.stamp === item.seq) return;
-      subscriber.stamp = item.seq;
-      if (!subscriber.accepts(item.update)) return;
+      if (!subscriber.firstVisit(item.seq) || !subscriber.accepts(item.update)) return;
       const list = perSubscriber.get(subscriber);
       if (list === undefined) perSubscriber.set(subscriber, [item]);
       else list.push(item);
@@ -141,16 +139,7 @@ export class Dispatcher {
       return;
     }
     const out: Buffer[] = [];
-    for (const item of items) {
-      if (subscriber.mode === 'dedupe') {
-        if (subscriber.replayedIds?.has(item.update.id)) {
-          if (item.update.id === subscriber.lastReplayedId) endDedupe(subscriber);
-          continue;
-        }
-        endDedupe(subscriber);
-      }
-      out.push(item.bytes);
-    }
+    for (const item of items) if (subscriber.admitLive(item.update.id)) out.push(item.bytes);
     if (out.length > 0) this.write(subscriber, out.length === 1 ? out[0]! : Buffer.concat(out), out.length);
   }
 
@@ -172,7 +161,7 @@ export class Dispatcher {
   write(subscriber: Subscriber, bytes: Buffer, deliveries: number, now = Date.now()): void {
     if (subscriber.closed) return;
     subscriber.sink.write(bytes);
-    subscriber.lastWriteAt = now;
+    subscriber.wrote(now);
     this.stats.writes++;
     this.stats.deliveries += deliveries;
     this.stats.bytesOut += bytes.length;
@@ -187,10 +176,4 @@ export class Dispatcher {
 
 function concatItems(items: readonly DispatchItem[]): Buffer {
   return items.length === 1 ? items[0]!.bytes : Buffer.concat(items.map((item) => item.bytes));
-}
-
-function endDedupe(subscriber: Subscriber): void {
-  subscriber.mode = 'live';
-  subscriber.replayedIds = null;
-  subscriber.lastReplayedId = undefined;
 }

@@ -15,13 +15,20 @@ export class SubscriberRegistry {
   /** The complex subscribers that may receive subscription events (see Subscriber.watchesSubscriptions). */
   readonly subscriptionWatchers = new Set<Subscriber>();
   private count = 0;
+  private selectors = 0;
 
   get size(): number {
     return this.count;
   }
 
+  /** Topic selectors of the registered subscribers, counted as they come and go. */
+  get selectorCount(): number {
+    return this.selectors;
+  }
+
   add(subscriber: Subscriber): void {
     this.count++;
+    this.selectors += subscriber.matchers.size;
     if (subscriber.singleTopic !== undefined) {
       addTo(this.singleByTopic, subscriber.singleTopic, subscriber);
     } else if (subscriber.matchers.isExactOnly) {
@@ -42,7 +49,10 @@ export class SubscriberRegistry {
       removed = this.complex.delete(subscriber);
       this.subscriptionWatchers.delete(subscriber);
     }
-    if (removed) this.count--;
+    if (removed) {
+      this.count--;
+      this.selectors -= subscriber.matchers.size;
+    }
   }
 
   /** Every subscriber, for heartbeats and shutdown. */

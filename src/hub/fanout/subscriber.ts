@@ -27,6 +27,10 @@ export interface HeldUpdate {
  * dedupe:    history was sent; live updates already in it are dropped until the
  *            live stream has passed it (it is in log order, so one unseen id ends it).
  * live:      everything goes straight to the sink.
+ *
+ * The transitions: live -> replaying (startReplay, before it is registered),
+ * replaying -> dedupe or live (endReplay), dedupe -> live (admitLive, on the first
+ * live update the replay did not send, or the last one it did).
  */
 export type SubscriberMode = 'replaying' | 'dedupe' | 'live';
 
@@ -35,16 +39,8 @@ export class Subscriber {
   readonly matchers: MatcherSet;
   readonly claims: Claims | undefined;
   readonly sink: SubscriberSink;
-  mode: SubscriberMode = 'live';
-  /** Live updates received while replaying, in log order. */
-  private held: HeldUpdate[] = [];
-  private readonly heldIds = new Set<string>();
-  /** Ids sent by the replay, while replaying and in dedupe mode (at most replayMax). */
-  replayedIds: Set<string> | null = null;
-  /** The newest id of the replay: once the live stream delivers it, dedupe ends. */
-  lastReplayedId: string | undefined;
-  /** Bytes of `held`, bounded like the sink's queue. */
-  heldBytes = 0;
+  /** Its presence records (one per topic selector; none without subscription events), removed when it leaves. */
+  readonly records: readonly SubscriptionRecord[];
   /** Set when the subscriber follows exactly one exact topic: the fan-out fast path. */
   readonly singleTopic: string | undefined;
   /** Whether private updates of singleTopic (alone) are granted to it. */
@@ -53,23 +49,70 @@ export class Subscriber {
   readonly mayReadPrivate: boolean;
   /** Whether subscription events (private, under SUBSCRIPTIONS_PATH) may reach it: the registry indexes it by this. */
   readonly watchesSubscriptions: boolean;
+  private state: SubscriberMode = 'live';
+  /** Live updates received while replaying, in log order. */
+  private held: HeldUpdate[] = [];
+  private readonly heldIds = new Set<string>();
+  /** Bytes of `held`, bounded like the sink's queue. */
+  private heldBytes = 0;
+  /** Ids sent by the replay, while replaying and in dedupe mode (at most replayMax). */
+  private replayedIds: Set<string> | null = null;
+  /** The newest id of the replay: once the live stream delivers it, dedupe ends. */
+  private lastReplayedId: string | undefined;
   /** Dispatch round in which it last received something, to deliver once per round. */
-  stamp = 0;
-  lastWriteAt = 0;
-  closed = false;
-  /** Its presence records (one per topic selector), removed when it leaves. */
-  records: readonly SubscriptionRecord[] = [];
+  private stamp = 0;
+  private lastWrite = 0;
+  private ended = false;
 
-  constructor(id: string, matchers: MatcherSet, claims: Claims | undefined, sink: SubscriberSink) {
+  constructor(id: string, matchers: MatcherSet, claims: Claims | undefined, sink: SubscriberSink, records: readonly SubscriptionRecord[] = []) {
     this.id = id;
     this.matchers = matchers;
     this.claims = claims;
     this.sink = sink;
+    this.records = records;
     const exact = matchers.isExactOnly ? matchers.exactTopics() : [];
     this.singleTopic = exact.length === 1 ? exact[0] : undefined;
     this.seesPrivateOfSingleTopic = this.singleTopic !== undefined && canReceive(claims, [this.singleTopic]);
     this.mayReadPrivate = claims?.subscribe != null;
     this.watchesSubscriptions = matchers.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) && claims?.subscribe?.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) === true;
+  }
+
+  get mode(): SubscriberMode {
+    return this.state;
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** When bytes last went to its sink (the stream's start counts): heartbeats go to idle streams only. */
+  get lastWriteAt(): number {
+    return this.lastWrite;
+  }
+
+  /** Marks the stream ended; false when it already was (closing is idempotent). */
+  markClosed(): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    return true;
+  }
+
+  /** Notes a write to its sink (or the response head) at `now`. */
+  wrote(now: number): void {
+    this.lastWrite = now;
+  }
+
+  /** Once per dispatch round: true the first time it is visited in round `seq`. */
+  firstVisit(seq: number): boolean {
+    if (this.stamp === seq) return false;
+    this.stamp = seq;
+    return true;
+  }
+
+  /** live -> replaying: from now on live updates are held until endReplay. Only before it is registered. */
+  startReplay(): void {
+    if (this.state !== 'live') throw new Error(`startReplay on a subscriber in mode ${this.state}`);
+    this.state = 'replaying';
   }
 
   /** While replaying: keeps a live update for after the replay. Returns the bytes held. */
@@ -93,14 +136,34 @@ export class Subscriber {
     this.lastReplayedId = updates[updates.length - 1]!.id;
   }
 
-  /** The replay is written: dedupe if it sent anything, else live. Returns what was held, in log order. */
+  /** replaying -> dedupe if the replay sent anything, else live. Returns what was held, in log order. */
   endReplay(): HeldUpdate[] {
     const held = this.held;
     this.held = [];
     this.heldIds.clear();
     this.heldBytes = 0;
-    this.mode = this.replayedIds === null ? 'live' : 'dedupe';
+    this.state = this.replayedIds === null ? 'live' : 'dedupe';
     return held;
+  }
+
+  /**
+   * Whether a live update (not replaying) goes to the sink. In dedupe mode one the replay
+   * already sent does not; the last of those, or any it did not send, ends dedupe.
+   */
+  admitLive(id: string): boolean {
+    if (this.state !== 'dedupe') return true;
+    if (this.replayedIds?.has(id) === true) {
+      if (id === this.lastReplayedId) this.goLive();
+      return false;
+    }
+    this.goLive();
+    return true;
+  }
+
+  private goLive(): void {
+    this.state = 'live';
+    this.replayedIds = null;
+    this.lastReplayedId = undefined;
   }
 
   /** Whether this subscriber wants and may read the update. */

@@ -1,6 +1,7 @@
-// The counting behind Herald's limits, free of HTTP: open streams per key and in total, and a log that reports each limit once
-// per client and minute instead of once per refused request. Every map here is
-// bounded, so a flood of new client addresses or tokens cannot grow memory.
+// The counting behind the HTTP edge's limits, free of HTTP itself: open streams per key
+// and in total, and a log that reports each limit once per client and minute instead of
+// once per refused request. Every map here is bounded, so a flood of new client addresses
+// or tokens cannot grow memory.
 import type { Logger } from 'pino';
 
 export type Clock = () => number;
