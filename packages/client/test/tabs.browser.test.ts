@@ -1,0 +1,109 @@
+// One stream for all the tabs of an origin, in real Chromium against a real Herald:
+// three tabs open one stream (counted on the server) and all receive every event;
+// the leader tab is closed mid-stream and another takes over from the last id it
+// delivered: every surviving tab ends with exactly the published ids, in order.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Herald } from '../../../src/herald.js';
+import { publishOk, startTestHerald } from '../../../test/support/herald.js';
+import { launchChromium } from '../../../test/browser/browser-support.js';
+import { countStreams } from './support.js';
+
+const TOPIC = 'https://example.com/client/tabs';
+const PAGE = '<!doctype html><meta charset="utf-8"><title>tabs</title><script type="module" src="/client-tab.js"></script>';
+
+interface TabWindow {
+  heraldClient: { subscribe: typeof import('../src/index.js').subscribe };
+  received: string[];
+  sub: import('../src/index.js').Subscription;
+}
+
+describe('one stream for all tabs', { timeout: 120_000 }, () => {
+  let herald: Herald;
+  let browser: Browser;
+  let context: BrowserContext;
+  let bundle: string;
+  before(async () => {
+    herald = await startTestHerald({ chat: false });
+    const built = await esbuild.build({ entryPoints: [fileURLToPath(new URL('./browser-entry.ts', import.meta.url))], bundle: true, format: 'esm', write: false, target: 'chrome109' });
+    bundle = built.outputFiles[0]!.text;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close();
+    await herald.close();
+  });
+
+  async function openTab(): Promise<Page> {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+    await page.goto(`${herald.url}/client-tab.html`);
+    await page.waitForFunction(() => 'heraldClient' in window);
+    await page.evaluate((topic) => {
+      const w = window as unknown as TabWindow;
+      w.received = [];
+      w.sub = w.heraldClient.subscribe(topic, { event: (e) => w.received.push(e.id) });
+    }, TOPIC);
+    return page;
+  }
+
+  const received = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as TabWindow).received);
+  const isLeader = (page: Page): Promise<boolean> => page.evaluate(() => (window as unknown as TabWindow).sub.leader);
+
+  async function waitForIds(page: Page, ids: readonly string[], timeoutMs = 10_000): Promise<void> {
+    try {
+      await page.waitForFunction((want) => {
+        const got = (window as unknown as TabWindow).received;
+        return got.length >= want.length;
+      }, ids, { timeout: timeoutMs, polling: 50 });
+    } catch {
+      // fall through to the exact comparison, which shows what arrived
+    }
+    assert.deepEqual(await received(page), ids);
+  }
+
+  test('three tabs, one stream; the leader closes mid-stream: 0 lost, 0 duplicated', async () => {
+    const streams = countStreams(herald.app.server);
+    context = await browser.newContext();
+    // tsx names the functions of this file with a `__name` helper that page.evaluate does not carry along.
+    await context.addInitScript('globalThis.__name = (f) => f');
+    await context.route(`${herald.url}/client-tab.html`, (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
+    await context.route(`${herald.url}/client-tab.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: bundle }));
+    const tabs = [await openTab(), await openTab(), await openTab()];
+    await tabs[0]!.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');
+    for (const tab of tabs) await tab.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');
+    assert.deepEqual(await Promise.all(tabs.map(isLeader)), [true, false, false]);
+    assert.equal(streams.urls.length, 1);
+    assert.equal(herald.hub.subscriberCount, 1);
+
+    const published: string[] = [];
+    for (let i = 0; i < 10; i++) published.push(await publishOk(herald.url, { topic: TOPIC, data: `e${i}` }));
+    for (const tab of tabs) await waitForIds(tab, published);
+
+    // Publish steadily; close the leader while events are in flight.
+    const closing = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await tabs[0]!.close({ runBeforeUnload: false });
+    })();
+    for (let i = 10; i < 60; i++) {
+      published.push(await publishOk(herald.url, { topic: TOPIC, data: `e${i}` }));
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await closing;
+    const survivors = tabs.slice(1);
+    for (const tab of survivors) await waitForIds(tab, published);
+    const leaders = await Promise.all(survivors.map(isLeader));
+    assert.equal(leaders.filter(Boolean).length, 1);
+    // The new leader's stream resumed from the last id it had delivered.
+    assert.equal(streams.urls.length, 2);
+    assert.ok(published.includes(streams.urls[1]!.searchParams.get('lastEventID') ?? ''), 'the takeover resumed from a published id');
+    assert.equal(herald.hub.subscriberCount, 1);
+
+    const late = await publishOk(herald.url, { topic: TOPIC, data: 'late' });
+    for (const tab of survivors) await waitForIds(tab, [...published, late]);
+  });
+});
