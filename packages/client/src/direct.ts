@@ -24,6 +24,7 @@ export class DirectConnection {
   private renewTimer: Timer | undefined;
   private idleTimer: Timer | undefined;
   private closed = false;
+  private readonly opened = new WeakSet<EventStream>();
   /** Bumped by every connect: a late answer for an older attempt is dropped. */
   private attempt = 0;
   private readonly onOnline = (): void => {
@@ -40,8 +41,17 @@ export class DirectConnection {
     void this.connect(false);
   }
 
+  /** A working stream stays until its successor is open (e.g. new credentials: no one appears to leave). */
   reconnect(): void {
     if (this.closed) return;
+    const open = this.current !== undefined && this.opened.has(this.current);
+    if (open) {
+      for (const timer of [this.retryTimer, this.renewTimer]) if (timer !== undefined) clearTimeout(timer);
+      this.retryTimer = this.renewTimer = undefined;
+      this.previous?.close();
+      void this.connect(true);
+      return;
+    }
     this.stopStreams();
     void this.connect(false);
   }
@@ -87,6 +97,7 @@ export class DirectConnection {
       {
         open: (response) => {
           if (stream !== this.current) return;
+          this.opened.add(stream);
           this.previous?.close();
           this.previous = undefined;
           this.backoff.succeeded();

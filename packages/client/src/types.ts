@@ -96,7 +96,10 @@ export interface Subscription {
   readonly lastEventId: string | undefined;
   /** Whether this tab holds the stream (always true without sharing). */
   readonly leader: boolean;
-  /** Reopens now from the last id: after close(), a refusal, or to pick up a new cookie. */
+  /**
+   * Reopens now from the last id: after a refusal (once its cause is fixed), or to use new
+   * credentials (a new cookie): an open stream is closed only once its successor is open.
+   */
   reconnect(): void;
   close(): void;
 }
