@@ -12,11 +12,11 @@ import { recorder } from './support.js';
 
 const TOPIC = 'https://example.com/client/published';
 
-/** Forwards to `port`; for the first `cut` connections the hub's reply never reaches the client. */
-async function cuttingProxy(port: number, cut: number): Promise<{ url: string; server: Server; sockets: Set<Socket> }> {
+/** Runs `run` with a proxy to `port` whose first `cut` connections never get the hub's reply back; closes it after. */
+async function withCuttingProxy(port: number, cut: number, run: (url: string) => Promise<void>): Promise<void> {
   let connections = 0;
   const sockets = new Set<Socket>();
-  const server = createServer((client) => {
+  const server: Server = createServer((client) => {
     const drop = connections++ < cut;
     const upstream = connect(port, '127.0.0.1');
     for (const s of [client, upstream]) {
@@ -31,7 +31,12 @@ async function cuttingProxy(port: number, cut: number): Promise<{ url: string; s
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
-  return { url: `http://127.0.0.1:${address.port}/.well-known/mercure`, server, sockets };
+  try {
+    await run(`http://127.0.0.1:${address.port}/.well-known/mercure`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }
 
 describe('Publisher against Herald', () => {
@@ -90,48 +95,33 @@ describe('Publisher against Herald', () => {
     assert.ok(failed instanceof HeraldClientError && failed.code === 'network' && failed.transient);
   });
 
-  test('a lost answer is retried with the same id: published once, reported as stored', async () => {
-    const proxy = await cuttingProxy(Number(new URL(herald.url).port), 1);
-    try {
-      const publisher = new Publisher({ hub: proxy.url, token, retryDelayMs: 20 });
+  test('a lost answer is retried with the same id: published once, reported as stored', () =>
+    withCuttingProxy(Number(new URL(herald.url).port), 1, async (url) => {
+      const publisher = new Publisher({ hub: url, token, retryDelayMs: 20 });
       let id = '';
       const seen = await following(async () => {
         id = await publisher.publish({ topic: TOPIC, data: 'lost answer' });
       }, 1);
       assert.deepEqual(seen, [id]);
-    } finally {
-      for (const socket of proxy.sockets) socket.destroy();
-      await new Promise((resolve) => proxy.server.close(resolve));
-    }
-  });
+    }));
 
-  test('a batch whose answer was lost is retried: every update once', async () => {
-    const proxy = await cuttingProxy(Number(new URL(herald.url).port), 1);
-    try {
-      const publisher = new Publisher({ hub: proxy.url, token, retryDelayMs: 20 });
+  test('a batch whose answer was lost is retried: every update once', () =>
+    withCuttingProxy(Number(new URL(herald.url).port), 1, async (url) => {
+      const publisher = new Publisher({ hub: url, token, retryDelayMs: 20 });
       let ids: string[] = [];
       const seen = await following(async () => {
         ids = await publisher.publishBatch([{ topic: TOPIC, data: 'a' }, { topic: TOPIC, data: 'b' }, { topic: TOPIC, data: 'c' }]);
       }, 3);
       assert.equal(ids.length, 3);
       assert.deepEqual(seen, ids);
-    } finally {
-      for (const socket of proxy.sockets) socket.destroy();
-      await new Promise((resolve) => proxy.server.close(resolve));
-    }
-  });
+    }));
 
-  test('without ids (mintIds: false) a lost answer is not retried', async () => {
-    const proxy = await cuttingProxy(Number(new URL(herald.url).port), 1);
-    try {
-      const publisher = new Publisher({ hub: proxy.url, token, retryDelayMs: 20, mintIds: false });
+  test('without ids (mintIds: false) a lost answer is not retried', () =>
+    withCuttingProxy(Number(new URL(herald.url).port), 1, async (url) => {
+      const publisher = new Publisher({ hub: url, token, retryDelayMs: 20, mintIds: false });
       const error = await publisher.publish({ topic: TOPIC, data: 'once' }).catch((e: unknown) => e);
       assert.ok(error instanceof HeraldClientError && error.code === 'network');
-    } finally {
-      for (const socket of proxy.sockets) socket.destroy();
-      await new Promise((resolve) => proxy.server.close(resolve));
-    }
-  });
+    }));
 });
 
 describe('Publisher under --publish-rate', () => {
