@@ -1,33 +1,47 @@
 // One stream for all the tabs of an origin, in real Chromium against a real Herald:
 // three tabs open one stream (counted on the server) and all receive every event;
 // the leader tab is closed mid-stream and another takes over from the last id it
-// delivered: every surviving tab ends with exactly the published ids, in order.
+// delivered: every surviving tab ends with exactly the published ids, in order. And a
+// page of another origin subscribes with its token in the Authorization header (CORS).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Herald } from '../../../src/herald.js';
-import { publishOk, startTestHerald } from '../../../test/support/herald.js';
+import { mintToken, publishOk, startTestHerald, SUBSCRIBER_KEY } from '../../../test/support/herald.js';
 import { launchChromium } from '../../../test/browser/browser-support.js';
 import { countStreams } from './support.js';
 
 const TOPIC = 'https://example.com/client/tabs';
+const PRIVATE = 'https://example.com/client/private-to-a-page';
 const PAGE = '<!doctype html><meta charset="utf-8"><title>tabs</title><script type="module" src="/client-tab.js"></script>';
 
 interface TabWindow {
   heraldClient: { subscribe: typeof import('../src/index.js').subscribe };
   received: string[];
   sub: import('../src/index.js').Subscription;
+  opened: Array<string | null>;
 }
 
-describe('one stream for all tabs', { timeout: 120_000 }, () => {
+describe('@herald/client in Chromium', { timeout: 120_000 }, () => {
   let herald: Herald;
   let browser: Browser;
   let context: BrowserContext;
-  let bundle: string;
+  let bundle = '';
+  let pages: Server;
+  let foreignOrigin: string;
   before(async () => {
-    herald = await startTestHerald({ chat: false });
+    // The cross-origin test's page comes from a server of its own (another port: another origin).
+    pages = createServer((request, response) => {
+      const js = request.url === '/client-tab.js';
+      response.writeHead(200, { 'Content-Type': js ? 'text/javascript' : 'text/html' }).end(js ? bundle : PAGE);
+    });
+    await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
+    foreignOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+    herald = await startTestHerald({ chat: false, corsOrigins: [foreignOrigin] });
     const built = await esbuild.build({ entryPoints: [fileURLToPath(new URL('./browser-entry.ts', import.meta.url))], bundle: true, format: 'esm', write: false, target: 'chrome109' });
     bundle = built.outputFiles[0]!.text;
     browser = await launchChromium();
@@ -36,6 +50,7 @@ describe('one stream for all tabs', { timeout: 120_000 }, () => {
     await context?.close().catch(() => undefined);
     await browser?.close();
     await herald.close();
+    await new Promise((resolve) => pages.close(resolve));
   });
 
   async function openTab(): Promise<Page> {
@@ -105,5 +120,29 @@ describe('one stream for all tabs', { timeout: 120_000 }, () => {
 
     const late = await publishOk(herald.url, { topic: TOPIC, data: 'late' });
     for (const tab of survivors) await waitForIds(tab, [...published, late]);
+  });
+  test('from another origin: the token goes in the Authorization header (CORS), private updates arrive, response headers are read', async () => {
+    const foreign = await browser.newContext();
+    try {
+      await foreign.addInitScript('globalThis.__name = (f) => f');
+      const page = await foreign.newPage();
+      await page.goto(`${foreignOrigin}/client-tab.html`);
+      await page.waitForFunction(() => 'heraldClient' in window);
+      const token = await mintToken({ mercure: { subscribe: [PRIVATE] } }, SUBSCRIBER_KEY, { expiresIn: '5m' });
+      await page.evaluate(([hub, topic, bearer]) => {
+        const w = window as unknown as TabWindow;
+        w.received = [];
+        w.opened = [];
+        w.sub = w.heraldClient.subscribe(topic!, { event: (e) => w.received.push(e.id), open: (info) => w.opened.push(info.lastEventId) }, { hub: hub!, token: bearer! });
+      }, [`${herald.url}/.well-known/mercure`, PRIVATE, token]);
+      await page.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');
+      const ids = [await publishOk(herald.url, { topic: PRIVATE, data: 'secret', private: 'on' }), await publishOk(herald.url, { topic: PRIVATE, data: 'public' })];
+      await waitForIds(page, ids);
+      // The hub's Last-Event-ID header (exposed by CORS) reached the open callback.
+      assert.equal((await page.evaluate(() => (window as unknown as TabWindow).opened)).length, 1);
+      assert.notEqual((await page.evaluate(() => (window as unknown as TabWindow).opened))[0], null);
+    } finally {
+      await foreign.close();
+    }
   });
 });
