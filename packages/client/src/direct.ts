@@ -84,8 +84,9 @@ export class DirectConnection {
       return;
     }
     if (attempt !== this.attempt || this.closed) return;
-    if (renewing) this.previous = this.current;
-    else this.previous?.close();
+    this.previous?.close();
+    this.previous = renewing ? this.current : undefined;
+    if (!renewing) this.current?.close();
     const stream = new EventStream(
       {
         url: this.url,
@@ -118,6 +119,8 @@ export class DirectConnection {
       },
     );
     this.current = stream;
+    // Also while waiting for the answer's head: a connection can go silent before it.
+    this.armIdle();
     void stream.ended.then((end) => this.ended(stream, end));
   }
 

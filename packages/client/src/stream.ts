@@ -54,6 +54,10 @@ export class EventStream {
       credentials: request.withCredentials ? 'include' : 'same-origin',
       signal: this.abort.signal,
     });
+    if (response.status === 204) {
+      // The SSE spec's way for a server to say "do not reconnect".
+      return { kind: 'refused', error: new HeraldClientError('unexpected_response', 'HTTP 204: the server asks not to reconnect', 204) };
+    }
     if (!response.ok) {
       const error = await errorFromResponse(response);
       return { kind: error.transient ? 'failed' : 'refused', error };

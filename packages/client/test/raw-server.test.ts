@@ -94,3 +94,24 @@ test('503 is retried (not a refusal), 401 from a non-Herald server is a refusal'
   ]);
   assert.deepEqual(rec.states, ['reconnecting', 'closed']);
 });
+
+test('a server that never answers the request is given up on after the idle window too', async () => {
+  const server = await rawServer((n, socket) => {
+    if (n > 0) socket.write(`${STREAM_HEAD}id: late\ndata: finally\n\n`);
+  });
+  const rec = recorder();
+  const sub = subscribe('t', rec.handlers, { hub: server.url, idleTimeoutMs: 300, initialDelayMs: 10 });
+  await rec.until('the event of the second connection', () => rec.events.length === 1);
+  sub.close();
+  assert.deepEqual(rec.ids(), ['late']);
+  assert.equal(server.requests.length, 2);
+});
+
+test('204 means do not reconnect (the SSE spec)', async () => {
+  const server = await rawServer((_n, socket) => socket.end('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n'));
+  const rec = recorder();
+  const sub = subscribe('t', rec.handlers, { hub: server.url, initialDelayMs: 10 });
+  await rec.until('closed', () => sub.state === 'closed');
+  assert.deepEqual(rec.errors.map((e) => [e.error.status, e.fatal]), [[204, true]]);
+  assert.equal(server.requests.length, 1);
+});
