@@ -36,6 +36,8 @@ export class SharedConnection<M extends EventMap> {
   private release: (() => void) | undefined;
   private waiting: AbortController | undefined;
   private closed = false;
+  /** Refused with this tab's credentials: deaf to the others until reconnect(). */
+  private refused = false;
   private leading = false;
   private leaderState: ConnectionState = 'connecting';
 
@@ -57,8 +59,9 @@ export class SharedConnection<M extends EventMap> {
 
   reconnect(): void {
     if (this.closed) return;
+    this.refused = false;
     if (this.direct !== undefined) this.direct.reconnect();
-    else if (this.waiting === undefined) this.requestLock();
+    else if (this.waiting === undefined && this.release === undefined) this.requestLock();
   }
 
   close(): void {
@@ -113,6 +116,7 @@ export class SharedConnection<M extends EventMap> {
         delivery.error(error, fatal);
         // Refused with this tab's credentials: let another tab try with its own.
         if (fatal) {
+          this.refused = true;
           this.stepDown();
           delivery.state('closed');
         }
@@ -131,7 +135,7 @@ export class SharedConnection<M extends EventMap> {
   }
 
   private message(message: Message): void {
-    if (this.closed) return;
+    if (this.closed || this.refused) return;
     switch (message.t) {
       case 'event':
         // Also in a new leader: what the old one shared before it went may arrive late.

@@ -6,8 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Herald } from '../../../src/herald.js';
-import { PUBLISHER_KEY, startTestHerald } from '../../../test/support/herald.js';
-import { HeraldClientError, mintPublisherToken, Publisher, subscribe } from '../src/node.js';
+import { PUBLISHER_KEY, startTestHerald, SUBSCRIBER_KEY } from '../../../test/support/herald.js';
+import { HeraldClientError, mintPublisherToken, mintSubscriberToken, Publisher, subscribe } from '../src/node.js';
 import { recorder } from './support.js';
 
 const TOPIC = 'https://example.com/client/published';
@@ -75,6 +75,21 @@ describe('Publisher against Herald', () => {
     assert.equal(batch.length, 2);
     assert.equal(batch[1], 'my-own-id');
     assert.deepEqual(seen, [single, ...batch]);
+  });
+
+  test('minted subscriber tokens open private updates; the payload shows in subscription events', async () => {
+    const token = await mintSubscriberToken([TOPIC, '/.well-known/mercure/subscriptions/{+rest}'], { key: SUBSCRIBER_KEY, expiresIn: 60, payload: { name: 'Ann' } });
+    const rec = recorder();
+    const sub = subscribe([TOPIC, '/.well-known/mercure/subscriptions/{+rest}'], rec.handlers, { hub, token });
+    try {
+      await rec.until('open', () => sub.state === 'open');
+      const id = await new Publisher({ hub, token: () => mintPublisherToken([TOPIC], { key: PUBLISHER_KEY }) }).publish({ topic: TOPIC, data: 'secret', private: true });
+      await rec.until('the private update', () => rec.ids().includes(id));
+      const own = rec.events.find((e) => e.data.includes('"Ann"'));
+      assert.ok(own !== undefined, JSON.stringify(rec.events.map((e) => e.data)));
+    } finally {
+      sub.close();
+    }
   });
 
   test('refusals are typed errors with Herald\'s codes', async () => {

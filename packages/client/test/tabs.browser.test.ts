@@ -24,6 +24,7 @@ interface TabWindow {
   received: string[];
   sub: import('../src/index.js').Subscription;
   opened: Array<string | null>;
+  errors: string[];
 }
 
 describe('@herald/client in Chromium', { timeout: 120_000 }, () => {
@@ -45,6 +46,12 @@ describe('@herald/client in Chromium', { timeout: 120_000 }, () => {
     const built = await esbuild.build({ entryPoints: [fileURLToPath(new URL('./browser-entry.ts', import.meta.url))], bundle: true, format: 'esm', write: false, target: 'chrome109' });
     bundle = built.outputFiles[0]!.text;
     browser = await launchChromium();
+    // The same-origin page is served on the hub's own origin by the browser context itself.
+    context = await browser.newContext();
+    // tsx names the functions of this file with a `__name` helper that page.evaluate does not carry along.
+    await context.addInitScript('globalThis.__name = (f) => f');
+    await context.route(`${herald.url}/client-tab.html`, (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
+    await context.route(`${herald.url}/client-tab.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: bundle }));
   });
   after(async () => {
     await context?.close().catch(() => undefined);
@@ -53,16 +60,17 @@ describe('@herald/client in Chromium', { timeout: 120_000 }, () => {
     await new Promise((resolve) => pages.close(resolve));
   });
 
-  async function openTab(): Promise<Page> {
+  async function openTab(topic = TOPIC, persist = false, token = ''): Promise<Page> {
     const page = await context.newPage();
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
     await page.goto(`${herald.url}/client-tab.html`);
     await page.waitForFunction(() => 'heraldClient' in window);
-    await page.evaluate((topic) => {
+    await page.evaluate(([topic, persist, token]) => {
       const w = window as unknown as TabWindow;
       w.received = [];
-      w.sub = w.heraldClient.subscribe(topic, { event: (e) => w.received.push(e.id) });
-    }, TOPIC);
+      w.errors = [];
+      w.sub = w.heraldClient.subscribe(topic, { event: (e) => w.received.push(e.id), error: (e, fatal) => w.errors.push(`${e.code} ${fatal}`) }, { persist, ...(token === '' ? {} : { token }) });
+    }, [topic, persist, token] as const);
     return page;
   }
 
@@ -83,11 +91,6 @@ describe('@herald/client in Chromium', { timeout: 120_000 }, () => {
 
   test('three tabs, one stream; the leader closes mid-stream: 0 lost, 0 duplicated', async () => {
     const streams = countStreams(herald.app.server);
-    context = await browser.newContext();
-    // tsx names the functions of this file with a `__name` helper that page.evaluate does not carry along.
-    await context.addInitScript('globalThis.__name = (f) => f');
-    await context.route(`${herald.url}/client-tab.html`, (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
-    await context.route(`${herald.url}/client-tab.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: bundle }));
     const tabs = [await openTab(), await openTab(), await openTab()];
     await tabs[0]!.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');
     for (const tab of tabs) await tab.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');
@@ -144,5 +147,34 @@ describe('@herald/client in Chromium', { timeout: 120_000 }, () => {
     } finally {
       await foreign.close();
     }
+  });
+  test('persist: a tab opened later resumes from the id the closed one stored (localStorage)', async () => {
+    const topic = 'https://example.com/client/persisted';
+    const first = await openTab(topic, true);
+    await first.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');
+    const seen = [await publishOk(herald.url, { topic, data: 'a' }), await publishOk(herald.url, { topic, data: 'b' })];
+    await waitForIds(first, seen);
+    await first.close();
+    const missed = [await publishOk(herald.url, { topic, data: 'c' }), await publishOk(herald.url, { topic, data: 'd' })];
+    const second = await openTab(topic, true);
+    await waitForIds(second, missed);
+    const live = await publishOk(herald.url, { topic, data: 'e' });
+    await waitForIds(second, [...missed, live]);
+    await second.close();
+  });
+  test('a leader refused with its token steps down: a tab with a valid token takes the stream, the refused tab gets nothing', async () => {
+    const topic = 'https://example.com/client/refused-leader';
+    const refused = await openTab(topic, false, 'not.a.token');
+    await refused.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'closed');
+    const valid = await openTab(topic, false, await mintToken({ mercure: { subscribe: [topic] } }, SUBSCRIBER_KEY, { expiresIn: '5m' }));
+    await valid.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');
+    assert.equal(await isLeader(valid), true);
+    const id = await publishOk(herald.url, { topic, data: 'for the valid tab' });
+    await waitForIds(valid, [id]);
+    assert.deepEqual(await refused.evaluate(() => (window as unknown as TabWindow).errors), ['unauthorized true']);
+    assert.deepEqual(await received(refused), []);
+    assert.equal(await refused.evaluate(() => (window as unknown as TabWindow).sub.state), 'closed');
+    await refused.close();
+    await valid.close();
   });
 });
