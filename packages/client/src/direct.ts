@@ -94,6 +94,7 @@ export class DirectConnection {
         ...(this.outlet.lastEventId === undefined ? {} : { lastEventId: this.outlet.lastEventId }),
         withCredentials: this.options.withCredentials ?? false,
         fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
+        ...(this.options.maxEventLength === undefined ? {} : { maxEventLength: this.options.maxEventLength }),
       },
       {
         open: (response) => {

@@ -20,10 +20,16 @@ export interface ParserSink {
   comment?(text: string): void;
 }
 
+/** Refused: an event (or one line) longer than the parser's bound. */
+export class EventTooLongError extends Error {
+  override readonly name = 'EventTooLongError';
+}
+
 export class SseParser {
   private buffer = '';
   private started = false;
   private data: string[] = [];
+  private dataLength = 0;
   private type = '';
   private idSeen = false;
   /** Survives events, as the spec's "last event ID buffer" does. */
@@ -32,6 +38,8 @@ export class SseParser {
   constructor(
     private readonly sink: ParserSink,
     lastEventId = '',
+    /** Characters one event may hold (a line, or all its data lines): a server cannot grow the buffer without end. */
+    private readonly maxEventLength = 16 * 1024 * 1024,
   ) {
     this.lastEventId = lastEventId;
   }
@@ -52,6 +60,7 @@ export class SseParser {
       start = i + 1;
     }
     this.buffer = buffer.slice(start);
+    if (this.buffer.length + this.dataLength > this.maxEventLength) throw new EventTooLongError(`an event longer than ${this.maxEventLength} characters`);
   }
 
   /** Forgets a half-received event: a new connection starts clean, keeping the last id. */
@@ -59,6 +68,7 @@ export class SseParser {
     this.buffer = '';
     this.started = false;
     this.data = [];
+    this.dataLength = 0;
     this.type = '';
     this.idSeen = false;
   }
@@ -73,7 +83,10 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
+    if (field === 'data') {
+      this.data.push(value);
+      this.dataLength += value.length + 1;
+    }
     else if (field === 'event') this.type = value;
     else if (field === 'id') {
       if (!value.includes('\0')) {
@@ -93,6 +106,7 @@ export class SseParser {
     if (this.data.length === 0) return;
     const data = this.data.join('\n');
     this.data = [];
+    this.dataLength = 0;
     this.sink.event({ type: type === '' ? 'message' : type, data, lastEventId: this.lastEventId, hasId });
   }
 }

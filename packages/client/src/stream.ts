@@ -12,6 +12,7 @@ export interface StreamRequest {
   /** Send cookies to another origin too (fetch `credentials: 'include'`). */
   readonly withCredentials: boolean;
   readonly fetch: typeof fetch;
+  readonly maxEventLength?: number;
 }
 
 export interface StreamCallbacks {
@@ -34,9 +35,12 @@ export class EventStream {
   private readonly abort = new AbortController();
 
   constructor(request: StreamRequest, callbacks: StreamCallbacks) {
-    this.ended = this.run(request, callbacks).catch((error: unknown) =>
-      this.abort.signal.aborted ? { kind: 'closed' as const } : { kind: 'failed' as const, error: networkError(error) },
-    );
+    this.ended = this.run(request, callbacks).catch((error: unknown): StreamEnd => {
+      if (this.abort.signal.aborted) return { kind: 'closed' };
+      // Whatever failed (the network, an event past the parser's bound), the body must not stay open.
+      this.abort.abort();
+      return { kind: 'failed', error: networkError(error) };
+    });
   }
 
   close(): void {
@@ -68,7 +72,7 @@ export class EventStream {
       return { kind: 'failed', error: new HeraldClientError('unexpected_response', `not an event stream: ${type || 'no content type'}`, response.status) };
     }
     callbacks.open(response);
-    const parser = new SseParser({ event: (e) => callbacks.event(e), retry: (ms) => callbacks.retry(ms) }, request.lastEventId);
+    const parser = new SseParser({ event: (e) => callbacks.event(e), retry: (ms) => callbacks.retry(ms) }, request.lastEventId, request.maxEventLength);
     const decoder = new TextDecoder();
     const reader = response.body.getReader();
     for (;;) {

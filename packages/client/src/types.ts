@@ -82,6 +82,8 @@ export interface SubscribeOptions<M extends EventMap = { message: string }> exte
   readonly storageKey?: string;
   /** No byte (event or heartbeat) for this long means the connection is dead: reconnect. Default 45000 (the hub's heartbeat is 15 s); 0 disables. */
   readonly idleTimeoutMs?: number;
+  /** Characters one event may hold; a longer one drops the connection (a hub gone wrong cannot fill the memory). Default 16 Mi. */
+  readonly maxEventLength?: number;
   /** Share one stream among the tabs of an origin (Web Locks + BroadcastChannel). Default: where both exist. */
   readonly share?: boolean;
   /** Turns the data of an event into its typed form, e.g. JSON.parse. Default: the text. */

@@ -115,3 +115,17 @@ test('204 means do not reconnect (the SSE spec)', async () => {
   assert.deepEqual(rec.errors.map((e) => [e.error.status, e.fatal]), [[204, true]]);
   assert.equal(server.requests.length, 1);
 });
+
+test('an event past maxEventLength drops the connection, which resumes from the last id', async () => {
+  const server = await rawServer((n, socket) => {
+    if (n === 0) socket.write(`${STREAM_HEAD}id: ok1\ndata: fine\n\ndata: ${'x'.repeat(5000)}`);
+    else socket.write(`${STREAM_HEAD}id: ok2\ndata: fine again\n\n`);
+  });
+  const rec = recorder();
+  const sub = subscribe('t', rec.handlers, { hub: server.url, maxEventLength: 1000, initialDelayMs: 10 });
+  await rec.until('two events', () => rec.events.length === 2);
+  sub.close();
+  assert.deepEqual(rec.ids(), ['ok1', 'ok2']);
+  assert.match(server.requests[1] ?? '', /lastEventID=ok1/);
+  assert.match(rec.errors[0]?.error.message ?? '', /longer than 1000/);
+});

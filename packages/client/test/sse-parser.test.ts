@@ -87,3 +87,15 @@ test('random streams in random chunks parse as the spec oracle parses them', () 
     { numRuns: 2000 },
   );
 });
+
+test('an event longer than the bound is refused, a line at a time or over many data lines', () => {
+  const endless = new SseParser({ event: () => undefined }, '', 100);
+  endless.push('data: ' + 'x'.repeat(90));
+  assert.throws(() => endless.push('x'.repeat(20)), { name: 'EventTooLongError' });
+  const many = new SseParser({ event: () => undefined }, '', 100);
+  assert.throws(() => {
+    for (let i = 0; i < 20; i++) many.push('data: xxxxxxxx\n');
+  }, { name: 'EventTooLongError' });
+  const fine = new SseParser({ event: () => undefined }, '', 100);
+  for (let i = 0; i < 50; i++) fine.push('data: xxxxxxxx\n\n');
+});
