@@ -24,10 +24,6 @@ export type HeraldErrorCode =
   /** The token source (`getToken`) threw. */
   | 'token_unavailable';
 
-const KNOWN = new Set<string>([
-  'bad_request', 'missing_topic', 'invalid_field', 'too_many_items', 'selectors_too_costly', 'unauthorized', 'forbidden',
-  'reserved_topic', 'not_found', 'payload_too_large', 'rate_limited', 'store_unavailable', 'too_many_connections', 'invalid_config',
-]);
 
 export class HeraldClientError extends Error {
   override readonly name = 'HeraldClientError';
@@ -48,14 +44,15 @@ export class HeraldClientError extends Error {
   }
 }
 
-/** Reads an error reply (JSON `{error, message}`); anything else becomes `unexpected_response`. */
+/** Reads an error reply (JSON `{error, message}`); anything else is named after its status. */
 export async function errorFromResponse(response: Response): Promise<HeraldClientError> {
   const text = await response.text().catch(() => '');
   const retryAfter = retryAfterMs(response.headers.get('retry-after'));
   const extra = retryAfter === undefined ? {} : { retryAfterMs: retryAfter };
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
-    if (typeof body.error === 'string' && KNOWN.has(body.error)) {
+    // A code newer than this list is passed on as the hub said it.
+    if (typeof body.error === 'string') {
       const { error, message, ...details } = body;
       return new HeraldClientError(error as HeraldErrorCode, typeof message === 'string' ? message : error, response.status, { ...details, ...extra });
     }
