@@ -1,5 +1,5 @@
 // The test command CI runs. Without filters it first runs the guard rails: the linter, a type-check of
-// every tsconfig, and the layering test; then every *.test.ts under src/, test/ and bench/ with Node's
+// every tsconfig, and the layering test; then every *.test.ts under src/, test/, bench/ and packages/ with Node's
 // own test runner (tsx loads TypeScript). Node 20's --test has no glob support, so the files are listed here.
 // Usage: npm test [-- substring ...]  (only files whose path contains one of the substrings, no guard rails)
 //        npm run check                (only the guard rails)
@@ -7,8 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const TSCONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'web/tsconfig.json'];
-const LINTED = ['src', 'test', 'bench', 'scripts', 'web/src'];
+const TSCONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'web/tsconfig.json', 'packages/client/tsconfig.json'];
+const LINTED = ['src', 'test', 'bench', 'scripts', 'web/src', 'packages/client/src', 'packages/client/test'];
 const LAYERING_TEST = join('test', 'layering.test.ts');
 const bin = (name) => join('node_modules', '.bin', name);
 
@@ -43,10 +43,10 @@ if (filters.length === 0) {
   if (checksOnly) process.exit(0);
 }
 
-const roots = ['src', 'test', 'bench'].filter((r) => existsSync(r));
+const roots = ['src', 'test', 'bench', 'packages'].filter((r) => existsSync(r));
 const files = roots
   .flatMap((root) => readdirSync(root, { recursive: true }).map((f) => join(root, String(f))))
-  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => f.endsWith('.test.ts') && !f.split(/[\\/]/).includes('node_modules'))
   .filter((f) => (filters.length === 0 ? f !== LAYERING_TEST : filters.some((s) => f.includes(s))))
   .sort();
 if (files.length === 0) {

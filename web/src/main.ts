@@ -1,9 +1,10 @@
 // The chat page: choose a nickname, join a room (the URL's #hash, default lobby),
-// read its history, then follow it live over one EventSource (messages and presence),
+// read its history, then follow it live over one stream (messages and presence, @herald/client),
 // and send with fetch. Everything is served by Herald itself.
 import { ALL_ROOMS_SELECTOR, DEFAULT_ROOM, isRoomName, parseChatMessage, roomOfTopic, type ChatUser, type RoomSummary } from '../../src/chat/protocol.js';
 import { api, ApiError } from './api.js';
 import { setUpComposer } from './composer.js';
+import type { HeraldEvent } from '../../packages/client/src/index.js';
 import { Connection, type ConnectionState } from './connection.js';
 import { byId } from './dom.js';
 import { MessagesView } from './messages-view.js';
@@ -77,7 +78,7 @@ function roomFromHash(): string {
   return isRoomName(name) ? name : DEFAULT_ROOM;
 }
 
-function onEvent(event: MessageEvent<string>): void {
+function onEvent(event: HeraldEvent): void {
   const subscription = parseSubscriptionEvent(event.data);
   if (subscription !== undefined) {
     if (roomOfTopic(subscription.topic) !== room) return;
@@ -93,7 +94,7 @@ function onEvent(event: MessageEvent<string>): void {
   if (message === undefined) return;
   if (message.room === room) {
     noteNames([message]);
-    view.receive({ ...message, id: event.lastEventId || message.id });
+    view.receive({ ...message, id: event.id || message.id });
   } else if (message.userId !== me?.userId) {
     unread.set(message.room, (unread.get(message.room) ?? 0) + 1);
     renderRooms(el.roomList, knownRooms, room, unread);

@@ -1,0 +1,70 @@
+// What the client's tests share: a recorder of everything a subscription reports,
+// awaited with deadlines, and a count of the stream requests a server received.
+import type { Server } from 'node:http';
+import type { HeraldClientError } from '../src/errors.js';
+import type { ConnectionState, Gap, Handlers, HeraldEvent, OpenInfo } from '../src/types.js';
+
+export interface Recorder<T = string> {
+  readonly handlers: Handlers<{ message: T } & Record<string, T>>;
+  readonly events: Array<HeraldEvent<T>>;
+  readonly ids: () => string[];
+  readonly states: ConnectionState[];
+  readonly gaps: Gap[];
+  readonly opens: OpenInfo[];
+  readonly errors: Array<{ error: HeraldClientError; fatal: boolean }>;
+  /** Resolves when `check` holds after some report, or rejects after `timeoutMs` with what was seen. */
+  until(what: string, check: () => boolean, timeoutMs?: number): Promise<void>;
+}
+
+export function recorder<T = string>(): Recorder<T> {
+  const events: Array<HeraldEvent<T>> = [];
+  const states: ConnectionState[] = [];
+  const gaps: Gap[] = [];
+  const opens: OpenInfo[] = [];
+  const errors: Array<{ error: HeraldClientError; fatal: boolean }> = [];
+  const waiters = new Set<() => void>();
+  const notify = (): void => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  const ids = (): string[] => events.map((e) => e.id);
+  return {
+    events,
+    ids,
+    states,
+    gaps,
+    opens,
+    errors,
+    handlers: {
+      event: (event) => (events.push(event), notify()),
+      state: (state) => (states.push(state), notify()),
+      gap: (gap) => (gaps.push(gap), notify()),
+      open: (info) => (opens.push(info), notify()),
+      error: (error, fatal) => (errors.push({ error, fatal }), notify()),
+    },
+    until(what, check, timeoutMs = 10_000) {
+      return new Promise<void>((resolve, reject) => {
+        const waiter = (): void => {
+          if (!check()) return;
+          waiters.delete(waiter);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`timed out waiting for ${what}: ids ${JSON.stringify(ids())}, states ${JSON.stringify(states)}, errors ${JSON.stringify(errors.map((e) => `${e.error.code} ${e.error.message}`))}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+        waiter();
+      });
+    },
+  };
+}
+
+/** Counts GET stream requests to the hub path as the server receives them, with their URLs. */
+export function countStreams(server: Server): { readonly urls: URL[] } {
+  const urls: URL[] = [];
+  server.on('request', (request: { method?: string; url?: string }) => {
+    if (request.method === 'GET' && request.url?.startsWith('/.well-known/mercure?')) urls.push(new URL(request.url, 'http://x'));
+  });
+  return { urls };
+}
