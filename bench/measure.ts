@@ -5,7 +5,7 @@ import { LoadGenerator, type Measurement } from './load-generator.js';
 import type { PublishMode } from './loadgen/protocol.js';
 import type { BenchOptions } from './options.js';
 import { cpuBusyUs, cpuTimeUs, processTree, runQueueWaitUs, sampleTrees } from './proc/proc-stats.js';
-import type { Noise, Row } from './report.js';
+import { loadSaturated, type Noise, type Row } from './report.js';
 import type { RunningTarget, Target } from './targets/target.js';
 
 export interface BenchContext {
@@ -139,21 +139,20 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
   row.duplicates = m.duplicates;
   row.disconnects = m.disconnects;
   row.loadCpuPct = loadCpuPct;
-  if (phase.perPublish) {
-    row.cpuUsPerPublish = m.publish.ok > 0 ? serverCpu / m.publish.ok : undefined;
-  } else {
+  if (phase.perPublish) row.cpuUsPerPublish = m.publish.ok > 0 ? serverCpu / m.publish.ok : undefined;
+  else row.cpuUsPerDelivery = m.delivered > 0 ? serverCpu / m.delivered : undefined;
+  if (!phase.perPublish || m.expected > 0) {
     // At least the publishing time: N messages at a fixed rate span (N-1)/rate seconds.
     const deliverySeconds = Math.max(publishSeconds, (m.lastUs - m.publish.startUs) / 1e6);
     row.deliveriesPerSec = m.delivered > 0 ? m.delivered / deliverySeconds : 0;
     row.p50Ms = m.histogram.percentile(0.5) / 1000;
     row.p99Ms = m.histogram.percentile(0.99) / 1000;
-    row.cpuUsPerDelivery = m.delivered > 0 ? serverCpu / m.delivered : undefined;
     row.delivered = m.delivered;
   }
   if (m.publish.errorSamples.length > 0) row.notes.push(`publish errors: ${m.publish.errorSamples.join(', ')}`);
   if (m.stale > 0) row.notes.push(`${m.stale} late deliveries from an earlier scenario`);
   // One load CPU for every load process: near 100% means the numbers are a floor.
-  if (loadCpuPct > 90) row.notes.push(`load generator at ${loadCpuPct.toFixed(0)}% CPU: a lower bound`);
+  if (loadSaturated(row)) row.notes.push(`load generator saturated (${loadCpuPct.toFixed(0)}% of its CPU): the load, not the server, was the limit; no ratio`);
   row.serverCpuPct = (serverCpu / wallUs) * 100;
   if (othersPct > 10) row.notes.push(`other processes used ${othersPct.toFixed(0)}% of the server CPU meanwhile`);
   row.othersOnServerCpuPct = othersPct;

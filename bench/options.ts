@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 export interface ScenarioSizes {
   /** Subscribers in scenarios 1, 2, 3, 5, 6. */
   readonly subscribers: number;
-  /** Topics in scenarios 3 and 4. */
+  /** Topics in scenarios 3, 4 and 8 (8 has one subscriber on each). */
   readonly topics: number;
   /** Seconds of publishing per scenario. */
   readonly seconds: number;
@@ -96,7 +96,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                           exits 1 on any lost/duplicated delivery, drop or error
   --targets a,b           herald,nchan,tutorial (default: all)
   --scenarios 1,2,..      1 broadcast, 2 latency, 3 topics, 4 publish, 5 idle RSS,
-                          6 herald --workers, 7 19k subscribers on one Herald process
+                          6 herald --workers, 7 19k subscribers on one Herald process,
+                          8 publish as fast as possible, one subscriber on each topic
   --subscribers N         override the subscriber count (scenarios 1, 2, 3, 5, 6)
   --many N                override scenario 7's subscriber count
   --seconds N             override the seconds per scenario
@@ -143,8 +144,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   };
   const targets = (values.targets ?? 'herald,nchan,tutorial').split(',').map((s) => s.trim()).filter(Boolean);
   for (const t of targets) if (!['herald', 'nchan', 'tutorial'].includes(t)) throw new Error(`--targets: unknown target ${t}`);
-  const scenarios = new Set((values.scenarios ?? '1,2,3,4,5,6,7').split(',').map(Number));
-  for (const s of scenarios) if (!(Number.isInteger(s) && s >= 1 && s <= 7)) throw new Error('--scenarios: numbers from 1 to 7');
+  const scenarios = new Set((values.scenarios ?? '1,2,3,4,5,6,7,8').split(',').map(Number));
+  for (const s of scenarios) if (!(Number.isInteger(s) && s >= 1 && s <= 8)) throw new Error('--scenarios: numbers from 1 to 8');
   return {
     smoke: values.smoke ?? false,
     sizes,
