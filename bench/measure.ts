@@ -95,6 +95,7 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
   const loadWait0 = runQueueWaitUs(load.pids());
   const serverCpuIndex = ctx.serverCpus === undefined ? undefined : Number(ctx.serverCpus);
   const busy0 = serverCpuIndex === undefined ? NaN : cpuBusyUs(serverCpuIndex);
+  server.alloc?.begin();
   const wall0 = performance.now();
   const m: Measurement = await load.measure(
     {
@@ -110,6 +111,7 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
   );
   const wallUs = (performance.now() - wall0) * 1000;
   const serverCpu = sampleTrees(server.roots).cpuUs - cpu0;
+  const allocated = await server.alloc?.end();
   const noise: Noise = {
     serverWaitPct: ((runQueueWaitUs(serverPids) - serverWait0) / wallUs) * 100,
     loadWaitPct: ((runQueueWaitUs(load.pids()) - loadWait0) / wallUs) * 100,
@@ -139,6 +141,8 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
   row.duplicates = m.duplicates;
   row.disconnects = m.disconnects;
   row.loadCpuPct = loadCpuPct;
+  // Over the whole window (publishing and the drain): everything each publish cost the server's heap.
+  if (allocated !== undefined && m.publish.ok > 0) row.allocBytesPerPublish = allocated / m.publish.ok;
   if (phase.perPublish) row.cpuUsPerPublish = m.publish.ok > 0 ? serverCpu / m.publish.ok : undefined;
   else row.cpuUsPerDelivery = m.delivered > 0 ? serverCpu / m.delivered : undefined;
   if (!phase.perPublish || m.expected > 0) {

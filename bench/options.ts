@@ -55,6 +55,8 @@ export interface BenchOptions {
   readonly out?: string;
   /** Node flags for every Herald server (profiling), split on spaces. */
   readonly heraldNodeArgs: readonly string[];
+  /** An earlier commit to build and measure beside this one (target herald@REV). */
+  readonly before?: string;
 }
 
 const FULL: ScenarioSizes = {
@@ -103,6 +105,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --seconds N             override the seconds per scenario
   --no-build              do not compile Herald first
   --no-pin                do not use taskset
+  --before REV            also build and measure Herald at git revision REV (target
+                          herald@REV) in the same run: before/after on the same machine
   --out FILE              JSON output path
   --herald-node-args=A    node flags for Herald, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
                           or "--trace-gc" (output kept in bench/results/herald-<port>.log)`;
@@ -121,6 +125,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string' },
       'herald-node-args': { type: 'string' },
+      before: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -155,5 +160,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     pin: !values['no-pin'],
     out: values.out,
     heraldNodeArgs: (values['herald-node-args'] ?? '').split(' ').filter(Boolean),
+    before: values.before,
   };
 }

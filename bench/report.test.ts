@@ -3,7 +3,7 @@
 // Run: node --import tsx --test bench/*.test.ts bench/loadgen/*.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRatios, formatTable, headlineRatios, problems, type Row } from './report.js';
+import { formatBeforeAfter, formatRatios, formatTable, headlineRatios, problems, type Row } from './report.js';
 
 function row(scenario: number, target: string, fields: Partial<Row>): Row {
   return { scenario, label: fields.label ?? `s${scenario}`, target, lost: 0, duplicates: 0, disconnects: 0, publishErrors: 0, notes: [], ...fields };
@@ -66,4 +66,16 @@ test('no ratio when a load generator was saturated, on either side', () => {
   ]);
   assert.match(formatRatios(ratios), /vs nchan saturated/);
   assert.match(formatTable(rows), /99 SAT/);
+});
+
+test('before/after compares an earlier build with this one, row by row', () => {
+  const rows = [
+    row(8, 'herald@abc123', { label: 'p', publishesPerSec: 5000, cpuUsPerPublish: 100, allocBytesPerPublish: 20_000 }),
+    row(8, 'herald', { label: 'p', publishesPerSec: 10_000, cpuUsPerPublish: 50, allocBytesPerPublish: 2000 }),
+  ];
+  const text = formatBeforeAfter(rows) ?? '';
+  assert.match(text, /publishes\/s .* 2\.00x/);
+  assert.match(text, /CPU µs\/publish .* 2\.00x/);
+  assert.match(text, /heap B\/publish .* 10\.00x/);
+  assert.equal(formatBeforeAfter([rows[1]!]), undefined);
 });

@@ -26,6 +26,8 @@ export interface Row {
   cpuUsPerDelivery?: number;
   cpuUsPerPublish?: number;
   rssKbPerConn?: number;
+  /** JS heap bytes the server allocated over the phase per publish (per update in a batch); Herald only. */
+  allocBytesPerPublish?: number;
   delivered?: number;
   /** Subscribers held (scenarios 5, 6 and 7). */
   connections?: number;
@@ -118,14 +120,14 @@ function pad(cells: string[], widths: number[]): string {
 /** Rows grouped by scenario (stable: within one, in the order they ran). */
 export function formatTable(unsorted: readonly Row[]): string {
   const rows = [...unsorted].sort((a, b) => a.scenario - b.scenario);
-  const header = ['#', 'scenario', 'target', 'deliv/s', 'pub/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'RSS KB/conn', 'lost', 'dup', 'disc', 'pub err', 'srv %', 'load %'];
+  const header = ['#', 'scenario', 'target', 'deliv/s', 'pub/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'heap B/pub', 'RSS KB/conn', 'lost', 'dup', 'disc', 'pub err', 'srv %', 'load %'];
   const body = rows.map((r) => {
     const cpu = r.cpuUsPerDelivery ?? r.cpuUsPerPublish;
     const cells = [
       String(r.scenario), r.label, r.target,
       num(r.deliveriesPerSec), num(r.publishesPerSec), num(r.p50Ms, 2), num(r.p99Ms, 2),
       cpu === undefined ? '-' : `${cpu.toFixed(2)}${r.cpuUsPerPublish !== undefined ? '/pub' : ''}`,
-      num(r.rssKbPerConn, 1), String(r.lost), String(r.duplicates), String(r.disconnects), String(r.publishErrors), num(r.serverCpuPct),
+      num(r.allocBytesPerPublish), num(r.rssKbPerConn, 1), String(r.lost), String(r.duplicates), String(r.disconnects), String(r.publishErrors), num(r.serverCpuPct),
       loadSaturated(r) ? `${num(r.loadCpuPct)} SAT` : num(r.loadCpuPct),
     ];
     return r.error ? [...cells.slice(0, 3), `ERROR: ${r.error}`] : cells;
@@ -179,6 +181,36 @@ export function headlineRatios(rows: readonly Row[]): Ratio[] {
     }
   }
   return ratios;
+}
+
+/** Herald's rows against an earlier build's (`--before REV`, target `herald@REV`), same scenario and label. */
+export function formatBeforeAfter(rows: readonly Row[]): string | undefined {
+  const before = rows.filter((r) => r.target.startsWith('herald@') && !r.error);
+  if (before.length === 0) return undefined;
+  const metrics: [Metric | 'allocBytesPerPublish', string, boolean][] = [
+    ['publishesPerSec', 'publishes/s', true],
+    ['deliveriesPerSec', 'deliveries/s', true],
+    ['cpuUsPerPublish', 'CPU µs/publish', false],
+    ['cpuUsPerDelivery', 'CPU µs/delivery', false],
+    ['allocBytesPerPublish', 'heap B/publish', false],
+    ['p99Ms', 'p99 ms', false],
+    ['rssKbPerConn', 'RSS KB/conn', false],
+  ];
+  const lines = ['Before -> after (an earlier build vs this one, same run; > 1 means better now):'];
+  for (const old of before) {
+    const suffix = old.target.slice(old.target.indexOf(' ') === -1 ? old.target.length : old.target.indexOf(' '));
+    const now = rows.find((r) => r.scenario === old.scenario && r.label === old.label && r.target === `herald${suffix}` && !r.error);
+    if (now === undefined) continue;
+    for (const [metric, what, higher] of metrics) {
+      const a = old[metric];
+      const b = now[metric];
+      if (a === undefined || b === undefined || !(a > 0) || !(b > 0)) continue;
+      const ratio = higher ? b / a : a / b;
+      const saturated = loadSaturated(old) || loadSaturated(now);
+      lines.push(`  ${old.scenario} ${old.label.padEnd(24)} ${what.padEnd(16)} ${num(a, 2).padStart(9)} -> ${num(b, 2).padStart(9)}   ${saturated ? 'saturated' : `${ratio.toFixed(2)}x`}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 export function formatRatios(ratios: readonly Ratio[]): string {
