@@ -12,6 +12,7 @@
 // ids, cookies, CSRF guard, limits, parsers, the routes themselves, error replies,
 // security headers, metrics (see server.ts, where both doors get the same instances).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Hub } from '../hub/hub.js';
 import { HUB_PATH } from '../hub/mercure-paths.js';
@@ -23,6 +24,7 @@ import type { EdgeLimits } from './limits.js';
 import { REQUEST_ID_HEADER } from './metrics.js';
 import { parseQueryString } from './parsers.js';
 import { publishBody } from './publish-route.js';
+import { releaseHttpState } from './release-http.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { openStream, type StreamDoor } from './subscribe-route.js';
 
@@ -73,6 +75,8 @@ class Exchange implements StreamDoor {
   /** This request's id (in log lines); echoed as X-Request-Id only with observability on, as Fastify's hook does. */
   readonly requestId: string;
   readonly id: string | undefined;
+  /** The stream slot (--max-subscriptions-per-ip, --max-connections), released when the response or stream is over. */
+  releaseSlot: (() => void) | undefined;
   kind: 'form' | 'json' | undefined;
   chunks: Buffer[] | undefined;
   received = 0;
@@ -98,6 +102,16 @@ class Exchange implements StreamDoor {
   /** StreamDoor: the stream head carries the headers Fastify's onRequest hooks would have set. */
   takeOver(): Record<string, string> {
     return this.id === undefined ? {} : { [REQUEST_ID_HEADER]: this.id };
+  }
+
+  /** StreamDoor: Node's request, response and parser are let go; the stream's slot now ends with the socket. */
+  streaming(socket: Socket): void {
+    if (!releaseHttpState(this.request, this.response, socket)) return;
+    this.door.stats.released++;
+    if (this.releaseSlot !== undefined) {
+      this.response.removeListener('close', this.releaseSlot);
+      socket.once('close', this.releaseSlot);
+    }
   }
 
   reply(status: number, type: string, body: string, extra: Readonly<Record<string, string>> | undefined): void {
@@ -161,7 +175,7 @@ function captureJson(error: Error | null, value?: unknown): void {
 
 export class FrontDoor {
   /** Requests this door served, and those it handed to Fastify (tests check which door answered). */
-  readonly stats = { served: 0, handedOn: 0 };
+  readonly stats = { served: 0, handedOn: 0, released: 0 };
   private deps: FrontDoorDeps | undefined;
   private closing = false;
 
@@ -195,7 +209,10 @@ export class FrontDoor {
     try {
       checkCsrf(exchange, deps.csrf);
       if (exchange.method === 'GET') {
-        if (deps.limits.limitsStreams) exchange.response.once('close', deps.limits.acquireStream(exchange.ip));
+        if (deps.limits.limitsStreams) {
+          exchange.releaseSlot = deps.limits.acquireStream(exchange.ip);
+          exchange.response.once('close', exchange.releaseSlot);
+        }
         openStream(deps.hub, exchange, exchange.request, exchange.response, exchange, deps.streamHeaders).catch((error: unknown) => exchange.fail(error));
         return;
       }

@@ -3,6 +3,7 @@
 // an update published right after the client's `open` cannot be missed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
 import { extractToken, type TokenRequest } from '../hub/auth/authenticator.js';
@@ -53,6 +54,8 @@ export function requestedLastEventId(request: Pick<TokenRequest, 'headers'>, que
 /** The door's side of a stream: called once the subscriber is registered, it takes the response over and says what headers the door has set already. */
 export interface StreamDoor {
   takeOver(): Record<string, string | number | readonly string[] | undefined>;
+  /** HTTP/1: the head is on the socket, which carries the stream from now on. */
+  streaming?(socket: Socket): void;
 }
 
 /**
@@ -89,10 +92,11 @@ export async function openStream(hub: Hub, request: TokenRequest & { readonly qu
   };
   const subscriber = start.subscriber;
   if (http1) {
-    socket.on('close', () => hub.disconnect(subscriber));
     socket.setNoDelay(true);
     socket.setTimeout(0);
     socket.write(responseHead(200, 'OK', { ...headers, Connection: 'close' }));
+    door.streaming?.(socket);
+    socket.on('close', () => hub.disconnect(subscriber));
   } else {
     res.on('close', () => hub.disconnect(subscriber));
     (res as ServerResponse).writeHead(200, headers);
