@@ -3,7 +3,8 @@
 // sockets allow, and samples every allocation meanwhile (V8's sampling heap profiler,
 // objects collected by GC included), printed per publish by allocating function and
 // by the nearest Herald or framework frame. `off` measures with --no-front-door.
-//   node --import tsx bench/probe/alloc-profile.ts [on|off]
+//   node --import tsx bench/probe/alloc-profile.ts [on|off] [cpu]
+// `cpu`: no heap sampling, so that `node --cpu-prof` sees the publish path alone.
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
 import { spawn } from 'node:child_process';
@@ -19,8 +20,14 @@ const run = (seconds: number) => new Promise<{ ok: number }>((resolve) => {
 });
 await run(2);
 const session = new Session(); session.connect();
-await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+const sampling = process.argv[3] !== 'cpu';
+if (sampling) await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
 const { ok } = await run(3);
+if (!sampling) {
+  console.log(`door ${door}: ${ok} publishes in 3 s`);
+  await herald.close();
+  process.exit(0);
+}
 const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: Node } };
 interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
 const bySelf = new Map<string, number>(); const byStack = new Map<string, number>();
