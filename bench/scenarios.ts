@@ -8,7 +8,7 @@
 //   7 (full run, Herald): 19k subscribers on one process, a few events to each
 import { sleep } from './load-generator.js';
 import { emptyRow, measured, withLoad, withServer, type BenchContext, type Phase } from './measure.js';
-import { openFiles, openFilesLimit, processTree, sampleTrees } from './proc/proc-stats.js';
+import { cpuTimeUs, openFiles, openFilesLimit, processTree, sampleTrees } from './proc/proc-stats.js';
 import type { Row } from './report.js';
 import type { Target } from './targets/target.js';
 
@@ -32,10 +32,14 @@ async function broadcastGroup(target: Target, ctx: BenchContext, want: Wanted): 
     await sleep(sizes.settleMs);
     const before = sampleTrees(server.roots).rssKb;
     await withLoad(server, ctx, { subscribers: sizes.subscribers, topics: 1 }, async (load, connectMs) => {
+      const load0 = cpuTimeUs(load.pids());
+      const settle0 = performance.now();
       await sleep(sizes.settleMs);
       if (want.s5) {
         const idle = sampleTrees(server.roots).rssKb;
         const row = emptyRow(want.as6 ? 6 : 5, want.as6 ? 'idle RSS, workers' : (want.idleLabel ?? 'idle RSS / connection'), target.name);
+        // The load generator's CPU while the memory settles: idle, or the reading is not.
+        row.loadCpuPct = ((cpuTimeUs(load.pids()) - load0) / ((performance.now() - settle0) * 1000)) * 100;
         row.rssKbPerConn = (idle - before) / sizes.subscribers;
         row.connections = sizes.subscribers;
         row.notes.push(`RSS ${(before / 1024).toFixed(0)} -> ${(idle / 1024).toFixed(0)} MB; ${sizes.subscribers} connected in ${(connectMs / 1000).toFixed(1)} s`);

@@ -99,8 +99,12 @@ class Exchange implements StreamDoor {
     this.ip = request.socket.remoteAddress as string;
   }
 
+  /** Set once a stream owns the socket: no reply may be written after that. */
+  tookOver = false;
+
   /** StreamDoor: the stream head carries the headers Fastify's onRequest hooks would have set. */
   takeOver(): Record<string, string> {
+    this.tookOver = true;
     return this.id === undefined ? {} : { [REQUEST_ID_HEADER]: this.id };
   }
 
@@ -128,6 +132,12 @@ class Exchange implements StreamDoor {
 
   fail(error: unknown): void {
     const deps = this.deps;
+    if (this.tookOver) {
+      // The stream's head may be on the wire already: a reply now would corrupt it.
+      deps.logger.child({ reqId: this.requestId }).error({ err: error }, 'event stream failed after its start');
+      this.request.socket.destroy();
+      return;
+    }
     deps.limits.noteRefusal(error, this.ip, this.method, this.request.url as string);
     const failure = classifyFailure(error);
     if (failure.unexpected || failure.error.status >= 500) logFailure(deps.logger.child({ reqId: this.requestId }), failure, error);
