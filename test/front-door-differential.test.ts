@@ -170,7 +170,7 @@ test('10,000+ requests get the same answers through the front door as through Fa
   ];
   const mismatches: string[] = [];
   await pool(inputs, async (input) => {
-    const [a, b] = await Promise.all([rawExchange(port(lean), input, 3000), rawExchange(port(plain), input, 3000)]);
+    const [a, b] = await Promise.all([rawExchange(port(lean), input, 5000), rawExchange(port(plain), input, 5000)]);
     const [na, nb] = [normalise(a), normalise(b)];
     try {
       assert.deepEqual(na, nb);

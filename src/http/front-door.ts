@@ -15,7 +15,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Hub } from '../hub/hub.js';
-import { HUB_PATH } from '../hub/mercure-paths.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { checkCsrf, type OriginPolicy } from './csrf.js';
 import { classifyFailure, errorBody, INTERNAL_ERROR_BODY, JSON_TYPE, logFailure } from './errors.js';
@@ -23,6 +22,7 @@ import type { FieldBag } from './fields.js';
 import type { EdgeLimits } from './limits.js';
 import { REQUEST_ID_HEADER } from './metrics.js';
 import { parseQueryString } from './parsers.js';
+import { BODY_TYPES, recognise } from './front-door-recognise.js';
 import { publishBody } from './publish-route.js';
 import { releaseHttpState } from './release-http.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -50,17 +50,6 @@ export interface FrontDoorDeps {
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** Media types this door parses itself (lower-cased); any other goes to Fastify. */
-const BODY_TYPES: ReadonlyMap<string, 'form' | 'json'> = new Map([
-  ['application/x-www-form-urlencoded', 'form'],
-  ['application/x-www-form-urlencoded; charset=utf-8', 'form'],
-  ['application/x-www-form-urlencoded;charset=utf-8', 'form'],
-  ['application/json', 'json'],
-  ['application/json; charset=utf-8', 'json'],
-  ['application/json;charset=utf-8', 'json'],
-]);
-
-const DIGITS = /^[0-9]{1,15}$/;
 const EMPTY: FieldBag = Object.freeze({}) as FieldBag;
 const NO_COOKIES: Record<string, string | undefined> = Object.freeze({}) as Record<string, string | undefined>;
 const SECURITY_PAIRS: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
@@ -269,34 +258,4 @@ export class FrontDoor {
 /** Fastify's error for a body shorter than its Content-Length (FST_ERR_CTP_INVALID_CONTENT_LENGTH), mapped the same way. */
 function contentLengthMismatch(): Error {
   return Object.assign(new Error('Request body size did not match Content-Length'), { code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 });
-}
-
-/**
- * The query string when this door serves the request, undefined when Fastify does.
- * Only exact, plain spellings: anything else is Fastify's to route and refuse.
- */
-function recognise(request: IncomingMessage, deps: FrontDoorDeps): string | undefined {
-  if (request.httpVersionMajor !== 1) return undefined;
-  const method = request.method;
-  if (method !== 'GET' && method !== 'POST') return undefined;
-  const url = request.url as string;
-  if (!url.startsWith(HUB_PATH)) return undefined;
-  let query = '';
-  if (url.length > HUB_PATH.length) {
-    const next = url.charCodeAt(HUB_PATH.length);
-    if (next !== 63 /* ? */ && next !== 35 /* # */) return undefined;
-    // find-my-way splits at the first '?' or '#', whichever comes first: here, right after the path.
-    query = url.slice(HUB_PATH.length + 1);
-  }
-  const headers = request.headers;
-  if (headers['transfer-encoding'] !== undefined || headers['accept-version'] !== undefined) return undefined;
-  if (deps.trustProxy && headers['x-forwarded-for'] !== undefined) return undefined;
-  const length = headers['content-length'];
-  if (method === 'GET') return length === undefined || length === '0' ? query : undefined;
-  if (length === undefined || !DIGITS.test(length)) return undefined;
-  const size = Number(length);
-  if (size === 0 || size > deps.bodyLimit) return undefined;
-  const type = headers['content-type'];
-  if (type === undefined || !BODY_TYPES.has(type.toLowerCase())) return undefined;
-  return query;
 }
