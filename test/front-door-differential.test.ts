@@ -213,3 +213,31 @@ test('10,000+ requests get the same answers through the front door as through Fa
   assert.equal(frontDoorOf(plain.app), undefined, '--no-front-door has none');
   assert.ok(stats.served > inputs.length * 0.4, `the front door served ${stats.served} of ${inputs.length + total} requests (handed on ${stats.handedOn})`);
 });
+
+test('behind a proxy (--trust-proxy), the limits count the same client addresses through both doors', async () => {
+  const config = { subscriptions: false, chat: false, trustProxy: true, publishRate: 1, publishBurst: 2, publishRateBy: 'ip', maxSubscriptionsPerIp: 1 } as const;
+  const [a, b] = await Promise.all([startTestHerald(config), startTestHerald({ ...config, frontDoor: false })]);
+  try {
+    const token = await publisherToken();
+    const body = form({ topic: 'https://example.com/proxied', data: 'x' });
+    const forwarded = ['203.0.113.1', '203.0.113.1, 10.0.0.1', ' 203.0.113.1 ,10.0.0.2', '198.51.100.7', '', '203.0.113.1,', ',203.0.113.9', 'garbage', '2001:db8::1'];
+    const requests: RawRequest[] = [];
+    for (const xff of [...forwarded, ...forwarded]) {
+      const header = xff === '' ? '' : `X-Forwarded-For: ${xff}\r\n`;
+      requests.push(post(HUB, 'application/x-www-form-urlencoded', body, `Authorization: Bearer ${token}\r\n${header}`));
+    }
+    // Streams from each address too (each is closed once its head is in).
+    for (const xff of forwarded) requests.push(get(`${HUB}?topic=x`, xff === '' ? '' : `X-Forwarded-For: ${xff}\r\n`));
+    const answers: [unknown, unknown][] = [];
+    for (const request of requests) {
+      const [ra, rb] = await Promise.all([rawExchange(port(a), request, 5000), rawExchange(port(b), request, 5000)]);
+      answers.push([normalise(ra), normalise(rb)]);
+    }
+    for (const [index, [ra, rb]] of answers.entries()) assert.deepEqual(ra, rb, `request ${index}: ${requests[index]!.bytes.toString('latin1').slice(0, 200)}`);
+    const statuses = answers.map(([ra]) => (ra as { status: number }).status);
+    assert.ok(statuses.includes(429), `the rate limit was reached for some address: ${statuses.join(' ')}`);
+    assert.ok(frontDoorOf(a.app)!.stats.served >= requests.length, 'the front door served them all');
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});

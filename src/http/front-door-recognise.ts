@@ -20,7 +20,7 @@ const DIGITS = /^[0-9]{1,15}$/;
  * The query string when this door serves the request, undefined when Fastify does.
  * Only exact, plain spellings: anything else is Fastify's to route and refuse.
  */
-export function recognise(request: IncomingMessage, deps: { readonly bodyLimit: number; readonly trustProxy: boolean }): string | undefined {
+export function recognise(request: IncomingMessage, deps: { readonly bodyLimit: number }): string | undefined {
   if (request.httpVersionMajor !== 1) return undefined;
   const method = request.method;
   if (method !== 'GET' && method !== 'POST') return undefined;
@@ -35,7 +35,6 @@ export function recognise(request: IncomingMessage, deps: { readonly bodyLimit: 
   }
   const headers = request.headers;
   if (headers['transfer-encoding'] !== undefined || headers['accept-version'] !== undefined) return undefined;
-  if (deps.trustProxy && headers['x-forwarded-for'] !== undefined) return undefined;
   const length = headers['content-length'];
   if (method === 'GET') return length === undefined || length === '0' ? query : undefined;
   if (length === undefined || !DIGITS.test(length)) return undefined;

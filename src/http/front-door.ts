@@ -6,8 +6,8 @@
 // It serves only what it fully recognises and leaves the rest to Fastify, which then
 // answers exactly as it always did: a path spelled any other way (percent-encoded,
 // `;`, absolute form), HEAD, chunked or unsized bodies, an empty body, an oversized
-// one, an unusual Content-Type, HTTP/2, a forwarded address it would have to
-// interpret, and anything while the server is closing (Fastify's 503). What it
+// one, an unusual Content-Type, HTTP/2, and anything while the server is closing
+// (Fastify's 503; front-door-recognise.ts has the exact rule). What it
 // serves goes through the same functions the Fastify hooks and routes call: request
 // ids, cookies, CSRF guard, limits, parsers, the routes themselves, error replies,
 // security headers, metrics (see server.ts, where both doors get the same instances).
@@ -22,6 +22,7 @@ import type { FieldBag } from './fields.js';
 import type { EdgeLimits } from './limits.js';
 import { REQUEST_ID_HEADER } from './metrics.js';
 import { parseQueryString } from './parsers.js';
+import { clientIp } from './client-ip.js';
 import { BODY_TYPES, recognise } from './front-door-recognise.js';
 import { publishBody } from './publish-route.js';
 import { releaseHttpState } from './release-http.js';
@@ -44,7 +45,7 @@ export interface FrontDoorDeps {
   readonly logger: Logger;
   /** Extra headers of an event stream's head (the discovery Link). */
   readonly streamHeaders: Record<string, string>;
-  /** With --trust-proxy, the client's address is Fastify's to work out from X-Forwarded-For. */
+  /** --trust-proxy: the client's address comes from X-Forwarded-For (client-ip.ts). */
   readonly trustProxy: boolean;
 }
 
@@ -85,7 +86,7 @@ class Exchange implements StreamDoor {
     this.query = queryText.length === 0 ? EMPTY : parseQueryString(queryText);
     const cookie = request.headers.cookie;
     this.cookies = cookie ? deps.parseCookie(cookie) : NO_COOKIES;
-    this.ip = request.socket.remoteAddress as string;
+    this.ip = clientIp(request, deps.trustProxy);
   }
 
   /** Set once a stream owns the socket: no reply may be written after that. */
