@@ -5,7 +5,7 @@ import { LoadGenerator, type Measurement } from './load-generator.js';
 import type { PublishMode } from './loadgen/protocol.js';
 import type { BenchOptions } from './options.js';
 import { cpuBusyUs, cpuTimeUs, processTree, runQueueWaitUs, sampleTrees } from './proc/proc-stats.js';
-import type { Noise, Row } from './report.js';
+import { loadSaturated, type Noise, type Row } from './report.js';
 import type { RunningTarget, Target } from './targets/target.js';
 
 export interface BenchContext {
@@ -95,6 +95,7 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
   const loadWait0 = runQueueWaitUs(load.pids());
   const serverCpuIndex = ctx.serverCpus === undefined ? undefined : Number(ctx.serverCpus);
   const busy0 = serverCpuIndex === undefined ? NaN : cpuBusyUs(serverCpuIndex);
+  server.alloc?.begin();
   const wall0 = performance.now();
   const m: Measurement = await load.measure(
     {
@@ -110,6 +111,7 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
   );
   const wallUs = (performance.now() - wall0) * 1000;
   const serverCpu = sampleTrees(server.roots).cpuUs - cpu0;
+  const allocated = await server.alloc?.end();
   const noise: Noise = {
     serverWaitPct: ((runQueueWaitUs(serverPids) - serverWait0) / wallUs) * 100,
     loadWaitPct: ((runQueueWaitUs(load.pids()) - loadWait0) / wallUs) * 100,
@@ -139,21 +141,22 @@ export async function measured(load: LoadGenerator, server: RunningTarget, ctx: 
   row.duplicates = m.duplicates;
   row.disconnects = m.disconnects;
   row.loadCpuPct = loadCpuPct;
-  if (phase.perPublish) {
-    row.cpuUsPerPublish = m.publish.ok > 0 ? serverCpu / m.publish.ok : undefined;
-  } else {
+  // Over the whole window (publishing and the drain): everything each publish cost the server's heap.
+  if (allocated !== undefined && m.publish.ok > 0) row.allocBytesPerPublish = allocated / m.publish.ok;
+  if (phase.perPublish) row.cpuUsPerPublish = m.publish.ok > 0 ? serverCpu / m.publish.ok : undefined;
+  else row.cpuUsPerDelivery = m.delivered > 0 ? serverCpu / m.delivered : undefined;
+  if (!phase.perPublish || m.expected > 0) {
     // At least the publishing time: N messages at a fixed rate span (N-1)/rate seconds.
     const deliverySeconds = Math.max(publishSeconds, (m.lastUs - m.publish.startUs) / 1e6);
     row.deliveriesPerSec = m.delivered > 0 ? m.delivered / deliverySeconds : 0;
     row.p50Ms = m.histogram.percentile(0.5) / 1000;
     row.p99Ms = m.histogram.percentile(0.99) / 1000;
-    row.cpuUsPerDelivery = m.delivered > 0 ? serverCpu / m.delivered : undefined;
     row.delivered = m.delivered;
   }
   if (m.publish.errorSamples.length > 0) row.notes.push(`publish errors: ${m.publish.errorSamples.join(', ')}`);
   if (m.stale > 0) row.notes.push(`${m.stale} late deliveries from an earlier scenario`);
   // One load CPU for every load process: near 100% means the numbers are a floor.
-  if (loadCpuPct > 90) row.notes.push(`load generator at ${loadCpuPct.toFixed(0)}% CPU: a lower bound`);
+  if (loadSaturated(row)) row.notes.push(`load generator saturated (${loadCpuPct.toFixed(0)}% of its CPU): the load, not the server, was the limit; no ratio`);
   row.serverCpuPct = (serverCpu / wallUs) * 100;
   if (othersPct > 10) row.notes.push(`other processes used ${othersPct.toFixed(0)}% of the server CPU meanwhile`);
   row.othersOnServerCpuPct = othersPct;

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 export interface ScenarioSizes {
   /** Subscribers in scenarios 1, 2, 3, 5, 6. */
   readonly subscribers: number;
-  /** Topics in scenarios 3 and 4. */
+  /** Topics in scenarios 3, 4 and 8 (8 has one subscriber on each). */
   readonly topics: number;
   /** Seconds of publishing per scenario. */
   readonly seconds: number;
@@ -55,6 +55,8 @@ export interface BenchOptions {
   readonly out?: string;
   /** Node flags for every Herald server (profiling), split on spaces. */
   readonly heraldNodeArgs: readonly string[];
+  /** An earlier commit to build and measure beside this one (target herald@REV). */
+  readonly before?: string;
 }
 
 const FULL: ScenarioSizes = {
@@ -96,12 +98,15 @@ export const USAGE = `Usage: npm run bench -- [options]
                           exits 1 on any lost/duplicated delivery, drop or error
   --targets a,b           herald,nchan,tutorial (default: all)
   --scenarios 1,2,..      1 broadcast, 2 latency, 3 topics, 4 publish, 5 idle RSS,
-                          6 herald --workers, 7 19k subscribers on one Herald process
+                          6 herald --workers, 7 19k subscribers on one Herald process,
+                          8 publish as fast as possible, one subscriber on each topic
   --subscribers N         override the subscriber count (scenarios 1, 2, 3, 5, 6)
   --many N                override scenario 7's subscriber count
   --seconds N             override the seconds per scenario
   --no-build              do not compile Herald first
   --no-pin                do not use taskset
+  --before REV            also build and measure Herald at git revision REV (target
+                          herald@REV) in the same run: before/after on the same machine
   --out FILE              JSON output path
   --herald-node-args=A    node flags for Herald, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
                           or "--trace-gc" (output kept in bench/results/herald-<port>.log)`;
@@ -120,6 +125,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string' },
       'herald-node-args': { type: 'string' },
+      before: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -143,8 +149,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   };
   const targets = (values.targets ?? 'herald,nchan,tutorial').split(',').map((s) => s.trim()).filter(Boolean);
   for (const t of targets) if (!['herald', 'nchan', 'tutorial'].includes(t)) throw new Error(`--targets: unknown target ${t}`);
-  const scenarios = new Set((values.scenarios ?? '1,2,3,4,5,6,7').split(',').map(Number));
-  for (const s of scenarios) if (!(Number.isInteger(s) && s >= 1 && s <= 7)) throw new Error('--scenarios: numbers from 1 to 7');
+  const scenarios = new Set((values.scenarios ?? '1,2,3,4,5,6,7,8').split(',').map(Number));
+  for (const s of scenarios) if (!(Number.isInteger(s) && s >= 1 && s <= 8)) throw new Error('--scenarios: numbers from 1 to 8');
   return {
     smoke: values.smoke ?? false,
     sizes,
@@ -154,5 +160,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     pin: !values['no-pin'],
     out: values.out,
     heraldNodeArgs: (values['herald-node-args'] ?? '').split(' ').filter(Boolean),
+    before: values.before,
   };
 }

@@ -4,6 +4,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/**
+ * A load generator over this share of its one CPU was the limit, not the server: its
+ * row's throughput is a floor and its latency includes the load's own queueing, so no
+ * ratio is printed against or for it.
+ */
+export const SATURATED_LOAD_PCT = 90;
+
+export function loadSaturated(row: Pick<Row, 'loadCpuPct'> | undefined): boolean {
+  return row?.loadCpuPct !== undefined && row.loadCpuPct >= SATURATED_LOAD_PCT;
+}
+
 export interface Row {
   scenario: number;
   label: string;
@@ -15,6 +26,8 @@ export interface Row {
   cpuUsPerDelivery?: number;
   cpuUsPerPublish?: number;
   rssKbPerConn?: number;
+  /** JS heap bytes the server allocated over the phase per publish (per update in a batch); Herald only. */
+  allocBytesPerPublish?: number;
   delivered?: number;
   /** Subscribers held (scenarios 5, 6 and 7). */
   connections?: number;
@@ -88,6 +101,10 @@ const HEADLINE: Record<number, readonly Headline[]> = {
     { metric: 'deliveriesPerSec', higher: true, what: 'deliveries/s vs 1', baselineScenario: 1 },
     { metric: 'cpuUsPerDelivery', higher: false, what: 'CPU/delivery vs 1', baselineScenario: 1 },
   ],
+  8: [
+    { metric: 'publishesPerSec', higher: true, what: 'publishes/s' },
+    { metric: 'cpuUsPerPublish', higher: false, what: 'CPU per publish' },
+  ],
 };
 
 function num(value: number | undefined, digits = 0): string {
@@ -103,14 +120,15 @@ function pad(cells: string[], widths: number[]): string {
 /** Rows grouped by scenario (stable: within one, in the order they ran). */
 export function formatTable(unsorted: readonly Row[]): string {
   const rows = [...unsorted].sort((a, b) => a.scenario - b.scenario);
-  const header = ['#', 'scenario', 'target', 'deliv/s', 'pub/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'RSS KB/conn', 'lost', 'dup', 'disc', 'pub err', 'srv %', 'load %'];
+  const header = ['#', 'scenario', 'target', 'deliv/s', 'pub/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'heap B/pub', 'RSS KB/conn', 'lost', 'dup', 'disc', 'pub err', 'srv %', 'load %'];
   const body = rows.map((r) => {
     const cpu = r.cpuUsPerDelivery ?? r.cpuUsPerPublish;
     const cells = [
       String(r.scenario), r.label, r.target,
       num(r.deliveriesPerSec), num(r.publishesPerSec), num(r.p50Ms, 2), num(r.p99Ms, 2),
       cpu === undefined ? '-' : `${cpu.toFixed(2)}${r.cpuUsPerPublish !== undefined ? '/pub' : ''}`,
-      num(r.rssKbPerConn, 1), String(r.lost), String(r.duplicates), String(r.disconnects), String(r.publishErrors), num(r.serverCpuPct), num(r.loadCpuPct),
+      num(r.allocBytesPerPublish), num(r.rssKbPerConn, 1), String(r.lost), String(r.duplicates), String(r.disconnects), String(r.publishErrors), num(r.serverCpuPct),
+      loadSaturated(r) ? `${num(r.loadCpuPct)} SAT` : num(r.loadCpuPct),
     ];
     return r.error ? [...cells.slice(0, 3), `ERROR: ${r.error}`] : cells;
   });
@@ -126,14 +144,18 @@ export interface Ratio {
   readonly label: string;
   readonly what: string;
   readonly herald: number;
+  /** Undefined: no baseline row, or one of the two rows had its load generator saturated. */
   readonly vsNchan?: number;
   readonly vsTutorial?: number;
+  /** The baselines whose comparison is void because a load generator was the limit (Herald's or theirs). */
+  readonly saturated: readonly string[];
 }
 
 export function headlineRatios(rows: readonly Row[]): Ratio[] {
   const ratios: Ratio[] = [];
+  const find = (scenario: number, target: string, metric: Metric): Row | undefined => rows.find((r) => r.scenario === scenario && r.target === target && !r.error && r[metric] !== undefined);
   const value = (scenario: number, target: string, metric: Metric): number | undefined => {
-    const v = rows.find((r) => r.scenario === scenario && r.target === target && !r.error && r[metric] !== undefined)?.[metric];
+    const v = find(scenario, target, metric)?.[metric];
     return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
   };
   // Every Herald row of a scenario is compared (scenario 4 has single and batch rows).
@@ -143,23 +165,60 @@ export function headlineRatios(rows: readonly Row[]): Ratio[] {
       const herald = heraldRow[spec.metric];
       if (herald === undefined || !(herald > 0)) continue;
       const baseline = spec.baselineScenario ?? heraldRow.scenario;
+      const saturated: string[] = [];
       const against = (target: string): number | undefined => {
         const base = value(baseline, target, spec.metric);
         if (base === undefined) return undefined;
+        if (loadSaturated(heraldRow) || loadSaturated(find(baseline, target, spec.metric))) {
+          saturated.push(target);
+          return undefined;
+        }
         return spec.higher ? herald / base : base / herald;
       };
-      ratios.push({ scenario: heraldRow.scenario, label: heraldRow.label, what: spec.what, herald, vsNchan: against('nchan'), vsTutorial: against('tutorial') });
+      const vsNchan = against('nchan');
+      const vsTutorial = against('tutorial');
+      ratios.push({ scenario: heraldRow.scenario, label: heraldRow.label, what: spec.what, herald, vsNchan, vsTutorial, saturated });
     }
   }
   return ratios;
 }
 
+/** Herald's rows against an earlier build's (`--before REV`, target `herald@REV`), same scenario and label. */
+export function formatBeforeAfter(rows: readonly Row[]): string | undefined {
+  const before = rows.filter((r) => r.target.startsWith('herald@') && !r.error);
+  if (before.length === 0) return undefined;
+  const metrics: [Metric | 'allocBytesPerPublish', string, boolean][] = [
+    ['publishesPerSec', 'publishes/s', true],
+    ['deliveriesPerSec', 'deliveries/s', true],
+    ['cpuUsPerPublish', 'CPU µs/publish', false],
+    ['cpuUsPerDelivery', 'CPU µs/delivery', false],
+    ['allocBytesPerPublish', 'heap B/publish', false],
+    ['p99Ms', 'p99 ms', false],
+    ['rssKbPerConn', 'RSS KB/conn', false],
+  ];
+  const lines = ['Before -> after (an earlier build vs this one, same run; > 1 means better now):'];
+  for (const old of before) {
+    const suffix = old.target.slice(old.target.indexOf(' ') === -1 ? old.target.length : old.target.indexOf(' '));
+    const now = rows.find((r) => r.scenario === old.scenario && r.label === old.label && r.target === `herald${suffix}` && !r.error);
+    if (now === undefined) continue;
+    for (const [metric, what, higher] of metrics) {
+      const a = old[metric];
+      const b = now[metric];
+      if (a === undefined || b === undefined || !(a > 0) || !(b > 0)) continue;
+      const ratio = higher ? b / a : a / b;
+      const saturated = loadSaturated(old) || loadSaturated(now);
+      lines.push(`  ${old.scenario} ${old.label.padEnd(24)} ${what.padEnd(16)} ${num(a, 2).padStart(9)} -> ${num(b, 2).padStart(9)}   ${saturated ? 'saturated' : `${ratio.toFixed(2)}x`}`);
+    }
+  }
+  return lines.join('\n');
+}
+
 export function formatRatios(ratios: readonly Ratio[]): string {
   if (ratios.length === 0) return 'Headline: no Herald rows to compare.';
-  const x = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
-  const lines = ['Headline (Herald vs baseline, > 1 means Herald is better):'];
+  const lines = [`Headline (Herald vs baseline, > 1 means Herald is better; "saturated": a load generator was at >= ${SATURATED_LOAD_PCT}% of its CPU, no ratio):`];
   for (const r of ratios) {
-    lines.push(`  ${r.scenario} ${r.label.padEnd(24)} ${r.what.padEnd(20)} vs nchan ${x(r.vsNchan).padStart(7)}   vs tutorial ${x(r.vsTutorial).padStart(7)}`);
+    const x = (v: number | undefined, target: string): string => (r.saturated.includes(target) ? 'saturated' : v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
+    lines.push(`  ${r.scenario} ${r.label.padEnd(24)} ${r.what.padEnd(20)} vs nchan ${x(r.vsNchan, 'nchan').padStart(9)}   vs tutorial ${x(r.vsTutorial, 'tutorial').padStart(9)}`);
   }
   return lines.join('\n');
 }

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { USAGE, parseOptions, type BenchOptions } from './options.js';
 import { checkGoals, formatGoals } from './goals.js';
 import { HAS_TASKSET, installCleanup, killEverything } from './proc/children.js';
-import { formatRatios, formatTable, headlineRatios, problems, writeJson, type Row } from './report.js';
+import { formatBeforeAfter, formatRatios, formatTable, headlineRatios, problems, writeJson, type Row } from './report.js';
+import { buildEarlier, type EarlierBuild } from './before.js';
 import { runMany, runTarget, type BenchContext, type Variant } from './scenarios.js';
 import { heraldTarget } from './targets/herald.js';
 import { nchanTarget } from './targets/nchan.js';
@@ -63,12 +64,20 @@ async function main(): Promise<number> {
   log(`pinning: ${pin.description}`);
 
   const wanted = new Set(options.targets);
+  const skipped: string[] = [];
+  let earlier: EarlierBuild | undefined;
+  if (options.before !== undefined && wanted.has('herald')) {
+    log(`building Herald at ${options.before} (--before)`);
+    const built = buildEarlier(options.before);
+    if (typeof built === 'string') skipped.push(built);
+    else earlier = built;
+  }
   const candidates: Target[] = [
     ...(wanted.has('herald') ? [heraldTarget({ build: options.build, nodeArgs: options.heraldNodeArgs })] : []),
+    ...(earlier === undefined ? [] : [heraldTarget({ build: false, nodeArgs: options.heraldNodeArgs, other: { cli: earlier.cli, name: earlier.name } })]),
     ...(wanted.has('nchan') ? [nchanTarget] : []),
     ...(wanted.has('tutorial') ? [tutorialTarget] : []),
   ];
-  const skipped: string[] = [];
   const rows: Row[] = [];
   for (const target of candidates) {
     const reason = await target.unavailable();
@@ -98,11 +107,13 @@ async function main(): Promise<number> {
     rows.push(...(await run(target)));
   }
 
+  earlier?.remove();
   const ratios = headlineRatios(rows);
+  const beforeAfter = formatBeforeAfter(rows);
   const goals = checkGoals(rows);
   const elapsed = (Date.now() - started) / 1000;
   const out = options.out ?? fileURLToPath(new URL(`./results/${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
-  process.stdout.write(`\n${formatTable(rows)}\n\n${formatRatios(ratios)}\n\n${formatGoals(goals)}\n`);
+  process.stdout.write(`\n${formatTable(rows)}\n\n${formatRatios(ratios)}\n\n${beforeAfter === undefined ? '' : `${beforeAfter}\n\n`}${formatGoals(goals)}\n`);
   for (const s of skipped) process.stdout.write(`${s}\n`);
   process.stdout.write(`pinning: ${pin.description}; ${elapsed.toFixed(0)} s in all; JSON: ${out}\n`);
   writeJson(out, {

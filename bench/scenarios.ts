@@ -3,11 +3,12 @@
 //   A (1 topic, N subscribers): 5 idle RSS, then 2 fixed-rate latency, then 1 broadcast
 //   B (N subscribers over T topics): 3 fixed-rate latency across topics
 //   C (no subscribers): 4 publish throughput over T topics (single, then batch if any)
+//   E (one subscriber on each of T topics): 8 publish throughput with one delivery each
 //   6 reruns A's 5 and 1 against `herald --workers N`; 5 alone for a Herald variant
 //   7 (full run, Herald): 19k subscribers on one process, a few events to each
 import { sleep } from './load-generator.js';
 import { emptyRow, measured, withLoad, withServer, type BenchContext, type Phase } from './measure.js';
-import { openFiles, openFilesLimit, processTree, sampleTrees } from './proc/proc-stats.js';
+import { cpuTimeUs, openFiles, openFilesLimit, processTree, sampleTrees } from './proc/proc-stats.js';
 import type { Row } from './report.js';
 import type { Target } from './targets/target.js';
 
@@ -31,10 +32,14 @@ async function broadcastGroup(target: Target, ctx: BenchContext, want: Wanted): 
     await sleep(sizes.settleMs);
     const before = sampleTrees(server.roots).rssKb;
     await withLoad(server, ctx, { subscribers: sizes.subscribers, topics: 1 }, async (load, connectMs) => {
+      const load0 = cpuTimeUs(load.pids());
+      const settle0 = performance.now();
       await sleep(sizes.settleMs);
       if (want.s5) {
         const idle = sampleTrees(server.roots).rssKb;
         const row = emptyRow(want.as6 ? 6 : 5, want.as6 ? 'idle RSS, workers' : (want.idleLabel ?? 'idle RSS / connection'), target.name);
+        // The load generator's CPU while the memory settles: idle, or the reading is not.
+        row.loadCpuPct = ((cpuTimeUs(load.pids()) - load0) / ((performance.now() - settle0) * 1000)) * 100;
         row.rssKbPerConn = (idle - before) / sizes.subscribers;
         row.connections = sizes.subscribers;
         row.notes.push(`RSS ${(before / 1024).toFixed(0)} -> ${(idle / 1024).toFixed(0)} MB; ${sizes.subscribers} connected in ${(connectMs / 1000).toFixed(1)} s`);
@@ -83,6 +88,28 @@ async function publishGroup(target: Target, ctx: BenchContext): Promise<Row[]> {
       return rows;
     }),
   );
+}
+
+/**
+ * Group E: scenario 8, the chat's shape (many rooms, each message its own HTTP
+ * publish): one subscriber on each of the topics, publishing as fast as the in-flight
+ * bound allows; server CPU per publish includes its one delivery.
+ */
+async function publishDeliverGroup(target: Target, ctx: BenchContext): Promise<Row[]> {
+  const { sizes } = ctx.options;
+  return withServer(target, ctx, (server) =>
+    withLoad(server, ctx, { subscribers: sizes.topics, topics: sizes.topics }, async (load) => [
+      await measured(load, server, ctx, target.name, {
+        scenario: 8,
+        label: `publish, 1 sub/topic`,
+        mode: { kind: 'max' },
+        topicCount: sizes.topics,
+        maxInFlight: sizes.publishConcurrency,
+        perPublish: true,
+        warmup: true,
+      }),
+    ]),
+  sizes.topics);
 }
 
 /**
@@ -148,6 +175,7 @@ export async function runTarget(target: Target, ctx: BenchContext, variant: Vari
     if (s.has(5) || s.has(2) || s.has(1)) groups.push(['5/2/1', () => broadcastGroup(target, ctx, { s5: s.has(5), s2: s.has(2), s1: s.has(1) })]);
     if (s.has(3)) groups.push(['3', () => topicsGroup(target, ctx)]);
     if (s.has(4)) groups.push(['4', () => publishGroup(target, ctx)]);
+    if (s.has(8)) groups.push(['8', () => publishDeliverGroup(target, ctx)]);
   }
   const rows: Row[] = [];
   for (const [name, run] of groups) rows.push(...(await runGroup(target, name, run)));

@@ -2,12 +2,15 @@
 // HS256 publisher key, or with `--workers N` and a private Redis store. Built first
 // (tsc) unless told not to; skipped with a reason while the CLI (or the workers
 // flag) does not exist.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { spawnServer } from '../proc/children.js';
+import { processTree } from '../proc/proc-stats.js';
 import { HOST, freePort, topicIris, waitHealthy, type RunningTarget, type StartOptions, type Target } from './target.js';
 import { hasRedisServer, startRedis } from './redis-server.js';
 import { mercurePublishSpec, mercureSubscribeSpec } from './tutorial.js';
@@ -60,13 +63,55 @@ export interface HeraldTargetOptions {
    * set, Herald's whole output is kept in bench/results/herald-<port>.log.
    */
   readonly nodeArgs?: readonly string[];
+  /** Another build of Herald (an earlier commit, see before.ts): its dist/cli.js, and the name its rows get. */
+  readonly other?: { readonly cli: string; readonly name: string };
+}
+
+const ALLOC_PROBE = fileURLToPath(new URL('../probe/alloc-probe.mjs', import.meta.url));
+let probeFiles = 0;
+
+/** The JS heap bytes the server allocates between begin() and end() (bench/probe/alloc-probe.mjs). */
+function allocWindow(rootPid: number, file: string): NonNullable<RunningTarget['alloc']> {
+  const signal = (): void => {
+    for (const pid of processTree(rootPid)) {
+      if (readComm(pid) === 'node') process.kill(pid, 'SIGUSR2');
+    }
+  };
+  let lines = 0;
+  return {
+    begin: signal,
+    async end() {
+      signal();
+      for (let i = 0; i < 100; i++) {
+        const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+        const all = text === '' ? [] : text.split('\n');
+        if (all.length > lines) {
+          const fresh = all.slice(lines).map((l) => JSON.parse(l) as { allocated: number });
+          lines = all.length;
+          return fresh.reduce((t, r) => t + r.allocated, 0);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return undefined;
+    },
+  };
+}
+
+function readComm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 export function heraldTarget(options: HeraldTargetOptions): Target {
   const extraArgs = [...(options.workers === undefined ? [] : ['--workers', String(options.workers)]), ...(options.args ?? [])];
+  const cli = options.other?.cli ?? CLI;
   return {
-    name: ['herald', ...extraArgs].join(' '),
+    name: [options.other?.name ?? 'herald', ...extraArgs].join(' '),
     async unavailable() {
+      if (options.other !== undefined) return existsSync(cli) ? null : `${cli} was not built`;
       if (!existsSync(CLI_SOURCE)) return 'src/cli.ts does not exist yet';
       // From here on Herald exists: a failing build is an error in the report, not a skip.
       if (options.build) build();
@@ -77,7 +122,7 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
       return null;
     },
     async start(start: StartOptions): Promise<RunningTarget> {
-      if (!existsSync(CLI)) throw new Error(buildResult ?? 'dist/cli.js missing (run npm run build)');
+      if (!existsSync(cli)) throw new Error(buildResult ?? `${cli} missing (run npm run build)`);
       const port = await freePort();
       const secret = randomBytes(32).toString('hex');
       const token = await new SignJWT({ mercure: { publish: ['*'] } })
@@ -86,7 +131,7 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
       // Workers need a shared store: a private Redis, pinned and measured with Herald.
       const redis = options.workers === undefined ? undefined : await startRedis(start);
       const args = [
-        CLI, 'serve',
+        cli, 'serve',
         '--port', String(port),
         '--host', HOST,
         '--store', redis?.url ?? 'memory',
@@ -95,15 +140,19 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
         ...extraArgs,
       ];
       const nodeArgs = options.nodeArgs ?? [];
-      const proc = spawnServer(process.execPath, [...nodeArgs, ...args], {
+      // Garbage per publish: single processes only (workers would need one window each).
+      const probeFile = options.workers === undefined ? join(tmpdir(), `herald-alloc-${process.pid}-${++probeFiles}.jsonl`) : undefined;
+      const proc = spawnServer(process.execPath, [...(probeFile === undefined ? [] : [`--import=${ALLOC_PROBE}`]), ...nodeArgs, ...args], {
         cpus: start.cpus,
         lifetimeSeconds: start.lifetimeSeconds,
         cwd: ROOT,
+        env: probeFile === undefined ? undefined : { ...process.env, HERALD_ALLOC_PROBE: probeFile },
         outputFile: nodeArgs.length > 0 ? `${ROOT}bench/results/herald-${port}.log` : undefined,
       });
       const stop = async (): Promise<void> => {
         await proc.stop();
         await redis?.process.stop();
+        if (probeFile !== undefined) rmSync(probeFile, { force: true });
       };
       try {
         await waitHealthy(proc, port, '/healthz', 30_000);
@@ -116,6 +165,7 @@ export function heraldTarget(options: HeraldTargetOptions): Target {
         port,
         process: proc,
         roots: redis ? [proc.pid, redis.process.pid] : [proc.pid],
+        alloc: probeFile === undefined ? undefined : allocWindow(proc.pid, probeFile),
         subscribeSpec: (topicCount) => mercureSubscribeSpec(port, topicCount),
         publishSpec: (topicCount) => ({
           ...mercurePublishSpec(topicCount, { authorization: `Bearer ${token}` }),

@@ -21,6 +21,8 @@ export interface RunningTarget {
   readonly process: ServerProcess;
   /** Roots of every process tree the server's cost is summed over (e.g. Herald + its Redis). */
   readonly roots: readonly number[];
+  /** Counts the server's JS heap allocation over a window (Herald only). */
+  readonly alloc?: { begin(): void; end(): Promise<number | undefined> };
   subscribeSpec(topicCount: number): SubscribeSpec;
   publishSpec(topicCount: number): PublishSpec;
   stop(): Promise<void>;

@@ -6,7 +6,7 @@
 // cannot set that header without a CORS preflight the hub refuses.
 import type { FastifyInstance } from 'fastify';
 import { assertAllowedOrigin, type OriginPolicy } from '../edge/origin.js';
-import { carriesCookieCredentials } from '../hub/auth/authenticator.js';
+import { carriesCookieCredentials, type TokenRequest } from '../hub/auth/authenticator.js';
 
 export type { OriginPolicy };
 
@@ -20,10 +20,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function registerCsrfGuard(app: FastifyInstance, policy: OriginPolicy): void {
   // onRequest, after @fastify/cookie's own onRequest hook has parsed the cookies.
-  app.addHook('onRequest', async (request) => {
-    if (SAFE_METHODS.has(request.method)) return;
-    // Not "the token came from the cookie": with ?access_token= beside the cookie the
-    // hub would use the query, but a route reading the cookie itself (the chat) would not.
-    if (carriesCookieCredentials(request)) assertAllowedOrigin(request, policy);
-  });
+  app.addHook('onRequest', async (request) => checkCsrf(request, policy));
+}
+
+/** The guard itself, for both doors: throws HeraldError('forbidden') for a cookie-authorised write from elsewhere. */
+export function checkCsrf(request: TokenRequest & { readonly method: string }, policy: OriginPolicy): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  // Not "the token came from the cookie": with ?access_token= beside the cookie the
+  // hub would use the query, but a route reading the cookie itself (the chat) would not.
+  if (carriesCookieCredentials(request)) assertAllowedOrigin(request, policy);
 }

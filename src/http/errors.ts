@@ -32,21 +32,38 @@ export function toHeraldError(error: unknown): HeraldError {
   return new HeraldError('bad_request', 'Unexpected failure');
 }
 
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function errorBody(error: HeraldError): ErrorBody {
+  return { ...error.details, error: error.code, message: error.message };
+}
+
 export function sendError(reply: FastifyReply, error: HeraldError): FastifyReply {
-  const body: ErrorBody = { ...error.details, error: error.code, message: error.message };
-  return reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').send(body);
+  return reply.code(error.status).headers(error.headers).type(JSON_TYPE).send(errorBody(error));
+}
+
+/** A failure as both doors answer it; `unexpected`: a bug rather than a refusal (logged as an error). */
+export type Failure = { readonly unexpected: true } | { readonly unexpected: false; readonly error: HeraldError };
+
+export function classifyFailure(error: unknown): Failure {
+  const known = isHeraldError(error) || (error as Partial<FastifyError> | undefined)?.statusCode !== undefined;
+  return known ? { unexpected: false, error: toHeraldError(error) } : { unexpected: true };
+}
+
+export const INTERNAL_ERROR_BODY = { error: 'internal', message: 'Internal error' } as const;
+
+/** How a failure is logged, whichever door: a bug at error level, a 5xx refusal at warn. */
+export function logFailure(log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void }, failure: Failure, error: unknown): void {
+  if (failure.unexpected) log.error({ err: error }, 'unhandled error');
+  else if (failure.error.status >= 500) log.warn({ code: failure.error.code }, failure.error.message);
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const known = isHeraldError(error) || (error as Partial<FastifyError>).statusCode !== undefined;
-    if (!known) {
-      request.log.error({ err: error }, 'unhandled error');
-      return reply.code(500).type('application/json; charset=utf-8').send({ error: 'internal', message: 'Internal error' });
-    }
-    const herald = toHeraldError(error);
-    if (herald.status >= 500) request.log.warn({ code: herald.code }, herald.message);
-    return sendError(reply, herald);
+    const failure = classifyFailure(error);
+    logFailure(request.log, failure, error);
+    if (failure.unexpected) return reply.code(500).type(JSON_TYPE).send(INTERNAL_ERROR_BODY);
+    return sendError(reply, failure.error);
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new HeraldError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),

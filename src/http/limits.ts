@@ -5,10 +5,10 @@
 // including those refused elsewhere (body size, topics per update, data size).
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { HeraldError } from '../errors.js';
-import { extractCredentials } from '../hub/auth/authenticator.js';
+import { extractCredentials, type TokenRequest } from '../hub/auth/authenticator.js';
 import { TokenBuckets, type Clock } from '../edge/token-buckets.js';
 import { LimitLog, StreamCounter } from '../edge/limits.js';
 import { batchSize } from './batch-fields.js';
@@ -43,7 +43,12 @@ export function limitOf(error: unknown): string | undefined {
   return LIMIT_CODES.has(herald.code) ? herald.code : undefined;
 }
 
-function publishKey(request: FastifyRequest, by: 'token' | 'ip'): string {
+/** What the limits need of a request, whichever door it came through. */
+export interface LimitedRequest extends TokenRequest {
+  readonly ip: string;
+}
+
+function publishKey(request: LimitedRequest, by: 'token' | 'ip'): string {
   if (by === 'token') {
     let token: string | undefined;
     try {
@@ -62,43 +67,78 @@ export function createLimitLog(logger: Logger, now: Clock = Date.now): LimitLog 
   return new LimitLog(logger, 60_000, now);
 }
 
-export function registerLimits(app: FastifyInstance, options: LimitOptions, log: LimitLog): Limits {
-  const now = options.now ?? Date.now;
-  const retryAfter = String(options.retryAfterSeconds ?? 5);
-  const streams = new StreamCounter(options.maxStreamsPerIp, options.maxStreams);
-  const buckets = options.publishRate > 0 ? new TokenBuckets(options.publishRate, Math.max(1, options.publishBurst), now) : undefined;
+/**
+ * The edge's limits as plain calls, one instance per server shared by both doors (the
+ * Fastify hooks below and the front door), so a client counts once whichever door it uses.
+ */
+export class EdgeLimits implements Limits {
+  readonly streams: StreamCounter;
+  private readonly buckets: TokenBuckets | undefined;
+  private readonly retryAfter: string;
 
-  app.addHook('onError', async (request, _reply, error) => {
-    const limit = limitOf(error);
-    if (limit !== undefined) log.note(limit, request.ip, { method: request.method, path: request.url.split('?')[0]?.slice(0, 200) });
-  });
+  constructor(
+    private readonly options: LimitOptions,
+    private readonly log: LimitLog,
+  ) {
+    this.retryAfter = String(options.retryAfterSeconds ?? 5);
+    this.streams = new StreamCounter(options.maxStreamsPerIp, options.maxStreams);
+    this.buckets = options.publishRate > 0 ? new TokenBuckets(options.publishRate, Math.max(1, options.publishBurst), options.now ?? Date.now) : undefined;
+  }
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'GET' || request.routeOptions.url !== HUB_PATH) return;
-    if (streams.maxPerKey === 0 && streams.maxTotal === 0) return;
-    const release = streams.acquire(request.ip);
+  get limitsStreams(): boolean {
+    return this.streams.maxPerKey !== 0 || this.streams.maxTotal !== 0;
+  }
+
+  get limitsPublishes(): boolean {
+    return this.buckets !== undefined;
+  }
+
+  /** A slot for one event stream from `ip`; call the release once its response is over. Throws when over a limit. */
+  acquireStream(ip: string): () => void {
+    const release = this.streams.acquire(ip);
     if (release === 'total') {
-      throw new HeraldError('too_many_connections', `The hub holds its maximum of ${streams.maxTotal} event streams; retry in ${retryAfter} s`, { 'Retry-After': retryAfter });
+      throw new HeraldError('too_many_connections', `The hub holds its maximum of ${this.streams.maxTotal} event streams; retry in ${this.retryAfter} s`, { 'Retry-After': this.retryAfter });
     }
     if (release === 'per-key') {
-      throw new HeraldError('rate_limited', `Too many open event streams from this address (at most ${streams.maxPerKey}); close one or retry in ${retryAfter} s`, { 'Retry-After': retryAfter });
+      throw new HeraldError('rate_limited', `Too many open event streams from this address (at most ${this.streams.maxPerKey}); close one or retry in ${this.retryAfter} s`, { 'Retry-After': this.retryAfter });
     }
+    return release;
+  }
+
+  /** Charges a publish body (one token per update) to its publisher; throws 429 when it is over its rate. */
+  chargePublish(request: LimitedRequest, body: unknown): void {
+    if (this.buckets === undefined) return;
+    const cost = batchSize(body);
+    const decision = this.buckets.take(publishKey(request, this.options.publishRateBy), cost);
+    if (!decision.allowed) {
+      const s = String(decision.retryAfterSeconds);
+      throw new HeraldError('rate_limited', `Publish rate limit: ${this.options.publishRate} updates per second, bursts of ${this.options.publishBurst}${cost > 1 ? ` (this batch has ${cost})` : ''}; retry in ${s} s`, { 'Retry-After': s });
+    }
+  }
+
+  /** Logs a refusal that is a limit (once per client and minute). */
+  noteRefusal(error: unknown, ip: string, method: string, url: string): void {
+    const limit = limitOf(error);
+    if (limit !== undefined) this.log.note(limit, ip, { method, path: url.split('?')[0]?.slice(0, 200) });
+  }
+}
+
+export function registerLimits(app: FastifyInstance, limits: EdgeLimits): Limits {
+  app.addHook('onError', async (request, _reply, error) => limits.noteRefusal(error, request.ip, request.method, request.url));
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' || request.routeOptions.url !== HUB_PATH || !limits.limitsStreams) return;
     // 'close' comes once the response is done, whether it ended, failed or was a stream whose connection closed.
-    reply.raw.once('close', release);
+    reply.raw.once('close', limits.acquireStream(request.ip));
   });
 
-  if (buckets !== undefined) {
+  if (limits.limitsPublishes) {
     app.addHook('preHandler', async (request) => {
       if (request.method !== 'POST' || request.routeOptions.url !== HUB_PATH) return;
-      const cost = batchSize(request.body);
-      const decision = buckets.take(publishKey(request, options.publishRateBy), cost);
-      if (!decision.allowed) {
-        const s = String(decision.retryAfterSeconds);
-        throw new HeraldError('rate_limited', `Publish rate limit: ${options.publishRate} updates per second, bursts of ${options.publishBurst}${cost > 1 ? ` (this batch has ${cost})` : ''}; retry in ${s} s`, { 'Retry-After': s });
-      }
+      limits.chargePublish(request, request.body);
     });
   }
-  return { streams };
+  return limits;
 }
 
 /**

@@ -1,9 +1,10 @@
 // POST /.well-known/mercure: the Mercure publication endpoint (form-encoded), and
-// Herald's batch extension on the same URL when the body is JSON.
+// Herald's batch extension on the same URL when the body is JSON. `publishBody` is
+// the route for both doors (this Fastify route and front-door.ts).
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import { extractToken } from '../hub/auth/authenticator.js';
+import { extractToken, type TokenRequest } from '../hub/auth/authenticator.js';
 import { parseBatch } from './batch-fields.js';
 import { all, asFieldBag, has, one } from './fields.js';
 
@@ -11,35 +12,50 @@ import { HUB_PATH } from '../hub/mercure-paths.js';
 
 export { HUB_PATH };
 
+export const TEXT_TYPE = 'text/plain; charset=utf-8';
+const JSON_REPLY_TYPE = 'application/json; charset=utf-8';
+
+export interface PublishReply {
+  readonly type: string;
+  readonly body: string;
+}
+
+/** Publishes a parsed body (a form's fields or a JSON batch); resolves to the 200 reply. */
+export async function publishBody(hub: Hub, request: TokenRequest, body: unknown): Promise<PublishReply> {
+  const header = request.headers['content-type'];
+  const contentType = (Array.isArray(header) ? header[0] : header)?.toLowerCase() ?? '';
+  if (contentType.startsWith('application/json')) {
+    const batch = parseBatch(body);
+    const ids = await hub.publishBatch(batch, await hub.authenticate(extractToken(request), 'publisher'));
+    return { type: JSON_REPLY_TYPE, body: JSON.stringify({ ids }) };
+  }
+  if (!contentType.startsWith('application/x-www-form-urlencoded')) {
+    throw new HeraldError('bad_request', 'Publish with Content-Type: application/x-www-form-urlencoded (or application/json for a batch)');
+  }
+  const form = asFieldBag(body);
+  // Mercure before 0.10 addressed updates with `target=`; ignoring it would publish
+  // to everyone what the publisher meant for a few.
+  if (has(form, 'target')) {
+    throw new HeraldError('invalid_field', 'The legacy "target" field is not supported (it would have been ignored and the update published to everyone): send "private=on" and give subscribers a token whose mercure.subscribe claim lists the topics (docs/differences.md)');
+  }
+  const claims = await hub.authenticate(extractToken(request), 'publisher');
+  const id = await hub.publish(
+    {
+      topics: all(form, 'topic'),
+      data: one(form, 'data'),
+      private: has(form, 'private'),
+      id: one(form, 'id'),
+      type: one(form, 'type'),
+      retry: one(form, 'retry'),
+    },
+    claims,
+  );
+  return { type: TEXT_TYPE, body: id };
+}
+
 export function registerPublishRoute(app: FastifyInstance, hub: Hub): void {
   app.post(HUB_PATH, async (request, reply) => {
-    const contentType = request.headers['content-type']?.toLowerCase() ?? '';
-    if (contentType.startsWith('application/json')) {
-      const batch = parseBatch(request.body);
-      const ids = await hub.publishBatch(batch, await hub.authenticate(extractToken(request), 'publisher'));
-      return reply.type('application/json; charset=utf-8').send({ ids });
-    }
-    if (!contentType.startsWith('application/x-www-form-urlencoded')) {
-      throw new HeraldError('bad_request', 'Publish with Content-Type: application/x-www-form-urlencoded (or application/json for a batch)');
-    }
-    const form = asFieldBag(request.body);
-    // Mercure before 0.10 addressed updates with `target=`; ignoring it would publish
-    // to everyone what the publisher meant for a few.
-    if (has(form, 'target')) {
-      throw new HeraldError('invalid_field', 'The legacy "target" field is not supported (it would have been ignored and the update published to everyone): send "private=on" and give subscribers a token whose mercure.subscribe claim lists the topics (docs/differences.md)');
-    }
-    const claims = await hub.authenticate(extractToken(request), 'publisher');
-    const id = await hub.publish(
-      {
-        topics: all(form, 'topic'),
-        data: one(form, 'data'),
-        private: has(form, 'private'),
-        id: one(form, 'id'),
-        type: one(form, 'type'),
-        retry: one(form, 'retry'),
-      },
-      claims,
-    );
-    return reply.type('text/plain; charset=utf-8').send(id);
+    const answer = await publishBody(hub, request, request.body);
+    return reply.type(answer.type).send(answer.body);
   });
 }

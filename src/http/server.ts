@@ -3,6 +3,7 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
@@ -15,7 +16,9 @@ import { registerErrorHandling } from './errors.js';
 import { discoveryLink, registerHomeRoute } from './home-route.js';
 import { registerObservability, requestIdGenerator } from './metrics.js';
 import { applyDeadlines } from './connection-deadlines.js';
-import { clientErrorHandler, createLimitLog, registerLimits } from './limits.js';
+import { clientErrorHandler, createLimitLog, EdgeLimits, registerLimits } from './limits.js';
+import { FrontDoor, type FrontDoorDeps } from './front-door.js';
+import { parseQueryString } from './parsers.js';
 import { registerPublishRoute } from './publish-route.js';
 import { trackRoutes } from './routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -37,6 +40,17 @@ export interface ServerOptions {
 export async function buildServer({ config, hub, logger, apps = [], telemetry }: ServerOptions): Promise<FastifyInstance> {
   const tls = await loadTls(config.tlsCert, config.tlsKey);
   const limitLog = createLimitLog(logger);
+  // One instance of each edge concern, whichever door a request comes through.
+  const requestId = requestIdGenerator();
+  const csrfPolicy = { publicUrl: config.publicUrl, allowedOrigins: config.corsOrigins };
+  const limits = new EdgeLimits({
+    publishRate: config.publishRate,
+    publishBurst: config.publishBurst,
+    publishRateBy: config.publishRateBy,
+    maxStreamsPerIp: config.maxSubscriptionsPerIp,
+    maxStreams: config.maxConnections,
+  }, limitLog);
+  const door = frontDoorFor(config, tls === undefined, logger);
   // With TLS the server is an HTTP/2 one (the routes see Http2ServerResponse objects);
   // the instance keeps the HTTP/1 type routes are written against.
   const options = {
@@ -52,7 +66,9 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     http2SessionTimeout: config.keepAliveTimeoutSeconds * 1000,
     return503OnClosing: true,
-    genReqId: requestIdGenerator(),
+    genReqId: requestId,
+    routerOptions: { querystringParser: parseQueryString },
+    ...(door === undefined ? {} : { serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => createServer(door.listener(handler)) }),
   };
   const app = (tls === undefined ? Fastify(options) : Fastify({ ...options, ...tlsServerOptions(tls) } as unknown as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance;
   trackRoutes(app);
@@ -73,15 +89,9 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     if (config.statusPage) registerStatusRoute(app, { sampler: new StatusSampler({ hub, latency: telemetry.latency, log: logger }) });
   }
   await app.register(cookie);
-  await app.register(formbody);
-  registerCsrfGuard(app, { publicUrl: config.publicUrl, allowedOrigins: config.corsOrigins });
-  registerLimits(app, {
-    publishRate: config.publishRate,
-    publishBurst: config.publishBurst,
-    publishRateBy: config.publishRateBy,
-    maxStreamsPerIp: config.maxSubscriptionsPerIp,
-    maxStreams: config.maxConnections,
-  }, limitLog);
+  await app.register(formbody, { parser: parseQueryString });
+  registerCsrfGuard(app, csrfPolicy);
+  registerLimits(app, limits);
   if (config.corsOrigins.length > 0) {
     const any = config.corsOrigins.includes('*');
     await app.register(cors, {
@@ -93,8 +103,29 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Link', 'Retry-After'],
     });
   }
+  const streamHeaders = { Link: discoveryLink(config.publicUrl) };
   registerPublishRoute(app, hub);
-  registerSubscribeRoute(app, hub, { Link: discoveryLink(config.publicUrl) });
+  registerSubscribeRoute(app, hub, streamHeaders);
+  if (door !== undefined) {
+    doors.set(app, door);
+    door.configure({
+      hub,
+      limits,
+      csrf: csrfPolicy,
+      requestId,
+      telemetry,
+      bodyLimit: config.bodyLimit,
+      parseCookie: (header) => app.parseCookie(header),
+      parseJson: app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? 'error', app.initialConfig.onConstructorPoisoning ?? 'error') as unknown as FrontDoorDeps['parseJson'],
+      logger,
+      streamHeaders,
+      trustProxy: config.trustProxy,
+    });
+    app.addHook('preClose', (done) => {
+      door.close();
+      done();
+    });
+  }
   registerSubscriptionsRoute(app, hub);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -104,4 +135,22 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
   if (apps.length === 0) registerHomeRoute(app, config.publicUrl);
   for (const plugin of apps) await app.register(plugin);
   return app;
+}
+
+const doors = new WeakMap<FastifyInstance, FrontDoor>();
+
+/** The app's front door, when it has one (tests check which door served). */
+export function frontDoorOf(app: FastifyInstance): FrontDoor | undefined {
+  return doors.get(app);
+}
+
+/**
+ * The front door serves plain HTTP/1 only, and stays out where it would need a second
+ * implementation of something Fastify's plugins do: CORS (@fastify/cors) and the
+ * request lines logged at debug level.
+ */
+function frontDoorFor(config: Config, plainHttp: boolean, logger: Logger): FrontDoor | undefined {
+  if (!config.frontDoor || !plainHttp || config.corsOrigins.length > 0) return undefined;
+  if (logger.isLevelEnabled('debug')) return undefined;
+  return new FrontDoor();
 }

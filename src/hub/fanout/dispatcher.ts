@@ -40,6 +40,10 @@ export class Dispatcher {
   /** Observability hook, once per flush after the writes (publish-to-write latency). */
   onFlush: ((items: readonly DispatchItem[]) => void) | undefined;
   private queue: DispatchItem[] = [];
+  /** Per flush of several updates: topic -> its updates (cleared after each flush, never reallocated). */
+  private readonly byTopic = new Map<string, DispatchItem[]>();
+  /** The list of a flush of one update (the slot is emptied after it). */
+  private readonly oneItem: DispatchItem[] = [];
   private scheduled = false;
   private seq = 0;
   private readonly registry: SubscriberRegistry;
@@ -75,37 +79,57 @@ export class Dispatcher {
   private flushSingleTopic(items: DispatchItem[]): void {
     // One clock read for the whole fan-out rather than one per subscriber.
     const now = Date.now();
-    const byTopic = new Map<string, DispatchItem[]>();
+    const single = this.registry.singleByTopic;
+    if (items.length === 1) {
+      // The common case at chat rates (one update per turn): no table, no list per topic.
+      const item = items[0]!;
+      this.oneItem[0] = item;
+      const topics = item.update.topics;
+      for (let i = 0; i < topics.length; i++) {
+        const subscribers = single.get(topics[i]!);
+        if (subscribers !== undefined && topics.indexOf(topics[i]!) === i) this.flushTopic(subscribers, this.oneItem, now);
+      }
+      this.oneItem.length = 0;
+      return;
+    }
+    // Reused from flush to flush (cleared below): only the per-topic lists are new.
+    const byTopic = this.byTopic;
     for (const item of items) {
       for (const topic of item.update.topics) {
-        if (!this.registry.singleByTopic.has(topic)) continue;
+        if (!single.has(topic)) continue;
         const list = byTopic.get(topic);
         if (list === undefined) byTopic.set(topic, [item]);
         else if (list[list.length - 1] !== item) list.push(item);
       }
     }
     for (const [topic, list] of byTopic) {
-      const subscribers = this.registry.singleByTopic.get(topic);
-      if (subscribers === undefined) continue;
-      // A private update with alternate topics may be granted through another topic:
-      // then each subscriber is checked on its own.
-      const shareable = list.every((item) => !item.update.private || item.update.topics.length === 1);
-      let publicBytes: Buffer | undefined;
-      let allBytes: Buffer | undefined;
-      for (const subscriber of subscribers) {
-        if (subscriber.mode !== 'live' || !shareable) {
-          const accepted = list.filter((item) => subscriber.accepts(item.update));
-          if (accepted.length > 0) this.deliver(subscriber, accepted);
-          continue;
-        }
-        let bytes: Buffer;
-        if (subscriber.seesPrivateOfSingleTopic) {
-          bytes = allBytes ??= concatItems(list);
-        } else {
-          bytes = publicBytes ??= concatItems(list.filter((item) => !item.update.private));
-        }
-        if (bytes.length > 0) this.write(subscriber, bytes, list.length, now);
+      const subscribers = single.get(topic);
+      if (subscribers !== undefined) this.flushTopic(subscribers, list, now);
+    }
+    byTopic.clear();
+  }
+
+  /** Writes one topic's updates of this turn to its single-topic subscribers: one shared buffer (two with private updates). */
+  private flushTopic(subscribers: ReadonlySet<Subscriber>, list: readonly DispatchItem[], now: number): void {
+    // A private update with alternate topics may be granted through another topic:
+    // then each subscriber is checked on its own.
+    let shareable = true;
+    for (const item of list) if (item.update.private && item.update.topics.length !== 1) shareable = false;
+    let publicBytes: Buffer | undefined;
+    let allBytes: Buffer | undefined;
+    for (const subscriber of subscribers) {
+      if (subscriber.mode !== 'live' || !shareable) {
+        const accepted = list.filter((item) => subscriber.accepts(item.update));
+        if (accepted.length > 0) this.deliver(subscriber, accepted);
+        continue;
       }
+      let bytes: Buffer;
+      if (subscriber.seesPrivateOfSingleTopic) {
+        bytes = allBytes ??= concatItems(list);
+      } else {
+        bytes = publicBytes ??= publicOnly(list);
+      }
+      if (bytes.length > 0) this.write(subscriber, bytes, list.length, now);
     }
   }
 
@@ -176,4 +200,14 @@ export class Dispatcher {
 
 function concatItems(items: readonly DispatchItem[]): Buffer {
   return items.length === 1 ? items[0]!.bytes : Buffer.concat(items.map((item) => item.bytes));
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The public updates' bytes; without a copy when all (or the only one) are public. */
+function publicOnly(items: readonly DispatchItem[]): Buffer {
+  if (items.length === 1) return items[0]!.update.private ? EMPTY : items[0]!.bytes;
+  let allPublic = true;
+  for (const item of items) if (item.update.private) allPublic = false;
+  return concatItems(allPublic ? items : items.filter((item) => !item.update.private));
 }

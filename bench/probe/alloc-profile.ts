@@ -1,0 +1,53 @@
+// Where a publish's garbage comes from: starts Herald in this process (memory store,
+// no chat, no presence), publishes from a child process as fast as 16 keep-alive
+// sockets allow, and samples every allocation meanwhile (V8's sampling heap profiler,
+// objects collected by GC included), printed per publish by allocating function and
+// by the nearest Herald or framework frame. `off` measures with --no-front-door.
+//   node --import tsx bench/probe/alloc-profile.ts [on|off] [cpu]
+// `cpu`: no heap sampling, so that `node --cpu-prof` sees the publish path alone.
+import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector/promises';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { startTestHerald, publisherToken } from '../../test/support/herald.js';
+const door = process.argv[2] !== 'off';
+const herald = await startTestHerald({ frontDoor: door, subscriptions: false, chat: false });
+const port = (herald.app.server.address() as AddressInfo).port;
+const token = await publisherToken();
+const run = (seconds: number) => new Promise<{ ok: number }>((resolve) => {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./publish-load.mjs', import.meta.url)), String(port), token, String(seconds), '16'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = ''; child.stdout.on('data', (d) => (out += d)); child.on('exit', () => resolve(JSON.parse(out)));
+});
+await run(2);
+const session = new Session(); session.connect();
+const sampling = process.argv[3] !== 'cpu';
+if (sampling) await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+const { ok } = await run(3);
+if (!sampling) {
+  console.log(`door ${door}: ${ok} publishes in 3 s`);
+  await herald.close();
+  process.exit(0);
+}
+const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: Node } };
+interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
+const bySelf = new Map<string, number>(); const byStack = new Map<string, number>();
+let total = 0;
+const walk = (n: Node, path: string[]) => {
+  const name = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')}:${n.callFrame.lineNumber + 1}`;
+  const p = [...path, name];
+  if (n.selfSize > 0) {
+    total += n.selfSize;
+    bySelf.set(name, (bySelf.get(name) ?? 0) + n.selfSize);
+    // attribute to first frame in our src or fastify
+    const owner = [...p].reverse().find((f) => /src\/|fastify|pino|cookie|formbody|querystring|find-my-way|light|avvio/.test(f)) ?? name;
+    byStack.set(owner, (byStack.get(owner) ?? 0) + n.selfSize);
+  }
+  for (const c of n.children) walk(c, p);
+};
+walk(profile.head, []);
+console.log(`door ${door}: ${ok} publishes, sampled ${(total / ok).toFixed(0)} B/publish`);
+for (const [k, v] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / ok).toFixed(0).padStart(6)} self  ${k}`);
+console.log('--- by nearest project/framework frame');
+for (const [k, v] of [...byStack].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / ok).toFixed(0).padStart(6)}  ${k}`);
+await herald.close();
+process.exit(0);
