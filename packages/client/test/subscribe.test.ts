@@ -46,7 +46,7 @@ describe('subscribe against Herald', () => {
     const before = streams.urls.length;
     const first = [await publishOk(herald.url, { topic: TOPIC, data: '1' }), await publishOk(herald.url, { topic: TOPIC, data: '2' })];
     await rec.until('first two', () => rec.events.length === 2);
-    herald.app.server.closeAllConnections();
+    streams.cutAll();
     await rec.until('reconnecting', () => rec.states.includes('reconnecting'));
     const missed = [await publishOk(herald.url, { topic: TOPIC, data: '3' }), await publishOk(herald.url, { topic: TOPIC, data: '4' })];
     await rec.until('the missed two', () => rec.events.length === 4);

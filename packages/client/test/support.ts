@@ -1,6 +1,7 @@
 // What the client's tests share: a recorder of everything a subscription reports,
 // awaited with deadlines, and a count of the stream requests a server received.
 import type { Server } from 'node:http';
+import { trackConnections } from '../../../src/shutdown.js';
 import type { HeraldClientError } from '../src/errors.js';
 import type { ConnectionState, Gap, Handlers, HeraldEvent, OpenInfo } from '../src/types.js';
 
@@ -61,10 +62,16 @@ export function recorder<T = string>(): Recorder<T> {
 }
 
 /** Counts GET stream requests to the hub path as the server receives them, with their URLs. */
-export function countStreams(server: Server): { readonly urls: URL[] } {
+/**
+ * The event streams a server opened (their URLs), and a way to cut every connection.
+ * Node's closeAllConnections() cannot be used: once a stream's head is written, Herald's
+ * front door releases Node's per-request state, and with it Node's record of the connection.
+ */
+export function countStreams(server: Server): { readonly urls: URL[]; cutAll(): void } {
   const urls: URL[] = [];
+  const sockets = trackConnections(server);
   server.on('request', (request: { method?: string; url?: string }) => {
     if (request.method === 'GET' && request.url?.startsWith('/.well-known/mercure?')) urls.push(new URL(request.url, 'http://x'));
   });
-  return { urls };
+  return { urls, cutAll: () => { for (const socket of sockets) socket.destroy(); } };
 }
