@@ -8,6 +8,8 @@ import type { ConnectionState, EventMap, Gap, Handlers, HeraldEvent, IdStorage, 
 /** An event as it travels between the stream, the tabs and the delivery. */
 export interface WireEvent {
   readonly id: string;
+  /** The event carried an empty `id:` field: as in EventSource, the next connection resumes from nothing. */
+  readonly resetsId?: true;
   readonly type: string;
   readonly data: string;
 }
@@ -59,15 +61,11 @@ export class Delivery<M extends EventMap> implements Outlet {
   }
 
   event(wire: WireEvent): boolean {
-    if (wire.id !== '') {
+    if (wire.resetsId === true) this.remember(undefined);
+    else if (wire.id !== '') {
       if (this.seen.has(wire.id)) return false;
       this.seen.add(wire.id);
-      this.lastEventId = wire.id;
-      try {
-        this.storage?.store.setItem(this.storage.key, wire.id);
-      } catch {
-        // A full or refused storage only loses resumption across page loads.
-      }
+      this.remember(wire.id);
     }
     const data = this.decode === undefined ? (wire.data as M[keyof M]) : this.decode(wire.data, wire.type);
     const event: HeraldEvent<M[keyof M]> = { id: wire.id, type: wire.type, data, raw: wire.data };
@@ -75,6 +73,15 @@ export class Delivery<M extends EventMap> implements Outlet {
     typed?.(event);
     this.handlers.event?.(event);
     return true;
+  }
+
+  private remember(id: string | undefined): void {
+    this.lastEventId = id;
+    try {
+      this.storage?.store.setItem(this.storage.key, id ?? '');
+    } catch {
+      // A full or refused storage only loses resumption across page loads.
+    }
   }
 
   gap(gap: Gap): void {
@@ -98,7 +105,8 @@ export class Delivery<M extends EventMap> implements Outlet {
 
 function readStored(storage: { readonly store: IdStorage; readonly key: string } | undefined): string | undefined {
   try {
-    return storage?.store.getItem(storage.key) ?? undefined;
+    // '' is what a reset stored: no id to resume from.
+    return storage?.store.getItem(storage.key) || undefined;
   } catch {
     return undefined;
   }

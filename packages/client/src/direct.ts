@@ -130,7 +130,8 @@ export class DirectConnection {
       const gap = parseGap(event.data);
       if (gap !== undefined) return this.outlet.gap(gap);
     }
-    this.outlet.event({ id: event.hasId ? event.lastEventId : '', type: event.type, data: event.data });
+    const id = event.hasId ? event.lastEventId : '';
+    this.outlet.event(event.hasId && id === '' ? { id, resetsId: true, type: event.type, data: event.data } : { id, type: event.type, data: event.data });
   }
 
   private ended(stream: EventStream, end: StreamEnd): void {

@@ -129,3 +129,21 @@ test('an event past maxEventLength drops the connection, which resumes from the 
   assert.match(server.requests[1] ?? '', /lastEventID=ok1/);
   assert.match(rec.errors[0]?.error.message ?? '', /longer than 1000/);
 });
+
+test('an empty id: field forgets the last id, as EventSource does: the next connection resumes from nothing', async () => {
+  const server = await rawServer((n, socket) => {
+    if (n === 0) socket.end(`${STREAM_HEAD}retry: 5\nid: k1\ndata: one\n\nid\ndata: two\n\n`);
+    else socket.write(`${STREAM_HEAD}id: k3\ndata: three\n\n`);
+  });
+  const stored = new Map<string, string>();
+  const storage = { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v) };
+  const rec = recorder();
+  const sub = subscribe('t', rec.handlers, { hub: server.url, initialDelayMs: 10, persist: storage });
+  await rec.until('three events', () => rec.events.length === 3, 5000);
+  sub.close();
+  assert.deepEqual(rec.events.map((e) => [e.id, e.data]), [['k1', 'one'], ['', 'two'], ['k3', 'three']]);
+  assert.doesNotMatch(server.requests[1] ?? '', /lastEventID/);
+  assert.equal(sub.lastEventId, 'k3');
+  // A page load after the reset but before k3 would have resumed from nothing too.
+  assert.deepEqual([...stored.values()], ['k3']);
+});
