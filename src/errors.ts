@@ -5,6 +5,7 @@ export const ERRORS = {
   bad_request: { status: 400, message: 'The request is malformed' },
   missing_topic: { status: 400, message: 'At least one "topic" is required' },
   invalid_field: { status: 400, message: 'A field has an invalid value' },
+  duplicate_id: { status: 400, message: 'An update with this id is already in the log' },
   too_many_items: { status: 400, message: 'More items than this hub allows (topics of an update, selectors of a subscription)' },
   selectors_too_costly: { status: 400, message: 'The topic selectors cost more to match than this hub allows' },
   unauthorized: { status: 401, message: 'A valid token is required' },

@@ -6,6 +6,7 @@ export type HeraldErrorCode =
   | 'bad_request'
   | 'missing_topic'
   | 'invalid_field'
+  | 'duplicate_id'
   | 'too_many_items'
   | 'selectors_too_costly'
   | 'unauthorized'

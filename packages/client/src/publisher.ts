@@ -33,9 +33,10 @@ export interface PublisherOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** The hub's refusal of an id it already holds (Herald says so in its message; the code is invalid_field). */
+/** The hub's refusal of an id it already holds (`duplicate_id`; Herald before that code said invalid_field "already in the log"). */
 function isDuplicate(error: HeraldClientError, ids: readonly string[]): boolean {
-  return error.code === 'invalid_field' && /already in the log/.test(error.message) && ids.some((id) => error.message.includes(`"${id}"`));
+  const duplicate = error.code === 'duplicate_id' || (error.code === 'invalid_field' && /already in the log/.test(error.message));
+  return duplicate && ids.some((id) => error.message.includes(`"${id}"`));
 }
 
 export class Publisher {

@@ -75,7 +75,7 @@ export function presenceEventCases(factory: BrokerFactory): void {
     await withBroker(factory, { retention, now: clock.now }, async ({ broker }) => {
       await broker.publishPresence(presenceEvent('old'));
       await broker.publish(makeUpdate('msg', 'urn:t'));
-      const duplicate = (e: unknown): boolean => isHeraldError(e) && e.code === 'invalid_field';
+      const duplicate = (e: unknown): boolean => isHeraldError(e) && e.code === 'duplicate_id';
       await assert.rejects(broker.publishPresence(presenceEvent('msg')), duplicate);
       await assert.rejects(broker.publish(makeUpdate('old', 'urn:t')), duplicate);
       clock.advance(6_000);

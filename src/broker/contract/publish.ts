@@ -87,12 +87,12 @@ export function publishCases(factory: BrokerFactory): void {
     });
   });
 
-  test('an id already in the log is refused with invalid_field and not delivered', async () => {
+  test('an id already in the log is refused with duplicate_id and not delivered', async () => {
     await withBroker(factory, {}, async ({ broker }) => {
       const recorder = new Recorder(broker);
       await broker.publish(makeUpdate('dup', 'urn:t', { data: 'first' }));
       const second = broker.publish(makeUpdate('dup', 'urn:other', { data: 'second' }));
-      await assert.rejects(second, (e: unknown) => isHeraldError(e) && e.code === 'invalid_field');
+      await assert.rejects(second, (e: unknown) => isHeraldError(e) && e.code === 'duplicate_id');
       // Twice within one batch as well: the first wins, the second is refused.
       const results = await Promise.allSettled([
         broker.publish(makeUpdate('twin', 'urn:t', { data: 'one' })),

@@ -66,7 +66,7 @@ export class LocalPresence {
 
 /** Why a publish with an id already in the kept log is refused: ids are unique in the log. */
 export function duplicateIdError(id: string): HeraldError {
-  return new HeraldError('invalid_field', `An update with id "${id}" is already in the log; ids must be unique`);
+  return new HeraldError('duplicate_id', `An update with id "${id}" is already in the log; ids must be unique`);
 }
 
 /** What a closed broker answers to publish: nothing can be stored any more. */

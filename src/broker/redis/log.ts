@@ -72,7 +72,7 @@ export class RedisLog {
     // Only when the clock offset is badly off: Redis ran the script past its deadline.
     if (entryId === 0) throw new HeraldError('store_unavailable', 'Redis answered too late; the update was not published');
     if (entryId === null) {
-      throw new HeraldError('invalid_field', `An update with id "${update.id}" is already in the log; ids must be unique`);
+      throw new HeraldError('duplicate_id', `An update with id "${update.id}" is already in the log; ids must be unique`);
     }
     return String(entryId);
   }
