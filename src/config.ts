@@ -56,6 +56,7 @@ const OPTIONS = {
   'max-subscriptions-per-ip': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams one client address may hold (0: no limit; 429 past it)' },
   'header-timeout': { field: 'headerTimeoutSeconds', kind: 'int', default: 10, min: 1, max: 3600, help: 'Seconds a client has to send a whole request head (408 and close past it); counts from the connection or the previous response' },
   'request-timeout': { field: 'requestTimeoutSeconds', kind: 'int', default: 300, min: 0, max: 86_400, help: 'Seconds a request may take to arrive, head and body (0: no limit); an event stream is not affected once its head arrived' },
+  'listen-backlog': { kind: 'int', default: 4096, min: 1, max: 65535, help: 'Connections the kernel queues before Herald accepts them (the kernel caps it at net.core.somaxconn); Node\'s 511 overflows when thousands of clients reconnect at once' },
   'keep-alive-timeout': { field: 'keepAliveTimeoutSeconds', kind: 'int', default: 72, min: 1, max: 3600, help: 'Seconds an idle keep-alive connection (or HTTP/2 session) stays open; keep it above a proxy\'s upstream keepalive timeout' },
   'max-pending-per-ip': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Connections one client address may hold before their first request head arrived (0: no limit; more are closed at once)' },
   'max-connections': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Open event streams in total (0: no limit; 503 + Retry-After past it)' },

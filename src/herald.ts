@@ -80,7 +80,7 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
   const app = await buildServer({ config, hub, logger, apps, telemetry });
   let address: string;
   try {
-    address = await app.listen({ port: config.port, host: config.host });
+    address = await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   } catch (error) {
     await hub.close();
     await broker.close();

@@ -2,7 +2,10 @@
 // variables, validated at start, with the documented defaults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ConfigError, helpText, loadConfig } from '../src/config.js';
+import { startTestHerald } from './support/herald.js';
 
 test('defaults: limits off or generous, no TLS, no key set, no proxy trust', () => {
   const config = loadConfig([], {});
@@ -41,5 +44,22 @@ test('--help lists every one of them', () => {
   const help = helpText();
   for (const name of ['jwks-url', 'cert', 'key', 'trust-proxy', 'data-limit', 'max-topics', 'publish-rate', 'publish-burst', 'publish-rate-by', 'max-subscriptions-per-ip', 'max-connections']) {
     assert.match(help, new RegExp(`--${name}[ ,]`), name);
+  }
+});
+
+test('--listen-backlog reaches the listening socket (ss shows it as Send-Q); the default is 4096, not Node\'s 511', async () => {
+  const queueOf = (url: string): number => {
+    const port = new URL(url).port;
+    const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+    return Number(line.split(/\s+/)[2]);
+  };
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  for (const [backlog, expected] of [[undefined, Math.min(4096, somaxconn)], [77, 77]] as const) {
+    const herald = await startTestHerald({ chat: false, ...(backlog === undefined ? {} : { listenBacklog: backlog }) });
+    try {
+      assert.equal(queueOf(herald.url), expected);
+    } finally {
+      await herald.close();
+    }
   }
 });
