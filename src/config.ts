@@ -28,6 +28,7 @@ const OPTIONS = {
   key: { field: 'tlsKey', kind: 'string', default: undefined, help: 'TLS private key (PEM file), with --cert' },
   'trust-proxy': { kind: 'bool', default: false, help: 'Behind a reverse proxy: take the client address and scheme from X-Forwarded-For/-Proto' },
   'front-door': { kind: 'bool', default: true, help: 'Serve POST/GET /.well-known/mercure from a lean node:http listener in front of Fastify (--no-front-door: Fastify serves them; same behaviour, more CPU)' },
+  'raw-front-door': { kind: 'bool', default: true, help: 'With --front-door: read the request heads of POST/GET /.well-known/mercure on the TCP sockets with Herald\'s own strict HTTP/1 parser (anything else goes to Node\'s HTTP server unchanged); no per-request IncomingMessage/ServerResponse' },
   'public-url': { kind: 'string', default: undefined, help: 'Public base URL of the hub, used to resolve relative topics (default http://localhost:<port>)' },
   store: { kind: 'string', default: 'sqlite:./data/herald.db', help: 'Where updates live: sqlite:<path>, memory, or redis://[user:pass@]host:port/db' },
   'redis-prefix': { kind: 'string', default: 'herald:', help: 'Prefix of every Redis key' },

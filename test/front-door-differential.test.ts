@@ -5,12 +5,12 @@
 // have the same status, error code and message, content type and header names; the
 // two hubs must end up storing the same updates. The door must have served most of
 // them itself, or the comparison would prove nothing.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
 import type { Herald } from '../src/herald.js';
-import { frontDoorOf } from '../src/http/server.js';
-import { mintToken, publisherToken, startTestHerald, subscriberToken, SUBSCRIBER_KEY } from './support/herald.js';
+import { frontDoorOf, rawDoorOf } from '../src/http/server.js';
+import { FRONT_DOORS, mintToken, publisherToken, startTestHerald, subscriberToken, SUBSCRIBER_KEY } from './support/herald.js';
 import { rawExchange, type RawOutcome, type RawRequest } from './support/raw-http.js';
 import { hostileInputs, prng } from './support/wire-garbage.js';
 
@@ -18,15 +18,6 @@ const HUB = '/.well-known/mercure';
 const CONCURRENCY = 8;
 /** Headers whose values differ per request or per process. */
 const VOLATILE = new Set(['date', 'x-request-id', 'last-event-id', 'mercure-last-event-id', 'keep-alive', 'connection']);
-
-let lean: Herald;
-let plain: Herald;
-before(async () => {
-  // Presence off: its subscription events would make the stored updates differ by connection timing.
-  const config = { subscriptions: false, chat: false } as const;
-  [lean, plain] = await Promise.all([startTestHerald(config), startTestHerald({ ...config, frontDoor: false })]);
-});
-after(() => Promise.all([lean.close(), plain.close()]));
 
 const port = (herald: Herald): number => (herald.app.server.address() as AddressInfo).port;
 
@@ -157,87 +148,101 @@ async function stored(herald: Herald): Promise<string[]> {
   return updates.map((u) => JSON.stringify([u.topics, u.data, u.private, u.type, u.retry])).sort();
 }
 
-test('10,000+ requests get the same answers through the front door as through Fastify, and store the same updates', async () => {
-  const tokens = {
-    publisher: await publisherToken(),
-    narrow: await publisherToken(['https://example.com/b/{id}']),
-    subscriber: await subscriberToken(['*']),
-    expired: await mintToken({ mercure: { subscribe: ['*'], publish: ['*'] } }, SUBSCRIBER_KEY, { expiresIn: -10 }),
-  };
-  const inputs: RawRequest[] = [
-    ...hotRouteInputs(0xd00f, 7000, tokens),
-    ...hostileInputs(0x5eed_2027, 3000, { publisher: tokens.publisher, subscriber: tokens.subscriber }).filter((input) => input.bytes.length < 200_000),
-  ];
-  const mismatches: string[] = [];
-  await pool(inputs, async (input) => {
-    const [a, b] = await Promise.all([rawExchange(port(lean), input, 5000), rawExchange(port(plain), input, 5000)]);
-    const [na, nb] = [normalise(a), normalise(b)];
+for (const door of FRONT_DOORS) describe(door.name, () => {
+  let lean: Herald;
+  let plain: Herald;
+  before(async () => {
+    // Presence off: its subscription events would make the stored updates differ by connection timing.
+    const config = { subscriptions: false, chat: false } as const;
+    [lean, plain] = await Promise.all([startTestHerald({ ...config, ...door.config }), startTestHerald({ ...config, frontDoor: false })]);
+  });
+  after(() => Promise.all([lean.close(), plain.close()]));
+
+  test('10,000+ requests get the same answers through the front door as through Fastify, and store the same updates', async () => {
+    const tokens = {
+      publisher: await publisherToken(),
+      narrow: await publisherToken(['https://example.com/b/{id}']),
+      subscriber: await subscriberToken(['*']),
+      expired: await mintToken({ mercure: { subscribe: ['*'], publish: ['*'] } }, SUBSCRIBER_KEY, { expiresIn: -10 }),
+    };
+    const inputs: RawRequest[] = [
+      ...hotRouteInputs(0xd00f, 7000, tokens),
+      ...hostileInputs(0x5eed_2027, 3000, { publisher: tokens.publisher, subscriber: tokens.subscriber }).filter((input) => input.bytes.length < 200_000),
+    ];
+    const mismatches: string[] = [];
+    await pool(inputs, async (input) => {
+      const [a, b] = await Promise.all([rawExchange(port(lean), input, 5000), rawExchange(port(plain), input, 5000)]);
+      const [na, nb] = [normalise(a), normalise(b)];
+      try {
+        assert.deepEqual(na, nb);
+      } catch {
+        if (mismatches.length < 5) mismatches.push(`${input.bytes.toString('latin1').slice(0, 300)}\n  front door: ${JSON.stringify(na)}\n  fastify:    ${JSON.stringify(nb)}`);
+      }
+    });
+    assert.deepEqual(mismatches, [], mismatches.join('\n\n'));
+
+    // Split at every byte: a publish (form), a batch and a subscription.
+    const split = [
+      post(HUB, 'application/x-www-form-urlencoded', form({ topic: 'https://example.com/split', data: 'split' }), `Authorization: Bearer ${tokens.publisher}\r\n`),
+      post(HUB, 'application/json', JSON.stringify({ updates: [{ topic: 'https://example.com/split', data: 'batch' }] }), `Authorization: Bearer ${tokens.publisher}\r\n`),
+      post(HUB, 'application/x-www-form-urlencoded', form({ topic: 'https://example.com/split' }), ''),
+    ];
+    for (const request of split) {
+      for (let at = 1; at < request.bytes.length; at++) {
+        const [a, b] = await Promise.all([splitExchange(port(lean), request.bytes, at), splitExchange(port(plain), request.bytes, at)]);
+        assert.deepEqual([a.status, a.body.replace(/"ids":\["[^"]+"\]/, '')], [b.status, b.body.replace(/"ids":\["[^"]+"\]/, '')], `split at ${at}: ${request.bytes.toString('latin1').slice(0, 80)}`);
+      }
+    }
+    const total = inputs.length + split.reduce((n, r) => n + r.bytes.length - 1, 0);
+    assert.ok(total >= 10_000, `${total} requests`);
+
+    const [leanStored, plainStored] = await Promise.all([stored(lean), stored(plain)]);
+    assert.ok(leanStored.length > 100, `only ${leanStored.length} updates stored: the inputs publish too little to compare`);
+    const onlyIn = (a: string[], b: string[]): string[] => {
+      const rest = [...b];
+      return a.filter((x) => {
+        const at = rest.indexOf(x);
+        if (at === -1) return true;
+        rest.splice(at, 1);
+        return false;
+      });
+    };
+    assert.deepEqual({ lean: onlyIn(leanStored, plainStored).slice(0, 10), plain: onlyIn(plainStored, leanStored).slice(0, 10) }, { lean: [], plain: [] }, `${leanStored.length} vs ${plainStored.length} stored`);
+
+    const stats = frontDoorOf(lean.app)?.stats;
+    assert.ok(stats !== undefined, 'the lean Herald has a front door');
+    assert.equal(frontDoorOf(plain.app), undefined, '--no-front-door has none');
+    assert.ok(stats.served > inputs.length * 0.4, `the front door served ${stats.served} of ${inputs.length + total} requests (handed on ${stats.handedOn})`);
+    const raw = rawDoorOf(lean.app)?.stats;
+    if (door.config.rawFrontDoor) assert.ok(raw !== undefined && raw.served > inputs.length * 0.4, `the raw door served ${raw?.served} (handed over ${raw?.handedOver})`);
+    else assert.equal(raw, undefined);
+  });
+
+  test('behind a proxy (--trust-proxy), the limits count the same client addresses through both doors', async () => {
+    const config = { subscriptions: false, chat: false, trustProxy: true, publishRate: 1, publishBurst: 2, publishRateBy: 'ip', maxSubscriptionsPerIp: 1 } as const;
+    const [a, b] = await Promise.all([startTestHerald({ ...config, ...door.config }), startTestHerald({ ...config, frontDoor: false })]);
     try {
-      assert.deepEqual(na, nb);
-    } catch {
-      if (mismatches.length < 5) mismatches.push(`${input.bytes.toString('latin1').slice(0, 300)}\n  front door: ${JSON.stringify(na)}\n  fastify:    ${JSON.stringify(nb)}`);
+      const token = await publisherToken();
+      const body = form({ topic: 'https://example.com/proxied', data: 'x' });
+      const forwarded = ['203.0.113.1', '203.0.113.1, 10.0.0.1', ' 203.0.113.1 ,10.0.0.2', '198.51.100.7', '', '203.0.113.1,', ',203.0.113.9', 'garbage', '2001:db8::1'];
+      const requests: RawRequest[] = [];
+      for (const xff of [...forwarded, ...forwarded]) {
+        const header = xff === '' ? '' : `X-Forwarded-For: ${xff}\r\n`;
+        requests.push(post(HUB, 'application/x-www-form-urlencoded', body, `Authorization: Bearer ${token}\r\n${header}`));
+      }
+      // Streams from each address too (each is closed once its head is in).
+      for (const xff of forwarded) requests.push(get(`${HUB}?topic=x`, xff === '' ? '' : `X-Forwarded-For: ${xff}\r\n`));
+      const answers: [unknown, unknown][] = [];
+      for (const request of requests) {
+        const [ra, rb] = await Promise.all([rawExchange(port(a), request, 5000), rawExchange(port(b), request, 5000)]);
+        answers.push([normalise(ra), normalise(rb)]);
+      }
+      for (const [index, [ra, rb]] of answers.entries()) assert.deepEqual(ra, rb, `request ${index}: ${requests[index]!.bytes.toString('latin1').slice(0, 200)}`);
+      const statuses = answers.map(([ra]) => (ra as { status: number }).status);
+      assert.ok(statuses.includes(429), `the rate limit was reached for some address: ${statuses.join(' ')}`);
+      assert.ok(frontDoorOf(a.app)!.stats.served >= requests.length, 'the front door served them all');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
-  assert.deepEqual(mismatches, [], mismatches.join('\n\n'));
-
-  // Split at every byte: a publish (form), a batch and a subscription.
-  const split = [
-    post(HUB, 'application/x-www-form-urlencoded', form({ topic: 'https://example.com/split', data: 'split' }), `Authorization: Bearer ${tokens.publisher}\r\n`),
-    post(HUB, 'application/json', JSON.stringify({ updates: [{ topic: 'https://example.com/split', data: 'batch' }] }), `Authorization: Bearer ${tokens.publisher}\r\n`),
-    post(HUB, 'application/x-www-form-urlencoded', form({ topic: 'https://example.com/split' }), ''),
-  ];
-  for (const request of split) {
-    for (let at = 1; at < request.bytes.length; at++) {
-      const [a, b] = await Promise.all([splitExchange(port(lean), request.bytes, at), splitExchange(port(plain), request.bytes, at)]);
-      assert.deepEqual([a.status, a.body.replace(/"ids":\["[^"]+"\]/, '')], [b.status, b.body.replace(/"ids":\["[^"]+"\]/, '')], `split at ${at}: ${request.bytes.toString('latin1').slice(0, 80)}`);
-    }
-  }
-  const total = inputs.length + split.reduce((n, r) => n + r.bytes.length - 1, 0);
-  assert.ok(total >= 10_000, `${total} requests`);
-
-  const [leanStored, plainStored] = await Promise.all([stored(lean), stored(plain)]);
-  assert.ok(leanStored.length > 100, `only ${leanStored.length} updates stored: the inputs publish too little to compare`);
-  const onlyIn = (a: string[], b: string[]): string[] => {
-    const rest = [...b];
-    return a.filter((x) => {
-      const at = rest.indexOf(x);
-      if (at === -1) return true;
-      rest.splice(at, 1);
-      return false;
-    });
-  };
-  assert.deepEqual({ lean: onlyIn(leanStored, plainStored).slice(0, 10), plain: onlyIn(plainStored, leanStored).slice(0, 10) }, { lean: [], plain: [] }, `${leanStored.length} vs ${plainStored.length} stored`);
-
-  const stats = frontDoorOf(lean.app)?.stats;
-  assert.ok(stats !== undefined, 'the lean Herald has a front door');
-  assert.equal(frontDoorOf(plain.app), undefined, '--no-front-door has none');
-  assert.ok(stats.served > inputs.length * 0.4, `the front door served ${stats.served} of ${inputs.length + total} requests (handed on ${stats.handedOn})`);
-});
-
-test('behind a proxy (--trust-proxy), the limits count the same client addresses through both doors', async () => {
-  const config = { subscriptions: false, chat: false, trustProxy: true, publishRate: 1, publishBurst: 2, publishRateBy: 'ip', maxSubscriptionsPerIp: 1 } as const;
-  const [a, b] = await Promise.all([startTestHerald(config), startTestHerald({ ...config, frontDoor: false })]);
-  try {
-    const token = await publisherToken();
-    const body = form({ topic: 'https://example.com/proxied', data: 'x' });
-    const forwarded = ['203.0.113.1', '203.0.113.1, 10.0.0.1', ' 203.0.113.1 ,10.0.0.2', '198.51.100.7', '', '203.0.113.1,', ',203.0.113.9', 'garbage', '2001:db8::1'];
-    const requests: RawRequest[] = [];
-    for (const xff of [...forwarded, ...forwarded]) {
-      const header = xff === '' ? '' : `X-Forwarded-For: ${xff}\r\n`;
-      requests.push(post(HUB, 'application/x-www-form-urlencoded', body, `Authorization: Bearer ${token}\r\n${header}`));
-    }
-    // Streams from each address too (each is closed once its head is in).
-    for (const xff of forwarded) requests.push(get(`${HUB}?topic=x`, xff === '' ? '' : `X-Forwarded-For: ${xff}\r\n`));
-    const answers: [unknown, unknown][] = [];
-    for (const request of requests) {
-      const [ra, rb] = await Promise.all([rawExchange(port(a), request, 5000), rawExchange(port(b), request, 5000)]);
-      answers.push([normalise(ra), normalise(rb)]);
-    }
-    for (const [index, [ra, rb]] of answers.entries()) assert.deepEqual(ra, rb, `request ${index}: ${requests[index]!.bytes.toString('latin1').slice(0, 200)}`);
-    const statuses = answers.map(([ra]) => (ra as { status: number }).status);
-    assert.ok(statuses.includes(429), `the rate limit was reached for some address: ${statuses.join(' ')}`);
-    assert.ok(frontDoorOf(a.app)!.stats.served >= requests.length, 'the front door served them all');
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
 });

@@ -5,11 +5,11 @@
 // 5xx, never a hang. Afterwards no stream or connection is left over, memory stayed
 // bounded, every acknowledged legitimate update was delivered in order, and a fresh
 // subscribe/publish works.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Herald } from '../src/herald.js';
-import { hubUrl, publish, publisherToken, startTestHerald, subscriberToken } from './support/herald.js';
+import { FRONT_DOORS, hubUrl, publish, publisherToken, startTestHerald, subscriberToken } from './support/herald.js';
 import { rawExchange, type RawOutcome } from './support/raw-http.js';
 import { rawStream } from './support/stream.js';
 import { hostileInputs, type HostileInput } from './support/wire-garbage.js';
@@ -18,12 +18,6 @@ const SEED = 0x5eed_2026;
 const INPUTS = 2000;
 const CONCURRENCY = 8;
 const LEGIT_TOPIC = 'https://example.com/legit';
-
-let herald: Herald;
-before(async () => {
-  herald = await startTestHerald();
-});
-after(() => herald.close());
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,63 +45,72 @@ function problem(input: HostileInput, outcome: RawOutcome): string | undefined {
   return undefined;
 }
 
-test(`${INPUTS} hostile inputs: clear 4xx or close, no crash, no leak, nothing lost`, async (t) => {
-  const port = (herald.app.server.address() as AddressInfo).port;
-  const token = await publisherToken();
-  const inputs = hostileInputs(SEED, INPUTS, { publisher: token, subscriber: await subscriberToken(['*']) });
-  const legit = await rawStream(hubUrl(herald.url, [['topic', LEGIT_TOPIC]]));
-  const acknowledged: string[] = [];
-  const tally = new Map<string, Map<string, number>>();
-  const failures: string[] = [];
-  const rssBefore = process.memoryUsage().rss;
-  let rssPeak = rssBefore;
-  try {
-    let next = 0;
-    const worker = async () => {
-      while (next < inputs.length) {
-        const index = next++;
-        const input = inputs[index]!;
-        if (index % 25 === 0) {
-          const result = await publish(herald.url, [['topic', LEGIT_TOPIC], ['data', `legit ${index}`]], token);
-          assert.equal(result.status, 200, `the legitimate publish during the fuzz: ${result.body}`);
-          acknowledged.push(result.body);
-        }
-        const outcome = await rawExchange(port, input);
-        const label = outcome.status === 0 ? 'closed' : outcome.stream ? `${outcome.status} stream` : String(outcome.status);
-        const counts = tally.get(input.category) ?? new Map<string, number>();
-        tally.set(input.category, counts.set(label, (counts.get(label) ?? 0) + 1));
-        const wrong = problem(input, outcome);
-        if (wrong !== undefined) failures.push(`#${index} ${input.category}: ${wrong}; sent ${JSON.stringify(input.bytes.subarray(0, 120).toString('latin1'))}`);
-        if (index % 100 === 0) rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    assert.deepEqual(failures.slice(0, 10), [], `${failures.length} wrong answers`);
+for (const door of FRONT_DOORS) describe(door.name, () => {
+  let herald: Herald;
+  before(async () => {
+    herald = await startTestHerald(door.config);
+  });
+  after(() => herald.close());
 
-    // Nothing left over: only the legitimate stream remains, connections drain.
-    await until(() => herald.hub.subscriberCount === 1, `streams left: ${herald.hub.subscriberCount}`);
-    const connections = () => new Promise<number>((resolve) => herald.app.server.getConnections((_error, count) => resolve(count)));
-    await until(async () => (await connections()) <= 2, 'connections to drain');
-    const rssAfter = process.memoryUsage().rss;
-    assert.ok(rssAfter - rssBefore < 256 * 1024 * 1024, `RSS grew by ${Math.round((rssAfter - rssBefore) / 1048576)} MB`);
-
-    // Nothing lost: every acknowledged legitimate update reached the legitimate subscriber, in order.
-    await legit.waitForText(`id: ${acknowledged[acknowledged.length - 1]}\n`);
-    const delivered = [...legit.text().matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
-    assert.deepEqual(delivered, acknowledged);
-
-    // And the hub still works for a newcomer.
-    const fresh = await rawStream(hubUrl(herald.url, [['topic', 'https://example.com/after-fuzz']]));
+  test(`${INPUTS} hostile inputs: clear 4xx or close, no crash, no leak, nothing lost`, async (t) => {
+    const port = (herald.app.server.address() as AddressInfo).port;
+    const token = await publisherToken();
+    const inputs = hostileInputs(SEED, INPUTS, { publisher: token, subscriber: await subscriberToken(['*']) });
+    const legit = await rawStream(hubUrl(herald.url, [['topic', LEGIT_TOPIC]]));
+    const acknowledged: string[] = [];
+    const tally = new Map<string, Map<string, number>>();
+    const failures: string[] = [];
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
     try {
-      const id = (await publish(herald.url, [['topic', 'https://example.com/after-fuzz'], ['data', 'still alive']], token)).body;
-      await fresh.waitForText(`id: ${id}\ndata: still alive\n\n`);
+      let next = 0;
+      const worker = async () => {
+        while (next < inputs.length) {
+          const index = next++;
+          const input = inputs[index]!;
+          if (index % 25 === 0) {
+            const result = await publish(herald.url, [['topic', LEGIT_TOPIC], ['data', `legit ${index}`]], token);
+            assert.equal(result.status, 200, `the legitimate publish during the fuzz: ${result.body}`);
+            acknowledged.push(result.body);
+          }
+          const outcome = await rawExchange(port, input);
+          const label = outcome.status === 0 ? 'closed' : outcome.stream ? `${outcome.status} stream` : String(outcome.status);
+          const counts = tally.get(input.category) ?? new Map<string, number>();
+          tally.set(input.category, counts.set(label, (counts.get(label) ?? 0) + 1));
+          const wrong = problem(input, outcome);
+          if (wrong !== undefined) failures.push(`#${index} ${input.category}: ${wrong}; sent ${JSON.stringify(input.bytes.subarray(0, 120).toString('latin1'))}`);
+          if (index % 100 === 0) rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      assert.deepEqual(failures.slice(0, 10), [], `${failures.length} wrong answers`);
+
+      // Nothing left over: only the legitimate stream remains, connections drain.
+      await until(() => herald.hub.subscriberCount === 1, `streams left: ${herald.hub.subscriberCount}`);
+      const connections = () => new Promise<number>((resolve) => herald.app.server.getConnections((_error, count) => resolve(count)));
+      await until(async () => (await connections()) <= 2, 'connections to drain');
+      const rssAfter = process.memoryUsage().rss;
+      assert.ok(rssAfter - rssBefore < 256 * 1024 * 1024, `RSS grew by ${Math.round((rssAfter - rssBefore) / 1048576)} MB`);
+
+      // Nothing lost: every acknowledged legitimate update reached the legitimate subscriber, in order.
+      await legit.waitForText(`id: ${acknowledged[acknowledged.length - 1]}\n`);
+      const delivered = [...legit.text().matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
+      assert.deepEqual(delivered, acknowledged);
+
+      // And the hub still works for a newcomer.
+      const fresh = await rawStream(hubUrl(herald.url, [['topic', 'https://example.com/after-fuzz']]));
+      try {
+        const id = (await publish(herald.url, [['topic', 'https://example.com/after-fuzz'], ['data', 'still alive']], token)).body;
+        await fresh.waitForText(`id: ${id}\ndata: still alive\n\n`);
+      } finally {
+        fresh.close();
+      }
+      const table = [...tally].sort().map(([category, counts]) => `${category}: ${[...counts].sort().map(([label, n]) => `${label}×${n}`).join(', ')}`);
+      t.diagnostic(`${INPUTS} inputs (seed ${SEED.toString(16)}), 0 wrong answers, 0 crashes; ${acknowledged.length} legitimate updates, 0 lost; RSS ${Math.round(rssBefore / 1048576)} -> peak ${Math.round(rssPeak / 1048576)} -> ${Math.round(rssAfter / 1048576)} MB`);
+      for (const line of table) t.diagnostic(line);
     } finally {
-      fresh.close();
+      legit.close();
     }
-    const table = [...tally].sort().map(([category, counts]) => `${category}: ${[...counts].sort().map(([label, n]) => `${label}×${n}`).join(', ')}`);
-    t.diagnostic(`${INPUTS} inputs (seed ${SEED.toString(16)}), 0 wrong answers, 0 crashes; ${acknowledged.length} legitimate updates, 0 lost; RSS ${Math.round(rssBefore / 1048576)} -> peak ${Math.round(rssPeak / 1048576)} -> ${Math.round(rssAfter / 1048576)} MB`);
-    for (const line of table) t.diagnostic(line);
-  } finally {
-    legit.close();
-  }
+  });
 });
+

@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import fc from 'fast-check';
 import type { Herald } from '../src/herald.js';
 import { encodeEventText, SseFieldError } from '../src/sse/encode.js';
-import { hubUrl, publish, publisherToken, startTestHerald } from './support/herald.js';
+import { FRONT_DOORS, hubUrl, publish, publisherToken, startTestHerald } from './support/herald.js';
 import { parseEventStream, SseSpecParser, specNormalized, type SpecEvent } from './support/sse-spec-parser.js';
 import { collect } from './support/stream.js';
 
@@ -79,11 +79,11 @@ function specStream(url: string): Promise<SpecStream> {
   });
 }
 
-describe('SSE injection over HTTP', () => {
+for (const door of FRONT_DOORS) describe(`SSE injection over HTTP (${door.name})`, () => {
   let herald: Herald;
   let token: string;
   before(async () => {
-    herald = await startTestHerald({ subscriptions: false });
+    herald = await startTestHerald({ subscriptions: false, ...door.config });
     token = await publisherToken();
   });
   after(() => herald.close());

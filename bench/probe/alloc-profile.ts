@@ -2,8 +2,9 @@
 // no chat, no presence), publishes from a child process as fast as 16 keep-alive
 // sockets allow, and samples every allocation meanwhile (V8's sampling heap profiler,
 // objects collected by GC included), printed per publish by allocating function and
-// by the nearest Herald or framework frame. `off` measures with --no-front-door.
-//   node --import tsx bench/probe/alloc-profile.ts [on|off] [cpu]
+// by the nearest Herald or framework frame. `off` measures with --no-front-door,
+// `raw` with --raw-front-door.
+//   node --import tsx bench/probe/alloc-profile.ts [on|off|raw] [cpu]
 // `cpu`: no heap sampling, so that `node --cpu-prof` sees the publish path alone.
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
@@ -11,7 +12,7 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { startTestHerald, publisherToken } from '../../test/support/herald.js';
 const door = process.argv[2] !== 'off';
-const herald = await startTestHerald({ frontDoor: door, subscriptions: false, chat: false });
+const herald = await startTestHerald({ frontDoor: door, rawFrontDoor: process.argv[2] === 'raw', subscriptions: false, chat: false });
 const port = (herald.app.server.address() as AddressInfo).port;
 const token = await publisherToken();
 const run = (seconds: number) => new Promise<{ ok: number }>((resolve) => {

@@ -7,8 +7,9 @@ import proxyAddr from '@fastify/proxy-addr';
 
 const TRUST_EVERY_HOP = (): boolean => true;
 
-export function clientIp(request: IncomingMessage, trustProxy: boolean): string {
+export function clientIp(request: Pick<IncomingMessage, 'headers' | 'socket'>, trustProxy: boolean): string {
   if (!trustProxy) return request.socket.remoteAddress as string;
-  const addresses = proxyAddr.all(request, TRUST_EVERY_HOP);
+  // proxy-addr reads only these two fields.
+  const addresses = proxyAddr.all(request as IncomingMessage, TRUST_EVERY_HOP);
   return addresses[addresses.length - 1] as string;
 }

@@ -30,36 +30,45 @@ export interface DeadlineOptions {
 /** The Node server as both HTTP/1 and HTTP/2-with-HTTP/1-fallback expose it. */
 type DeadlineServer = Pick<Server, 'on' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'> & { connectionsCheckingInterval?: number };
 
-/** Call before listen: the deadline checker starts on 'listening' with these values. */
-export function applyDeadlines(server: DeadlineServer, options: DeadlineOptions, log: LimitLog): void {
+/**
+ * Call before listen: the deadline checker starts on 'listening' with these values.
+ * Returns what a door that reads request heads itself (the raw door) calls when a
+ * connection's first head arrived, as Node's 'request' event does for the rest.
+ */
+export function applyDeadlines(server: DeadlineServer, options: DeadlineOptions, log: LimitLog): (socket: Socket) => void {
   server.headersTimeout = options.headerTimeoutMs;
   server.requestTimeout = options.requestTimeoutMs;
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.connectionsCheckingInterval = Math.max(100, Math.min(1000, Math.floor(options.headerTimeoutMs / 10)));
-  if (options.plainHttp === true && options.headerTimeoutMs > 0) reapSilentSockets(server, options.headerTimeoutMs);
-  if (options.maxPendingPerIp > 0) trackPending(server, options.maxPendingPerIp, log);
+  const arrived: ((socket: Socket) => void)[] = [];
+  if (options.plainHttp === true && options.headerTimeoutMs > 0) arrived.push(reapSilentSockets(server, options.headerTimeoutMs));
+  if (options.maxPendingPerIp > 0) arrived.push(trackPending(server, options.maxPendingPerIp, log));
+  for (const headArrived of arrived) server.on('request', (request: { socket: Socket }) => headArrived(request.socket));
+  return (socket) => {
+    for (const headArrived of arrived) headArrived(socket);
+  };
 }
 
 const headDeadline = Symbol('headDeadline');
 type DeadlineSocket = Socket & { [headDeadline]?: NodeJS.Timeout };
 
 /** Destroys a socket whose first request head has not arrived within `timeoutMs`. */
-function reapSilentSockets(server: DeadlineServer, timeoutMs: number): void {
+function reapSilentSockets(server: DeadlineServer, timeoutMs: number): (socket: DeadlineSocket) => void {
   server.on('connection', (socket: DeadlineSocket) => {
     const timer = setTimeout(() => socket.destroy(), timeoutMs);
     timer.unref();
     socket[headDeadline] = timer;
     socket.once('close', () => clearTimeout(timer));
   });
-  server.on('request', (request: { socket: DeadlineSocket }) => {
-    const timer = request.socket[headDeadline];
+  return (socket) => {
+    const timer = socket[headDeadline];
     if (timer === undefined) return;
     clearTimeout(timer);
-    request.socket[headDeadline] = undefined;
-  });
+    socket[headDeadline] = undefined;
+  };
 }
 
-function trackPending(server: DeadlineServer, max: number, log: LimitLog): void {
+function trackPending(server: DeadlineServer, max: number, log: LimitLog): (socket: Socket) => void {
   const perAddress = new Map<string, number>();
   // By address and port: over TLS the request's socket is not the TCP one, but has its ends.
   const pending = new Map<string, string>();
@@ -84,7 +93,5 @@ function trackPending(server: DeadlineServer, max: number, log: LimitLog): void 
     pending.set(key, address);
     socket.once('close', () => release(key));
   });
-  server.on('request', (request: { socket: { remoteAddress?: string; remotePort?: number } }) => {
-    release(`${request.socket.remoteAddress ?? 'unknown'}|${String(request.socket.remotePort)}`);
-  });
+  return (socket) => release(`${socket.remoteAddress ?? 'unknown'}|${String(socket.remotePort)}`);
 }

@@ -20,7 +20,7 @@ const DIGITS = /^[0-9]{1,15}$/;
  * The query string when this door serves the request, undefined when Fastify does.
  * Only exact, plain spellings: anything else is Fastify's to route and refuse.
  */
-export function recognise(request: IncomingMessage, deps: { readonly bodyLimit: number }): string | undefined {
+export function recognise(request: Pick<IncomingMessage, 'httpVersionMajor' | 'method' | 'url' | 'headers'>, deps: { readonly bodyLimit: number }): string | undefined {
   if (request.httpVersionMajor !== 1) return undefined;
   const method = request.method;
   if (method !== 'GET' && method !== 'POST') return undefined;

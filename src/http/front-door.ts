@@ -11,7 +11,7 @@
 // serves goes through the same functions the Fastify hooks and routes call: request
 // ids, cookies, CSRF guard, limits, parsers, the routes themselves, error replies,
 // security headers, metrics (see server.ts, where both doors get the same instances).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Hub } from '../hub/hub.js';
@@ -34,7 +34,7 @@ export interface FrontDoorDeps {
   readonly limits: EdgeLimits;
   readonly csrf: OriginPolicy;
   /** The server's one request-id generator (Fastify's genReqId too). */
-  readonly requestId: (request: IncomingMessage) => string;
+  readonly requestId: (request: Pick<IncomingMessage, 'headers'>) => string;
   /** Absent: no X-Request-Id header and no publish metrics (as in Fastify without observability). */
   readonly telemetry: Telemetry | undefined;
   readonly bodyLimit: number;
@@ -51,14 +51,28 @@ export interface FrontDoorDeps {
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** The fields of a request both doors read (an IncomingMessage has them; the raw door, src/http/wire/, builds them). */
+export interface DoorRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly httpVersionMajor: number;
+  readonly socket: Socket;
+  readonly destroyed: boolean;
+}
+
 const EMPTY: FieldBag = Object.freeze({}) as FieldBag;
 const NO_COOKIES: Record<string, string | undefined> = Object.freeze({}) as Record<string, string | undefined>;
 const SECURITY_PAIRS: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
 
-/** One request through this door: the view every shared function reads, and what the reply needs. */
-class Exchange implements StreamDoor {
+/**
+ * One request through a door: the view every shared function reads, the route's
+ * steps, and the failure and success replies. A door supplies how a reply is
+ * written and how the socket is handed to a stream.
+ */
+export abstract class Exchange implements StreamDoor {
   readonly method: string;
-  readonly headers: IncomingMessage['headers'];
+  readonly headers: IncomingHttpHeaders;
   readonly query: FieldBag;
   readonly cookies: Record<string, string | undefined>;
   readonly ip: string;
@@ -67,16 +81,13 @@ class Exchange implements StreamDoor {
   readonly id: string | undefined;
   /** The stream slot (--max-subscriptions-per-ip, --max-connections), released when the response or stream is over. */
   releaseSlot: (() => void) | undefined;
-  kind: 'form' | 'json' | undefined;
-  chunks: Buffer[] | undefined;
-  received = 0;
-  expected = 0;
+  /** Set once a stream owns the socket: no reply may be written after that. */
+  tookOver = false;
 
   constructor(
     readonly door: FrontDoor,
     readonly deps: FrontDoorDeps,
-    readonly request: IncomingMessage,
-    readonly response: ServerResponse,
+    readonly request: DoorRequest,
     queryText: string,
   ) {
     this.method = request.method as string;
@@ -89,8 +100,12 @@ class Exchange implements StreamDoor {
     this.ip = clientIp(request, deps.trustProxy);
   }
 
-  /** Set once a stream owns the socket: no reply may be written after that. */
-  tookOver = false;
+  /** Writes a whole reply (unless one was written or the connection is gone). */
+  abstract reply(status: number, type: string, body: string, extra: Readonly<Record<string, string>> | undefined): void;
+  /** StreamDoor: the head is on the socket; the door lets go of what the stream does not need. */
+  abstract streaming(socket: Socket): void;
+  /** Gives the stream slot back when this exchange's response is over. */
+  protected abstract holdSlot(release: () => void): void;
 
   /** StreamDoor: the stream head carries the headers Fastify's onRequest hooks would have set. */
   takeOver(): Record<string, string> {
@@ -98,26 +113,55 @@ class Exchange implements StreamDoor {
     return this.id === undefined ? {} : { [REQUEST_ID_HEADER]: this.id };
   }
 
-  /** StreamDoor: Node's request, response and parser are let go; the stream's slot now ends with the socket. */
-  streaming(socket: Socket): void {
-    if (!releaseHttpState(this.request, this.response, socket)) return;
-    this.door.stats.released++;
-    if (this.releaseSlot !== undefined) {
-      this.response.removeListener('close', this.releaseSlot);
-      socket.once('close', this.releaseSlot);
+  /** The route's first steps: the CSRF guard, then a GET opens its stream. True when a POST's body is to be read next. */
+  start(): boolean {
+    const deps = this.deps;
+    try {
+      checkCsrf(this, deps.csrf);
+      if (this.method !== 'GET') return true;
+      if (deps.limits.limitsStreams) {
+        this.releaseSlot = deps.limits.acquireStream(this.ip);
+        this.holdSlot(this.releaseSlot);
+      }
+      // HTTP/1 only: openStream writes to the socket and never touches a response object.
+      openStream(deps.hub, this, this.request as IncomingMessage, undefined as unknown as ServerResponse, this, deps.streamHeaders).catch((error: unknown) => this.fail(error));
+    } catch (error) {
+      this.fail(error);
+    }
+    return false;
+  }
+
+  /** A POST's whole body: parsed as Fastify's parsers would, charged to the rate limit, published. */
+  publish(raw: Buffer): void {
+    try {
+      const deps = this.deps;
+      let body: unknown;
+      if (BODY_TYPES.get((this.headers['content-type'] as string).toLowerCase()) === 'json') {
+        deps.parseJson(this.request as IncomingMessage, raw.toString('utf8'), captureJson);
+        const { error, value } = parsedJson;
+        parsedJson = { error: null, value: undefined };
+        if (error !== null) throw error;
+        body = value;
+      } else {
+        body = parseQueryString(raw.toString());
+      }
+      deps.limits.chargePublish(this, body);
+      publishBody(deps.hub, this, body).then(
+        (answer) => this.published(answer),
+        (error: unknown) => this.fail(error),
+      );
+    } catch (error) {
+      this.fail(error);
     }
   }
 
-  reply(status: number, type: string, body: string, extra: Readonly<Record<string, string>> | undefined): void {
-    const response = this.response;
-    if (response.headersSent || response.destroyed) return;
+  /** The reply's header pairs before Node's own (Date, Connection): request id, extra, type, security, length. */
+  protected headerPairs(type: string, body: string, extra: Readonly<Record<string, string>> | undefined): string[] {
     const pairs: string[] = [];
     if (this.id !== undefined) pairs.push(REQUEST_ID_HEADER, this.id);
     if (extra !== undefined) for (const name in extra) pairs.push(name, extra[name]!);
     pairs.push('content-type', type, ...SECURITY_PAIRS, 'content-length', String(Buffer.byteLength(body)));
-    response.writeHead(status, pairs);
-    response.end(body);
-    if (this.method === 'POST') this.deps.telemetry?.publishAnswered(status);
+    return pairs;
   }
 
   fail(error: unknown): void {
@@ -140,25 +184,81 @@ class Exchange implements StreamDoor {
   }
 }
 
-const EXCHANGE = Symbol('frontDoorExchange');
-type DoorRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
+/** A request through the node:http listener: Node's request and response objects. */
+class NodeExchange extends Exchange {
+  chunks: Buffer[] | undefined;
+  received = 0;
+  expected = 0;
 
-// Body listeners shared by every request (the exchange hangs off the request), so a
-// publish allocates no closures for them.
-function onBodyData(this: DoorRequest, chunk: Buffer): void {
+  constructor(
+    door: FrontDoor,
+    deps: FrontDoorDeps,
+    readonly incoming: IncomingMessage,
+    readonly response: ServerResponse,
+    queryText: string,
+  ) {
+    super(door, deps, incoming, queryText);
+  }
+
+  protected holdSlot(release: () => void): void {
+    this.response.once('close', release);
+  }
+
+  /** Node's request, response and parser are let go; the stream's slot now ends with the socket. */
+  streaming(socket: Socket): void {
+    if (!releaseHttpState(this.incoming, this.response, socket)) return;
+    this.door.stats.released++;
+    if (this.releaseSlot !== undefined) {
+      this.response.removeListener('close', this.releaseSlot);
+      socket.once('close', this.releaseSlot);
+    }
+  }
+
+  reply(status: number, type: string, body: string, extra: Readonly<Record<string, string>> | undefined): void {
+    const response = this.response;
+    if (response.headersSent || response.destroyed) return;
+    response.writeHead(status, this.headerPairs(type, body, extra));
+    response.end(body);
+    if (this.method === 'POST') this.deps.telemetry?.publishAnswered(status);
+  }
+
+  /** Reads the body with listeners shared by every request (no closures per publish). */
+  readBody(): void {
+    const request = this.incoming as ExchangeRequest;
+    this.expected = Number(request.headers['content-length']);
+    request[EXCHANGE] = this;
+    request.on('data', onBodyData);
+    request.once('end', onBodyEnd);
+    request.once('error', onBodyError);
+  }
+
+  bodyRead(): void {
+    if (this.received !== this.expected) {
+      this.fail(contentLengthMismatch());
+      return;
+    }
+    const chunks = this.chunks ?? [];
+    this.publish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.received));
+  }
+}
+
+const EXCHANGE = Symbol('frontDoorExchange');
+type ExchangeRequest = IncomingMessage & { [EXCHANGE]?: NodeExchange };
+
+function onBodyData(this: ExchangeRequest, chunk: Buffer): void {
   const exchange = this[EXCHANGE]!;
   exchange.received += chunk.length;
   (exchange.chunks ??= []).push(chunk);
 }
 
-function onBodyEnd(this: DoorRequest): void {
+function onBodyEnd(this: ExchangeRequest): void {
   const exchange = this[EXCHANGE]!;
   this[EXCHANGE] = undefined;
   this.removeListener('error', onBodyError);
-  exchange.door.bodyRead(exchange);
+  exchange.bodyRead();
 }
 
-function onBodyError(this: DoorRequest, error: Error & { statusCode?: number }): void {
+function onBodyError(this: ExchangeRequest, error: Error & { statusCode?: number }): void {
   const exchange = this[EXCHANGE]!;
   this[EXCHANGE] = undefined;
   this.removeListener('data', onBodyData);
@@ -189,70 +289,25 @@ export class FrontDoor {
     this.closing = true;
   }
 
+  /** The deps while this door serves; undefined before configure and once closing (Fastify then answers). */
+  active(): FrontDoorDeps | undefined {
+    return this.closing ? undefined : this.deps;
+  }
+
   /** The node:http request listener: this door's routes, else Fastify's handler. */
   listener(fallback: Listener): Listener {
     return (request, response) => {
-      const deps = this.deps;
-      const queryText = deps === undefined || this.closing ? undefined : recognise(request, deps);
+      const deps = this.active();
+      const queryText = deps === undefined ? undefined : recognise(request, deps);
       if (queryText === undefined) {
         this.stats.handedOn++;
         fallback(request, response);
-      } else {
-        this.stats.served++;
-        this.serve(new Exchange(this, deps!, request, response, queryText));
-      }
-    };
-  }
-
-  private serve(exchange: Exchange): void {
-    const deps = exchange.deps;
-    try {
-      checkCsrf(exchange, deps.csrf);
-      if (exchange.method === 'GET') {
-        if (deps.limits.limitsStreams) {
-          exchange.releaseSlot = deps.limits.acquireStream(exchange.ip);
-          exchange.response.once('close', exchange.releaseSlot);
-        }
-        openStream(deps.hub, exchange, exchange.request, exchange.response, exchange, deps.streamHeaders).catch((error: unknown) => exchange.fail(error));
         return;
       }
-    } catch (error) {
-      exchange.fail(error);
-      return;
-    }
-    const request = exchange.request as DoorRequest;
-    exchange.kind = BODY_TYPES.get((request.headers['content-type'] as string).toLowerCase());
-    exchange.expected = Number(request.headers['content-length']);
-    request[EXCHANGE] = exchange;
-    request.on('data', onBodyData);
-    request.once('end', onBodyEnd);
-    request.once('error', onBodyError);
-  }
-
-  /** @internal The body is in: parse it as Fastify's parsers would, charge the rate limit, publish. */
-  bodyRead(exchange: Exchange): void {
-    try {
-      if (exchange.received !== exchange.expected) throw contentLengthMismatch();
-      const chunks = exchange.chunks ?? [];
-      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, exchange.received);
-      let body: unknown;
-      if (exchange.kind === 'json') {
-        exchange.deps.parseJson(exchange.request, raw.toString('utf8'), captureJson);
-        const { error, value } = parsedJson;
-        parsedJson = { error: null, value: undefined };
-        if (error !== null) throw error;
-        body = value;
-      } else {
-        body = parseQueryString(raw.toString());
-      }
-      exchange.deps.limits.chargePublish(exchange, body);
-      publishBody(exchange.deps.hub, exchange, body).then(
-        (answer) => exchange.published(answer),
-        (error: unknown) => exchange.fail(error),
-      );
-    } catch (error) {
-      exchange.fail(error);
-    }
+      this.stats.served++;
+      const exchange = new NodeExchange(this, deps!, request, response, queryText);
+      if (exchange.start()) exchange.readBody();
+    };
   }
 }
 

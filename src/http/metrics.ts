@@ -19,7 +19,7 @@ const SANE_ID = /^[A-Za-z0-9._~:@/+=-]{1,128}$/;
  * per-process random prefix and a counter: unique across restarts and replicas,
  * and cheaper than a UUID per request.
  */
-export function requestIdGenerator(): (request: IncomingMessage) => string {
+export function requestIdGenerator(): (request: Pick<IncomingMessage, 'headers'>) => string {
   const prefix = randomBytes(4).toString('hex');
   let next = 0;
   return (request) => {

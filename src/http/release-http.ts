@@ -65,11 +65,20 @@ export function releaseHttpState(request: IncomingMessage, response: ServerRespo
   }
   response.detachSocket(socket);
   for (const [event, listener] of found) socket.removeListener(event, listener);
+  freeParser(parser, request, socket);
+  holdStreamSocket(socket);
+  return true;
+}
+
+/**
+ * A socket that carries an event stream and nothing else: the client's FIN is read
+ * and answered with ours, bytes the client sends (a request after a stream's can
+ * never be answered) end the connection, an error destroys it.
+ */
+export function holdStreamSocket(socket: Socket): void {
   socket.on('error', destroySocket);
   socket.on('end', endSocket);
   socket.on('data', destroySocket);
-  freeParser(parser, request, socket);
   // Keep reading, or the client's FIN would go unnoticed until a write failed.
   socket.resume();
-  return true;
 }

@@ -18,6 +18,7 @@ import { registerObservability, requestIdGenerator } from './metrics.js';
 import { applyDeadlines } from './connection-deadlines.js';
 import { clientErrorHandler, createLimitLog, EdgeLimits, registerLimits } from './limits.js';
 import { FrontDoor, type FrontDoorDeps } from './front-door.js';
+import { installRawDoor, type RawDoor } from './wire/raw-door.js';
 import { parseQueryString } from './parsers.js';
 import { registerPublishRoute } from './publish-route.js';
 import { trackRoutes } from './routes.js';
@@ -51,11 +52,18 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     maxStreams: config.maxConnections,
   }, limitLog);
   const door = frontDoorFor(config, tls === undefined, logger);
+  const clientError = clientErrorHandler(limitLog);
+  let rawDoor: RawDoor | undefined;
+  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    const server = createServer(door!.listener(handler));
+    if (config.rawFrontDoor) rawDoor = installRawDoor(server, door!);
+    return server;
+  };
   // With TLS the server is an HTTP/2 one (the routes see Http2ServerResponse objects);
   // the instance keeps the HTTP/1 type routes are written against.
   const options = {
     trustProxy: config.trustProxy,
-    clientErrorHandler: clientErrorHandler(limitLog),
+    clientErrorHandler: clientError,
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
@@ -68,11 +76,11 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     return503OnClosing: true,
     genReqId: requestId,
     routerOptions: { querystringParser: parseQueryString },
-    ...(door === undefined ? {} : { serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => createServer(door.listener(handler)) }),
+    ...(door === undefined ? {} : { serverFactory }),
   };
   const app = (tls === undefined ? Fastify(options) : Fastify({ ...options, ...tlsServerOptions(tls) } as unknown as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance;
   trackRoutes(app);
-  applyDeadlines(app.server, {
+  const headArrived = applyDeadlines(app.server, {
     headerTimeoutMs: config.headerTimeoutSeconds * 1000,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
@@ -121,6 +129,17 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       streamHeaders,
       trustProxy: config.trustProxy,
     });
+    if (rawDoor !== undefined) {
+      rawDoors.set(app, rawDoor);
+      rawDoor.configure({
+        bodyLimit: config.bodyLimit,
+        headerTimeoutMs: config.headerTimeoutSeconds * 1000,
+        requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+        keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
+        clientError,
+        headArrived,
+      });
+    }
     app.addHook('preClose', (done) => {
       door.close();
       done();
@@ -138,6 +157,12 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
 }
 
 const doors = new WeakMap<FastifyInstance, FrontDoor>();
+const rawDoors = new WeakMap<FastifyInstance, RawDoor>();
+
+/** The app's raw door (--raw-front-door), when it has one. */
+export function rawDoorOf(app: FastifyInstance): RawDoor | undefined {
+  return rawDoors.get(app);
+}
 
 /** The app's front door, when it has one (tests check which door served). */
 export function frontDoorOf(app: FastifyInstance): FrontDoor | undefined {

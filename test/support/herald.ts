@@ -89,3 +89,9 @@ export async function withHerald(overrides: Partial<Config>, run: (herald: Heral
     await herald.close();
   }
 }
+
+/** The two front doors: suites about the wire run once through each (`rawFrontDoor` is the only difference). */
+export const FRONT_DOORS = [
+  { name: 'node:http door', config: { rawFrontDoor: false } },
+  { name: 'raw door', config: { rawFrontDoor: true } },
+] as const satisfies readonly { name: string; config: Partial<Config> }[];

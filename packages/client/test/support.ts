@@ -1,6 +1,7 @@
 // What the client's tests share: a recorder of everything a subscription reports,
 // awaited with deadlines, and a count of the stream requests a server received.
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { trackConnections } from '../../../src/shutdown.js';
 import type { HeraldClientError } from '../src/errors.js';
 import type { ConnectionState, Gap, Handlers, HeraldEvent, OpenInfo } from '../src/types.js';
@@ -70,8 +71,12 @@ export function recorder<T = string>(): Recorder<T> {
 export function countStreams(server: Server): { readonly urls: URL[]; cutAll(): void } {
   const urls: URL[] = [];
   const sockets = trackConnections(server);
-  server.on('request', (request: { method?: string; url?: string }) => {
-    if (request.method === 'GET' && request.url?.startsWith('/.well-known/mercure?')) urls.push(new URL(request.url, 'http://x'));
+  // From the bytes on the wire, not Node's 'request' event: the raw front door reads
+  // the hub's requests itself and never makes Node's request objects.
+  server.on('connection', (socket: Socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      for (const match of chunk.toString('latin1').matchAll(/(?:^|\r\n)GET (\/\.well-known\/mercure\?\S*) HTTP\/1\.1\r\n/g)) urls.push(new URL(match[1]!, 'http://x'));
+    });
   });
   return { urls, cutAll: () => { for (const socket of sockets) socket.destroy(); } };
 }
