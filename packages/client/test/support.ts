@@ -62,11 +62,9 @@ export function recorder<T = string>(): Recorder<T> {
   };
 }
 
-/** Counts GET stream requests to the hub path as the server receives them, with their URLs. */
 /**
- * The event streams a server opened (their URLs), and a way to cut every connection.
- * Node's closeAllConnections() cannot be used: once a stream's head is written, Herald's
- * front door releases Node's per-request state, and with it Node's record of the connection.
+ * The event streams a server opened (their URLs, from GET requests to the hub path as
+ * they arrive), and a way to cut every connection whichever door holds it.
  */
 export function countStreams(server: Server): { readonly urls: URL[]; cutAll(): void } {
   const urls: URL[] = [];
