@@ -100,7 +100,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       credentials: true,
       methods: ['GET', 'POST', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control'],
-      exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Link', 'Retry-After'],
+      exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Herald-Replay-Truncated', 'Link', 'Retry-After'],
     });
   }
   const streamHeaders = { Link: discoveryLink(config.publicUrl) };

@@ -89,6 +89,7 @@ export async function openStream(hub: Hub, request: TokenRequest & { readonly qu
     'X-Accel-Buffering': 'no',
     'Last-Event-ID': headerSafe(start.lastEventId),
     'Mercure-Last-Event-ID': headerSafe(start.lastEventId),
+    ...(start.replayTruncated ? { 'Herald-Replay-Truncated': '1' } : {}),
   };
   const subscriber = start.subscriber;
   if (http1) {
