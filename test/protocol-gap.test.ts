@@ -148,3 +148,38 @@ describe('herald-gap and plain EventSource clients', () => {
     });
   });
 });
+
+describe('--retry', () => {
+  for (const frontDoor of [true, false]) {
+    test(`every stream starts with retry: (${frontDoor ? 'front door' : 'Fastify'}), before the gap event`, async () => {
+      await withHerald({ store: 'memory', frontDoor, retryMs: 500 }, async (herald) => {
+        const topic = 'https://example.com/retry';
+        const live = await rawStream(hubUrl(herald.url, [['topic', topic]]));
+        const resumed = await rawStream(hubUrl(herald.url, [['topic', topic]]), { 'Last-Event-ID': 'urn:uuid:unknown' });
+        try {
+          await live.waitForText('\n\n');
+          assert.equal(live.text(), 'retry: 500\n\n');
+          await resumed.waitForText('event: herald-gap\n');
+          assert.match(resumed.text(), /^retry: 500\n\nevent: herald-gap\n/);
+        } finally {
+          live.close();
+          resumed.close();
+        }
+      });
+    });
+  }
+
+  test('without --retry no retry: field is sent', async () => {
+    await withHerald({ store: 'memory' }, async (herald) => {
+      const topic = 'https://example.com/no-retry';
+      const stream = await rawStream(hubUrl(herald.url, [['topic', topic]]));
+      try {
+        const [id] = await publishMany(herald.url, topic, 1);
+        await stream.waitForText(`id: ${id}\n`);
+        assert.ok(!stream.text().includes('retry:'));
+      } finally {
+        stream.close();
+      }
+    });
+  });
+});
