@@ -37,6 +37,8 @@ const OPTIONS = {
   'publisher-jwt-key-file': { field: null, kind: 'string', default: undefined, help: 'File holding the publisher key (instead of --publisher-jwt-key, which `ps` shows)' },
   'subscriber-jwt-key-file': { field: null, kind: 'string', default: undefined, help: 'File holding the subscriber key (instead of --subscriber-jwt-key)' },
   'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
+  'jwt-issuer': { kind: 'string', default: undefined, help: 'The "iss" access tokens (header typ at+jwt, Mercure draft 08) must carry (unset: any, but one must be there); other tokens keep the 0.x rules' },
+  'jwt-audience': { kind: 'string', default: undefined, help: 'The hub\'s resource identifier, which the "aud" of access tokens (typ at+jwt) must name (default: <public-url>/.well-known/mercure)' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
   'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin (* for any)' },

@@ -78,7 +78,7 @@ describe('publish', () => {
     }
   });
 
-  test('401 without a fixture.token, with a bad fixture.token, and when the selectors do not cover the topic', async () => {
+  test('401 without a fixture.token or with a bad one; 403 insufficient_scope when the selectors do not cover the topic', async () => {
     const none = await publish(fixture.herald.url, { topic: 'https://example.com/a' });
     assert.equal(none.status, 401);
     assert.equal((JSON.parse(none.body) as { error: string }).error, 'unauthorized');
@@ -87,7 +87,8 @@ describe('publish', () => {
     const narrow = await mintToken({ mercure: { publish: ['https://example.com/books/{id}'] } }, PUBLISHER_KEY);
     assert.equal((await publish(fixture.herald.url, { topic: 'https://example.com/books/1' }, narrow)).status, 200);
     const outside = await publish(fixture.herald.url, { topic: 'https://example.com/authors/1' }, narrow);
-    assert.equal(outside.status, 401);
+    assert.equal(outside.status, 403);
+    assert.equal(outside.headers.get('www-authenticate'), 'Bearer error="insufficient_scope"');
     assert.match(JSON.parse(outside.body).message as string, /authors\/1/);
   });
 
