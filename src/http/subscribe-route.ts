@@ -15,6 +15,13 @@ import { SocketSink, responseHead } from './socket-sink.js';
 import { ResponseSink } from './sse-sink.js';
 import { parseSelectors, refuseInvalidUtf8, requestedLastEventId, unionOfParams } from './subscribe-params.js';
 
+/**
+ * Idle time before the kernel probes a stream's peer; Node then sends 10 probes 1 s
+ * apart, so a vanished client is dropped about 15 s after its last packet when
+ * nothing is in flight to it.
+ */
+export const STREAM_KEEPALIVE_MS = 5000;
+
 /** The door's side of a stream: called once the subscriber is registered, it takes the response over and says what headers the door has set already. */
 export interface StreamDoor {
   takeOver(): Record<string, string | number | readonly string[] | undefined>;
@@ -71,6 +78,8 @@ export async function openStream(
   if (http1) {
     socket.setNoDelay(true);
     socket.setTimeout(0);
+    // A client whose network vanished sends no FIN: TCP keepalive finds it (docs/operations.md, "Half-open streams").
+    socket.setKeepAlive(true, STREAM_KEEPALIVE_MS);
     socket.write(responseHead(200, 'OK', { ...headers, Connection: 'close' }));
     door.streaming?.(socket);
     socket.on('close', () => hub.disconnect(subscriber));
