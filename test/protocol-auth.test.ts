@@ -132,4 +132,19 @@ describe('draft 08 access tokens', () => {
       }
     });
   });
+
+  test('the draft\'s cookie __Secure-mercure_access_token carries a subscriber token; an Authorization header wins over it', async () => {
+    await withHerald({ store: 'memory', anonymous: false }, async (herald) => {
+      const aud = `${herald.hub.url}/.well-known/mercure`;
+      const token = await accessToken(aud, { key: SUBSCRIBER_KEY, claims: detail(['subscribe'], [{ match: '*' }]) });
+      const url = hubUrl(herald.url, [['match', 'https://example.com/cookie']]);
+      assert.equal((await fetch(url)).status, 401);
+      const withCookie = await fetch(url, { headers: { Cookie: `__Secure-mercure_access_token=${token}` } });
+      assert.equal(withCookie.status, 200);
+      await withCookie.body?.cancel();
+      const headerWins = await fetch(url, { headers: { Cookie: `__Secure-mercure_access_token=${token}`, Authorization: 'Bearer not.a.token' } });
+      assert.equal(headerWins.status, 401);
+      await headerWins.body?.cancel();
+    });
+  });
 });
