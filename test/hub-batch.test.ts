@@ -45,7 +45,7 @@ describe('batch publish', () => {
       [{ updates: [{ topic: 'https://example.com/atomic', data: 'ok' }, { topic: 'https://example.com/atomic', id: 'bad\nid' }] }, 400, /updates\[1\]/],
       [{ updates: [{ topic: 'https://example.com/atomic' }, { data: 'no topic' }] }, 400, /updates\[1\]/],
       [{ updates: [{ topic: 'https://example.com/atomic', retry: -3 }] }, 400, /updates\[0\].*retry/],
-      [{ updates: [{ topic: '/.well-known/mercure/subscriptions/x/y' }] }, 403, /updates\[0\]/],
+      [{ updates: [{ topic: '/.well-known/mercure/subscriptions/x/y' }] }, 400, /updates\[0\]/],
       [{ nope: true }, 400, /updates/],
       [{ updates: [] }, 400, /no update/],
     ];
