@@ -4,7 +4,6 @@
 // parameters in a form body (union with the query; Last-Event-ID precedence). Both doors.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { publishOk, publisherToken, withHerald } from './support/herald.js';
 import { rawStream, type RawStream } from './support/stream.js';
 
@@ -17,39 +16,9 @@ async function refusal(url: string | Request, init: RequestInit = {}): Promise<[
   return [response.status, (JSON.parse(text) as { error: string }).error];
 }
 
-/** A QUERY request (RFC 10008) kept open as a stream, like rawStream. */
+/** A QUERY request (RFC 10008) kept open as a stream. */
 function queryStream(url: string, body: string, headers: Record<string, string> = {}): Promise<RawStream> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'QUERY', headers: { Accept: 'text/event-stream', 'Content-Type': 'application/x-www-form-urlencoded', ...headers } }, (res) => {
-      let received = '';
-      const waiters: Array<() => void> = [];
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        received += chunk;
-        for (const wake of waiters.splice(0)) wake();
-      });
-      res.on('error', () => undefined);
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        text: () => received,
-        waitForText: (needle, timeoutMs = 5000) =>
-          new Promise((ok, fail) => {
-            const deadline = setTimeout(() => fail(new Error(`timed out waiting for ${JSON.stringify(needle)}; got ${JSON.stringify(received)}`)), timeoutMs);
-            const check = () => {
-              if (received.includes(needle)) {
-                clearTimeout(deadline);
-                ok(received);
-              } else waiters.push(check);
-            };
-            check();
-          }),
-        close: () => req.destroy(),
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return rawStream(url, { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, { method: 'QUERY', body });
 }
 
 for (const frontDoor of [true, false]) {
