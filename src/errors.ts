@@ -10,7 +10,7 @@ export const ERRORS = {
   selectors_too_costly: { status: 400, message: 'The topic selectors cost more to match than this hub allows' },
   unauthorized: { status: 401, message: 'A valid token is required' },
   forbidden: { status: 403, message: 'This is not allowed' },
-  reserved_topic: { status: 403, message: 'Topics under /.well-known/mercure are reserved for the hub' },
+  reserved_topic: { status: 400, message: 'Topics under /.well-known/mercure are reserved for the hub' },
   not_found: { status: 404, message: 'Not found' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   rate_limited: { status: 429, message: 'Too many requests' },

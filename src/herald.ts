@@ -72,6 +72,8 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
     algorithm: config.jwtAlg,
     hubUrl: config.publicUrl,
     jwksUrl: config.jwksUrl,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
   });
   // The hub reads its settings from the Config by their Config names (HubSettings).
   const hub = await Hub.create({ broker, authenticator, settings: config, logger });

@@ -2,8 +2,9 @@
 // Herald processes (sharing Redis) while 2000 events are published at ~500/s through
 // nginx; the process serving the stream is killed with SIGKILL. The client reconnects
 // through nginx to the other process with Last-Event-ID and must end up with every
-// stored event exactly once, in log order, and so every acknowledged one. Prints the
-// failover gap.
+// stored event exactly once, in log order, and so every acknowledged one. The hubs run
+// with --retry 500 (a `retry:` at the start of every stream), so the client comes back
+// after 500 ms instead of EventSource's 3 s default. Prints the failover gap.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
@@ -23,15 +24,16 @@ const KILL_AT = 300;
 // Publishes in flight at once: one at a time cannot keep up 500/s on a busy machine.
 const LANES = 4;
 const TOPIC = 'https://example.com/failover';
+const RETRY_MS = 500;
 const prefix = uniquePrefix('failover');
 let heralds: HeraldProcess[] = [];
 let nginx: NginxProcess | undefined;
 
 before(async () => {
   if (skip) return;
-  // The whole run stays in history: the gap (~3 s at 500/s) is more than the default
-  // 1000 per topic, and a resume from a trimmed id would replay from the oldest kept.
-  const args = ['--store', SHARED_REDIS, '--redis-prefix', prefix, '--publisher-jwt-key', PUBLISHER_KEY, '--subscriber-jwt-key', SUBSCRIBER_KEY, '--history-max-per-topic', '10000'];
+  // The whole run stays in history: a slow reconnect (3 s at 500/s without --retry) is
+  // more than the default 1000 per topic, and a resume from a trimmed id would replay from the oldest kept.
+  const args = ['--store', SHARED_REDIS, '--redis-prefix', prefix, '--publisher-jwt-key', PUBLISHER_KEY, '--subscriber-jwt-key', SUBSCRIBER_KEY, '--history-max-per-topic', '10000', '--retry', String(RETRY_MS)];
   heralds = await Promise.all([spawnHerald(args), spawnHerald(args)]);
   // Limits high enough for 500 publishes/s from one address.
   nginx = await startTestNginx(heralds.map((h) => h.url), { publishRate: '5000r/s', publishBurst: 5000 });
@@ -183,8 +185,10 @@ test(`failover: ${TOTAL} events at ~${RATE}/s through nginx, the serving process
     const firstAfter = client.received.find((r) => r.at > reconnection.at)!;
     const gap = firstAfter.at - killedAt;
     const detected = (client.errors[0] ?? NaN) - killedAt;
+    // The default 3 s retry would put it above 3000: the bound is loose for a loaded machine, the figure is printed.
+    assert.ok(gap < 2000, `the failover gap with --retry ${RETRY_MS} is ${gap.toFixed(0)} ms`);
     t.diagnostic(
-      `failover gap ${gap.toFixed(0)} ms (kill -> stream error ${detected.toFixed(0)} ms, EventSource retry delay -> reconnected at ` +
+      `failover gap with --retry ${RETRY_MS}: ${gap.toFixed(0)} ms (kill -> stream error ${detected.toFixed(0)} ms, retry delay -> reconnected at ` +
         `${(reconnection.at - killedAt).toFixed(0)} ms, first event ${(firstAfter.at - reconnection.at).toFixed(0)} ms after that); ` +
         `events lost ${lost.length}; received ${receivedIds.length} (log ${logIds.length}), acknowledged ${acknowledged.size}/${TOTAL}, ` +
         `failed publish attempts ${failedAttempts}; ${(TOTAL / publishSeconds).toFixed(0)} publishes/s`,

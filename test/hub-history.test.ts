@@ -45,11 +45,12 @@ describe('history and resume', () => {
     }
   });
 
-  test('the response says where the stream starts, and earliest when the requested id is unknown', async () => {
+  test('the response says which id precedes the first event sent (the requested one), and earliest when the requested id is unknown', async () => {
     const topic = 'https://example.com/unknown-id';
     const ids = await publishMany(topic, 3);
     const known = await rawStream(hubUrl(fixture.herald.url, [['topic', topic], ['lastEventID', ids[0]!]]));
-    assert.equal(known.headers['last-event-id'], ids[2]);
+    assert.equal(known.headers['last-event-id'], ids[0]);
+    assert.equal(known.headers['mercure-last-event-id'], ids[0]);
     await known.waitForText(`id: ${ids[2]}\n`);
     known.close();
     const unknown = await rawStream(hubUrl(fixture.herald.url, [['topic', topic], ['lastEventID', 'urn:uuid:never-published']]));

@@ -52,8 +52,18 @@ describe('publish', () => {
     ['NUL in id', [['topic', 't'], ['id', 'a\0b']], 400, 'invalid_field'],
     ['CRLF in type', [['topic', 't'], ['type', 'x\r\ndata: evil']], 400, 'invalid_field'],
     ['control char in topic', [['topic', 'a\u0007b']], 400, 'invalid_field'],
-    ['reserved relative topic', [['topic', '/.well-known/mercure/subscriptions/a/b']], 403, 'reserved_topic'],
-    ['reserved absolute topic', [['topic', 'https://example.com/.well-known/mercure']], 403, 'reserved_topic'],
+    ['reserved relative topic', [['topic', '/.well-known/mercure/subscriptions/a/b']], 400, 'reserved_topic'],
+    ['reserved absolute topic', [['topic', 'https://example.com/.well-known/mercure']], 400, 'reserved_topic'],
+    ['a percent-encoded reserved topic', [['topic', '/.well-known/%6Dercure/x']], 400, 'reserved_topic'],
+    ['a dot-segment reserved topic', [['topic', '/a/../.well-known/mercure/x']], 400, 'reserved_topic'],
+    ['the wildcard as a topic', [['topic', 'https://example.com/a'], ['topic', '*']], 400, 'invalid_field'],
+    ['a format character in a topic', [['topic', 'https://example.com/a\u200Bb']], 400, 'invalid_field'],
+    ['the id earliest', [['topic', 't'], ['id', 'earliest']], 400, 'invalid_field'],
+    ['DEL in id', [['topic', 't'], ['id', 'a\u007fb']], 400, 'invalid_field'],
+    ['C1 in id', [['topic', 't'], ['id', 'a\u0085b']], 400, 'invalid_field'],
+    ['a bidi control in id', [['topic', 't'], ['id', 'a\u202Eb']], 400, 'invalid_field'],
+    ['the reserved type mercure', [['topic', 't'], ['type', 'mercure']], 400, 'invalid_field'],
+    ['a zero-width character in type', [['topic', 't'], ['type', 'a\u200Db']], 400, 'invalid_field'],
   ];
   for (const [name, fields, status, code] of refused) {
     test(`refuses ${name} with ${status} ${code}`, async () => {
@@ -78,7 +88,7 @@ describe('publish', () => {
     }
   });
 
-  test('401 without a fixture.token, with a bad fixture.token, and when the selectors do not cover the topic', async () => {
+  test('401 without a fixture.token or with a bad one; 403 insufficient_scope when the selectors do not cover the topic', async () => {
     const none = await publish(fixture.herald.url, { topic: 'https://example.com/a' });
     assert.equal(none.status, 401);
     assert.equal((JSON.parse(none.body) as { error: string }).error, 'unauthorized');
@@ -87,7 +97,8 @@ describe('publish', () => {
     const narrow = await mintToken({ mercure: { publish: ['https://example.com/books/{id}'] } }, PUBLISHER_KEY);
     assert.equal((await publish(fixture.herald.url, { topic: 'https://example.com/books/1' }, narrow)).status, 200);
     const outside = await publish(fixture.herald.url, { topic: 'https://example.com/authors/1' }, narrow);
-    assert.equal(outside.status, 401);
+    assert.equal(outside.status, 403);
+    assert.equal(outside.headers.get('www-authenticate'), 'Bearer error="insufficient_scope"');
     assert.match(JSON.parse(outside.body).message as string, /authors\/1/);
   });
 

@@ -127,7 +127,7 @@ export function registerLimits(app: FastifyInstance, limits: EdgeLimits): Limits
   app.addHook('onError', async (request, _reply, error) => limits.noteRefusal(error, request.ip, request.method, request.url));
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'GET' || request.routeOptions.url !== HUB_PATH || !limits.limitsStreams) return;
+    if ((request.method !== 'GET' && request.method !== 'QUERY') || request.routeOptions.url !== HUB_PATH || !limits.limitsStreams) return;
     // 'close' comes once the response is done, whether it ended, failed or was a stream whose connection closed.
     reply.raw.once('close', limits.acquireStream(request.ip));
   });

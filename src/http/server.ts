@@ -106,9 +106,9 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       // With credentials a literal "*" is not allowed: the request's origin is echoed instead.
       origin: any ? true : [...config.corsOrigins],
       credentials: true,
-      methods: ['GET', 'POST', 'OPTIONS'],
+      methods: ['GET', 'POST', 'QUERY', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control'],
-      exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Link', 'Retry-After'],
+      exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Herald-Replay-Truncated', 'Link', 'Retry-After'],
     });
   }
   const streamHeaders = { Link: discoveryLink(config.publicUrl) };

@@ -1,55 +1,26 @@
-// GET /.well-known/mercure: opens an event stream. The request is parsed into a
+// GET (or QUERY) /.well-known/mercure: opens an event stream. The request is parsed into a
 // SubscribeRequest; the hub registers the subscriber BEFORE the headers go out, so
 // an update published right after the client's `open` cannot be missed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { HeraldError } from '../errors.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { extractToken, type TokenRequest } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
-import { compileMatcher, MatcherSet, type MatcherKind, type TopicMatcher } from '../hub/topics/selectors.js';
-import { asFieldBag, one, type FieldBag } from './fields.js';
+import { MatcherSet } from '../hub/topics/selectors.js';
+import { asFieldBag, type FieldBag } from './fields.js';
+import { parseQueryString } from './parsers.js';
 import { HUB_PATH } from './publish-route.js';
 import { SocketSink, responseHead } from './socket-sink.js';
 import { ResponseSink } from './sse-sink.js';
+import { parseSelectors, refuseInvalidUtf8, requestedLastEventId, unionOfParams } from './subscribe-params.js';
 
-/** Query parameter -> matcher kind: draft 07 `topic`, 1.0 `match*` (and Herald's snake_case alias). */
-const SELECTOR_PARAMS: Record<string, MatcherKind> = {
-  topic: 'auto',
-  match: 'exact',
-  matchExact: 'exact',
-  matchURLPattern: 'urlpattern',
-  match_urlpattern: 'urlpattern',
-};
-
-/** `maxSelectors` is --max-topics, the same bound a publication's topics have. */
-export function parseSelectors(query: FieldBag, hubUrl: string, maxSelectors: number): { matchers: TopicMatcher[]; selectors: string[] } {
-  const matchers: TopicMatcher[] = [];
-  const selectors: string[] = [];
-  for (const [name, value] of Object.entries(query)) {
-    const kind = SELECTOR_PARAMS[name];
-    if (kind === undefined) {
-      if (name.toLowerCase().startsWith('match')) throw new HeraldError('bad_request', `Unknown matcher parameter "${name}" (use topic, match or matchURLPattern)`);
-      continue;
-    }
-    for (const source of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      if (matchers.length >= maxSelectors) throw new HeraldError('too_many_items', `Too many topic selectors (at most ${maxSelectors}, --max-topics)`);
-      matchers.push(compileMatcher(source, kind, hubUrl));
-      selectors.push(source);
-    }
-  }
-  if (matchers.length === 0) throw new HeraldError('missing_topic', 'Subscribe with at least one "topic" (or "match") query parameter');
-  return { matchers, selectors };
-}
-
-/** The resume point: the Last-Event-ID header (sent by EventSource on reconnect) wins over the query. */
-export function requestedLastEventId(request: Pick<TokenRequest, 'headers'>, query: FieldBag): string | undefined {
-  const header = request.headers['last-event-id'];
-  const fromHeader = Array.isArray(header) ? header[0] : header;
-  const id = fromHeader ?? one(query, 'lastEventID') ?? one(query, 'last_event_id') ?? one(query, 'Last-Event-ID');
-  return id === undefined || id === '' ? undefined : id;
-}
+/**
+ * Idle time before the kernel probes a stream's peer; Node then sends 10 probes 1 s
+ * apart, so a vanished client is dropped about 15 s after its last packet when
+ * nothing is in flight to it.
+ */
+export const STREAM_KEEPALIVE_MS = 5000;
 
 /** The door's side of a stream: called once the subscriber is registered, it takes the response over and says what headers the door has set already. */
 export interface StreamDoor {
@@ -63,9 +34,20 @@ export interface StreamDoor {
  * the selectors and the token, registers the subscriber, writes the stream head.
  * Throws (before anything is written) on a refusal.
  */
-export async function openStream(hub: Hub, request: TokenRequest & { readonly query: FieldBag }, raw: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse, door: StreamDoor, extraHeaders: Record<string, string>): Promise<void> {
+export async function openStream(
+  hub: Hub,
+  request: TokenRequest & { readonly query: FieldBag; readonly body?: FieldBag },
+  raw: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+  door: StreamDoor,
+  extraHeaders: Record<string, string>,
+): Promise<void> {
   const query = request.query;
-  const { matchers, selectors } = parseSelectors(query, hub.url, hub.maxTopics);
+  const url = raw.url ?? '';
+  const mark = url.indexOf('?');
+  if (mark >= 0) refuseInvalidUtf8(url.slice(mark + 1));
+  const params = request.body === undefined ? query : unionOfParams(query, request.body);
+  const { matchers, selectors } = parseSelectors(params, hub.url, hub.maxTopics);
   const claims = await hub.authenticate(extractToken(request), 'subscriber');
   const http1 = raw.httpVersionMajor === 1;
   const socket = raw.socket;
@@ -73,11 +55,12 @@ export async function openStream(hub: Hub, request: TokenRequest & { readonly qu
     matchers: new MatcherSet(matchers),
     selectors,
     claims,
-    lastEventId: requestedLastEventId(request, query),
+    lastEventId: requestedLastEventId(request, query, request.body),
     sink: http1 ? new SocketSink(socket) : new ResponseSink(res),
   });
   const doorHeaders = door.takeOver();
-  if (socket.destroyed || raw.destroyed) {
+  // A request whose body was read (QUERY) is destroyed once read: only an unfinished one means the client left.
+  if (socket.destroyed || (raw.destroyed && !raw.readableEnded)) {
     hub.disconnect(start.subscriber);
     return;
   }
@@ -89,11 +72,14 @@ export async function openStream(hub: Hub, request: TokenRequest & { readonly qu
     'X-Accel-Buffering': 'no',
     'Last-Event-ID': headerSafe(start.lastEventId),
     'Mercure-Last-Event-ID': headerSafe(start.lastEventId),
+    ...(start.replayTruncated ? { 'Herald-Replay-Truncated': '1' } : {}),
   };
   const subscriber = start.subscriber;
   if (http1) {
     socket.setNoDelay(true);
     socket.setTimeout(0);
+    // A client whose network vanished sends no FIN: TCP keepalive finds it (docs/operations.md, "Half-open streams").
+    socket.setKeepAlive(true, STREAM_KEEPALIVE_MS);
     socket.write(responseHead(200, 'OK', { ...headers, Connection: 'close' }));
     door.streaming?.(socket);
     socket.on('close', () => hub.disconnect(subscriber));
@@ -106,14 +92,35 @@ export async function openStream(hub: Hub, request: TokenRequest & { readonly qu
 }
 
 export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHeaders: Record<string, string>): void {
+  const door = (reply: FastifyReply): StreamDoor => ({
+    takeOver: () => {
+      reply.hijack();
+      return reply.getHeaders() as Record<string, string>;
+    },
+  });
   app.get(HUB_PATH, async (request, reply) => {
-    const door: StreamDoor = {
-      takeOver: () => {
-        reply.hijack();
-        return reply.getHeaders() as Record<string, string>;
+    await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), cookies: request.cookies }, request.raw, reply.raw, door(reply), extraHeaders);
+  });
+  // QUERY (RFC 10008): the same parameters, also in a form body (draft 08), for matcher
+  // lists too long for a URL. Only the front door's GET is hot: QUERY is always served here.
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) => {
+      try {
+        refuseInvalidUtf8(text as string);
+        done(null, parseQueryString(text as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+    scope.route({
+      method: 'QUERY',
+      url: HUB_PATH,
+      handler: async (request, reply) => {
+        const body = asFieldBag(request.body);
+        await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), body, cookies: request.cookies }, request.raw, reply.raw, door(reply), extraHeaders);
       },
-    };
-    await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), cookies: request.cookies }, request.raw, reply.raw, door, extraHeaders);
+    });
   });
 }
 

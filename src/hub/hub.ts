@@ -13,7 +13,7 @@ import type { Authenticator, Claims } from './auth/authenticator.js';
 import { TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
 import { SubscriberRegistry } from './fanout/registry.js';
-import { locateReplay, streamReplay, type ReplayLimits, type ReplayStart } from './fanout/replay.js';
+import { locateResume, streamReplay, type ReplayLimits, type Resume } from './fanout/replay.js';
 import { Subscriber } from './fanout/subscriber.js';
 import { subscriptionRecords } from './presence.js';
 import type { PublicationFields, PublicationLimits } from './publication.js';
@@ -143,17 +143,11 @@ export class Hub {
     if (wantsReplay) subscriber.startReplay();
     // Registered before anything is awaited or sent: nothing published from now on is missed.
     this.registry.add(subscriber);
-    let replay: ReplayStart | undefined;
-    let lastEventId = this.currentLastEventId();
-    if (wantsReplay) {
+    let replay: Resume | undefined;
+    if (request.lastEventId !== undefined) {
       const filter = (update: Update): boolean => subscriber.accepts(update);
       try {
-        replay = await locateReplay(this.broker, filter, request.lastEventId === 'earliest' ? null : (request.lastEventId ?? null), this.replayLimits);
-        // Unknown id: the client may have missed updates; it gets all that is kept and is told.
-        if (!replay.found) {
-          replay = await locateReplay(this.broker, filter, null, this.replayLimits);
-          lastEventId = 'earliest';
-        }
+        replay = await locateResume(this.broker, filter, request.lastEventId, this.replayLimits);
       } catch (error) {
         this.registry.remove(subscriber);
         throw error;
@@ -163,13 +157,15 @@ export class Hub {
     if (records.length > 0 && !subscriber.closed) void this.presence.announce(records, true);
     // Guarded: the fields would be built for every connection even with debug off.
     if (this.logger.isLevelEnabled('debug')) {
-      this.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, replayCut: replay?.truncated }, 'subscriber connected');
+      this.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, gap: replay?.gap?.reason }, 'subscriber connected');
     }
     return {
       subscriber,
-      lastEventId,
+      lastEventId: replay?.cursor ?? this.currentLastEventId(),
+      replayTruncated: replay?.start.truncated === true,
       begin: () => {
         subscriber.wrote(Date.now());
+        if (this.settings.retryMs !== undefined && this.settings.retryMs > 0) this.dispatcher.write(subscriber, encodeRetry(this.settings.retryMs), 0);
         if (!subscriber.closed) this.tokenExpiry.track(subscriber);
         return replay === undefined ? Promise.resolve() : this.replay(subscriber, replay);
       },
@@ -177,8 +173,12 @@ export class Hub {
   }
 
   /** Streams the replay in the background; a replay that fails or loses its place ends the stream, and the client resumes. */
-  private replay(subscriber: Subscriber, start: ReplayStart): Promise<void> {
-    const target = { subscriber, writePage: (updates: readonly Update[], bytes: Buffer) => this.dispatcher.writeReplayPage(subscriber, updates, bytes) };
+  private replay(subscriber: Subscriber, start: Resume): Promise<void> {
+    const target = {
+      subscriber,
+      writePage: (updates: readonly Update[], bytes: Buffer) => this.dispatcher.writeReplayPage(subscriber, updates, bytes),
+      writeNotice: (bytes: Buffer) => this.dispatcher.write(subscriber, bytes, 0),
+    };
     return streamReplay(this.broker, target, start, this.replayLimits).then(
       (outcome) => {
         if (outcome === 'done') this.dispatcher.finishReplay(subscriber);

@@ -26,6 +26,9 @@ export function newEventId(): string {
   return `urn:uuid:${randomUUID()}`;
 }
 
+// Draft 08: an id or a type must not hold control characters (C0, DEL, C1) or Unicode format characters.
+const UNSAFE_FIELD = /[\u0000-\u001f\u007f-\u009f]|\p{Cf}/u;
+
 export function toUpdate(fields: PublicationFields, hubUrl: string, limits: PublicationLimits): Update {
   const { topics } = fields;
   if (topics.length === 0) throw new HeraldError('missing_topic');
@@ -34,6 +37,8 @@ export function toUpdate(fields: PublicationFields, hubUrl: string, limits: Publ
   }
   for (const topic of topics) {
     validateTopic(topic);
+    // `*` is the wildcard matcher: a topic spelled so could not be selected alone (draft 08).
+    if (topic === '*') throw new HeraldError('invalid_field', 'The topic "*" is reserved for the wildcard matcher');
     if (isReservedTopic(topic, hubUrl)) {
       throw new HeraldError('reserved_topic', `Topic ${JSON.stringify(topic)} is under /.well-known/mercure, which is reserved for the hub`);
     }
@@ -45,11 +50,16 @@ export function toUpdate(fields: PublicationFields, hubUrl: string, limits: Publ
   if (fields.id !== undefined) {
     if (fields.id === '' || !isSafeFieldValue(fields.id)) throw new HeraldError('invalid_field', '"id" must be non-empty and must not contain CR, LF or NUL');
     if (fields.id.startsWith('#')) throw new HeraldError('invalid_field', '"id" must not start with "#"');
+    if (fields.id === 'earliest') throw new HeraldError('invalid_field', '"id" must not be "earliest", which asks for the whole history on resume');
+    if (UNSAFE_FIELD.test(fields.id)) throw new HeraldError('invalid_field', '"id" must not contain control or Unicode format characters');
     if (fields.id.length > 1024) throw new HeraldError('invalid_field', '"id" is longer than 1024 characters');
   }
   if (fields.type !== undefined && (!isSafeFieldValue(fields.type) || fields.type.length > 256)) {
     throw new HeraldError('invalid_field', '"type" must not contain CR, LF or NUL and is at most 256 characters');
   }
+  if (fields.type !== undefined && UNSAFE_FIELD.test(fields.type)) throw new HeraldError('invalid_field', '"type" must not contain control or Unicode format characters');
+  // The hub's own subscription events carry the type `mercure`: a publisher must not forge one.
+  if (fields.type === 'mercure') throw new HeraldError('invalid_field', '"type" must not be "mercure", which is reserved for the hub');
   let retry: number | undefined;
   if (fields.retry !== undefined) {
     if (!/^\d{1,10}$/.test(fields.retry)) throw new HeraldError('invalid_field', '"retry" must be an unsigned integer (milliseconds)');

@@ -12,7 +12,8 @@ export function authorizedUpdate(fields: PublicationFields, claims: Claims | und
   }
   const update = toUpdate(fields, hubUrl, limits);
   if (!canPublish(claims, update.topics)) {
-    throw new HeraldError('unauthorized', `The token does not allow publishing to ${update.topics.map((t) => JSON.stringify(t)).join(', ')}`, {
+    // Draft 08: a valid token that does not grant the operation is a 403, not a 401.
+    throw new HeraldError('forbidden', `The token does not allow publishing to ${update.topics.map((t) => JSON.stringify(t)).join(', ')}`, {
       'WWW-Authenticate': 'Bearer error="insufficient_scope"',
     });
   }

@@ -29,6 +29,8 @@ export interface HubSettings {
   readonly dataLimit: number;
   /** Publish Mercure subscription events (presence) on connect and disconnect. */
   readonly subscriptions: boolean;
+  /** An SSE `retry:` (ms) at the start of every stream; 0 or absent: none (the client's default). */
+  readonly retryMs?: number;
 }
 
 export interface HubOptions {
@@ -73,8 +75,13 @@ export interface SubscribeRequest {
 
 export interface SubscriptionStart {
   readonly subscriber: Subscriber;
-  /** For the Last-Event-ID response header: where this stream starts, or 'earliest' when the requested id is unknown. */
+  /**
+   * For the (Mercure-)Last-Event-ID response header: the id preceding the first event
+   * sent (without a requested id: the newest known), or 'earliest' when nothing precedes it.
+   */
   readonly lastEventId: string;
+  /** The replay stops at --replay-max: older matches are not sent (Herald-Replay-Truncated). */
+  readonly replayTruncated: boolean;
   /**
    * Starts writing the replay (page by page), then the held live updates; call once the
    * response headers are out. Resolves when the replay is over (written, or the stream

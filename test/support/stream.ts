@@ -67,10 +67,13 @@ export interface RawStream {
   close(): void;
 }
 
-/** Opens the stream with a plain HTTP request and exposes the exact bytes. */
-export function rawStream(url: string, headers: Record<string, string> = {}): Promise<RawStream> {
+/**
+ * Opens the stream with a plain HTTP request and exposes the exact bytes. `send`
+ * sends another method with a body (QUERY, RFC 10008).
+ */
+export function rawStream(url: string, headers: Record<string, string> = {}, send: { method: string; body: string } = { method: 'GET', body: '' }): Promise<RawStream> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+    const req = request(url, { method: send.method, headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
       let received = '';
       const waiters: Array<() => void> = [];
       res.setEncoding('utf8');
@@ -98,6 +101,6 @@ export function rawStream(url: string, headers: Record<string, string> = {}): Pr
       });
     });
     req.on('error', reject);
-    req.end();
+    req.end(send.body === '' ? undefined : send.body);
   });
 }

@@ -9,14 +9,14 @@ import { subscribe } from '../src/index.js';
 import { recorder } from './support.js';
 
 const TOPIC = 'https://example.com/client/gap';
+const REPLAY_MAX = 3;
 let herald: Herald;
 before(async () => {
-  herald = await startTestHerald({ chat: false });
+  herald = await startTestHerald({ chat: false, replayMax: REPLAY_MAX });
 });
 after(() => herald.close());
 
-// The hub emits herald-gap from the protocol branch on; the lead enables this on merging it.
-test('an unknown Last-Event-ID is reported as a gap callback', { todo: 'needs the protocol branch' }, async () => {
+test('an unknown Last-Event-ID is reported as a gap callback', async () => {
   await publishOk(herald.url, { topic: TOPIC, data: 'before' });
   const rec = recorder();
   const sub = subscribe(TOPIC, rec.handlers, { hub: `${herald.url}/.well-known/mercure`, lastEventId: 'urn:uuid:never-published' });
@@ -28,6 +28,21 @@ test('an unknown Last-Event-ID is reported as a gap callback', { todo: 'needs th
     const after = await publishOk(herald.url, { topic: TOPIC, data: 'after' });
     await rec.until('the next event', () => rec.ids().includes(after));
     assert.ok(!rec.events.some((e) => e.type === 'herald-gap'));
+  } finally {
+    sub.close();
+  }
+});
+
+test('a replay cut at --replay-max is reported as a replay_cut gap naming the first event sent', async () => {
+  const topic = `${TOPIC}/cut`;
+  const ids: string[] = [];
+  for (let i = 0; i < REPLAY_MAX + 3; i++) ids.push(await publishOk(herald.url, { topic, data: `m${i}` }));
+  const rec = recorder();
+  const sub = subscribe(topic, rec.handlers, { hub: `${herald.url}/.well-known/mercure`, lastEventId: ids[0] });
+  try {
+    await rec.until('the replay', () => rec.ids().includes(ids[ids.length - 1]!), 5000);
+    assert.deepEqual(rec.gaps, [{ reason: 'replay_cut', lastEventId: ids[0], resumeFrom: ids[3] }]);
+    assert.deepEqual(rec.ids(), ids.slice(-REPLAY_MAX), 'the newest REPLAY_MAX, and no gap among the events');
   } finally {
     sub.close();
   }

@@ -6,8 +6,9 @@
 // cache is keyed by a SHA-256 digest of the token, so no lookup compares token text.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { errors, importSPKI, importX509, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import { decodeProtectedHeader, errors, importSPKI, importX509, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type JWTVerifyOptions } from 'jose';
 import { HeraldError } from '../../errors.js';
+import { HUB_PATH } from '../mercure-paths.js';
 import { claimsFromPayload, invalidToken, type Claims } from './claims.js';
 import { createKeySet, KEY_SET_ALGORITHMS, keySetReason, type KeyResolver, type KeySetOptions } from './jwks.js';
 
@@ -25,6 +26,13 @@ export interface AuthOptions {
   algorithm: string;
   /** Relative topics and URL patterns in tokens resolve against it. */
   hubUrl: string;
+  /**
+   * For access tokens (header `typ` `at+jwt`, draft 08): the `iss` they must carry (unset:
+   * any, but present), and the resource identifier their `aud` must name (default: the
+   * hub URL, `<hubUrl>/.well-known/mercure`). Other tokens keep the 0.x rules.
+   */
+  issuer?: string;
+  audience?: string;
   /**
    * A JWKS URL: tokens signed with a public-key algorithm are verified with its keys
    * (by `kid`), for both roles; a role's own key still verifies tokens of `algorithm`
@@ -64,6 +72,12 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 1000;
   const cache = new Map<string, Claims>();
+  const accessTokenRules: JWTVerifyOptions = {
+    typ: 'at+jwt',
+    audience: opts.audience ?? `${opts.hubUrl}${HUB_PATH}`,
+    requiredClaims: ['exp', 'iss', 'aud'],
+    ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }),
+  };
 
   return {
     async verify(token, role) {
@@ -80,7 +94,7 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
       let payload: Record<string, unknown>;
       try {
         const algorithms = allowedAlgorithms(algorithm, key, keySet);
-        const options = { algorithms, currentDate: new Date(now()) };
+        const options = { algorithms, currentDate: new Date(now()), ...(isAccessToken(token) ? accessTokenRules : {}) };
         ({ payload } = keySet === undefined
           ? await jwtVerify(token, key as VerificationKey, options)
           : await jwtVerify(token, (header: JWSHeaderParameters, input: FlattenedJWSInput) => resolveKey(header, input, key, algorithm, keySet), options));
@@ -97,6 +111,16 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
       return claims;
     },
   };
+}
+
+/** Header `typ` `at+jwt` or `application/at+jwt`, case-insensitively (RFC 9068); a malformed header is left to jwtVerify. */
+function isAccessToken(token: string): boolean {
+  try {
+    const typ = decodeProtectedHeader(token).typ;
+    return typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'at+jwt';
+  } catch {
+    return false;
+  }
 }
 
 function allowedAlgorithms(algorithm: string, key: VerificationKey | undefined, keySet: KeyResolver | undefined): string[] {

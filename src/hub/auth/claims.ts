@@ -1,6 +1,6 @@
-// What a verified JWT grants: Mercure 0.x `mercure: { publish, subscribe, payload }`
-// and Mercure 1.0 `authorization_details` (RFC 9396, type `mercure`) both become the
-// same Claims. A malformed grant rejects the whole token: partial acceptance would
+// What a verified JWT grants: Mercure 0.x `mercure: { publish, subscribe, payload }`,
+// the older 1.0 `authorization_details` (RFC 9396, type `mercure`) and the current
+// draft's (type MERCURE_DETAIL_TYPE, `match_type`) all become the same Claims. A malformed grant rejects the whole token: partial acceptance would
 // silently change what the token allows.
 import { HeraldError } from '../../errors.js';
 import { compileMatcher, type MatcherKind, type TopicMatcher } from '../topics/selectors.js';
@@ -23,6 +23,12 @@ export interface Claims {
 /** Bounds on what one token may carry, so a token cannot make the hub compile without end. */
 const MAX_DETAILS = 100;
 const MAX_SELECTORS = 200;
+
+/** The current draft's authorization detail type, compared byte by byte. */
+export const MERCURE_DETAIL_TYPE = 'https://mercure.rocks/authorization-detail';
+
+/** The draft's `match_type` names, and Herald's URI templates (0.x selectors) as an extra type. */
+const MATCH_TYPES: Readonly<Record<string, MatcherKind>> = { exact: 'exact', urlpattern: 'urlpattern', uritemplate: 'uritemplate' };
 
 const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
 
@@ -60,9 +66,10 @@ export function claimsFromPayload(payload: Record<string, unknown>, hubUrl: stri
     details.forEach((detail: unknown, index) => {
       const where = `authorization_details[${index}]`;
       if (!isObject(detail) || typeof detail.type !== 'string') throw invalidToken(`invalid token: ${where} must be an object with a string "type"`);
-      if (detail.type !== 'mercure') return; // other RFC 9396 types are for other resource servers
-      const actions = detailActions(detail.actions, where);
-      const matchers = detailTopics(detail.topics, where, hubUrl);
+      const current = detail.type === MERCURE_DETAIL_TYPE;
+      if (!current && detail.type !== 'mercure') return; // other RFC 9396 types are for other resource servers
+      const actions = current ? draftActions(detail.actions, where) : detailActions(detail.actions, where);
+      const matchers = current ? draftTopics(detail.topics, where, hubUrl) : detailTopics(detail.topics, where, hubUrl);
       if (detail.payload !== undefined && !isObject(detail.payload)) throw invalidToken(`invalid token: ${where}.payload must be a JSON object`);
       if (actions.has('publish')) {
         grantsPublish = true;
@@ -111,6 +118,28 @@ function detailTopics(value: unknown, where: string, hubUrl: string): TopicMatch
     const type = topic.matchType ?? 'Exact';
     if (type !== 'Exact' && type !== 'URLPattern') throw invalidToken(`invalid token: ${at}.matchType must be "Exact" or "URLPattern"`);
     return compileInToken(topic.match, type === 'Exact' ? 'exact' : 'urlpattern', at, hubUrl);
+  });
+}
+
+/** Draft 08: strings; the ones this hub does not know grant nothing and are ignored. */
+function draftActions(value: unknown, where: string): Set<string> {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((a) => typeof a === 'string')) {
+    throw invalidToken(`invalid token: ${where}.actions must be a non-empty array of strings`);
+  }
+  return new Set<string>(value.filter((a: string) => a === 'publish' || a === 'subscribe'));
+}
+
+/** Draft 08: `{"match": ..., "match_type"?: exact (default) | urlpattern | uritemplate}`; an unknown type rejects the token. */
+function draftTopics(value: unknown, where: string, hubUrl: string): TopicMatcher[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalidToken(`invalid token: ${where}.topics must be a non-empty array`);
+  if (value.length > MAX_SELECTORS) throw invalidToken(`invalid token: ${where}.topics has more than ${MAX_SELECTORS} entries`);
+  return value.map((topic: unknown, index) => {
+    const at = `${where}.topics[${index}]`;
+    if (!isObject(topic) || typeof topic.match !== 'string') throw invalidToken(`invalid token: ${at} must be an object with a string "match"`);
+    const type = topic.match_type ?? 'exact';
+    const kind = typeof type === 'string' && Object.hasOwn(MATCH_TYPES, type) ? MATCH_TYPES[type] : undefined;
+    if (kind === undefined) throw invalidToken(`invalid token: ${at}.match_type must be one of ${Object.keys(MATCH_TYPES).join(', ')}`);
+    return compileInToken(topic.match, kind, at, hubUrl);
   });
 }
 

@@ -17,7 +17,8 @@ export interface ExtractTokenOptions {
 }
 
 const QUERY_NAMES = ['access_token', 'authorization'] as const;
-const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken'] as const;
+// The 0.x name, the older 1.0 one, and draft 08's recommended one.
+const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken', '__Secure-mercure_access_token'] as const;
 // RFC 6750 b64token after the case-insensitive scheme name.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 

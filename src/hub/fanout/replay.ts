@@ -21,11 +21,41 @@ export interface ReplayStart {
   readonly found: boolean;
   /** The forward read starts after this id; null: from the earliest kept. */
   readonly startAfter: string | null;
-  /**
-   * More than replayMax updates matched, and the oldest of them will not be sent.
-   * This is where a "the replay was cut" notice would be decided.
-   */
+  /** More than replayMax updates matched, and the oldest of them will not be sent. */
   readonly truncated: boolean;
+}
+
+/** Why a resume is not exact: the id is not in the kept log, or the replay stops at --replay-max. */
+export type GapReason = 'unknown_id' | 'replay_cut';
+
+/** Where a resume starts, what the stream says about it, and whether it is exact. */
+export interface Resume {
+  readonly start: ReplayStart;
+  /** Mercure-Last-Event-ID: the id preceding the first event sent, or 'earliest'. */
+  readonly cursor: string;
+  /** Set when the resume is not exact: the in-band herald-gap event goes out before the replay. */
+  readonly gap?: { readonly reason: GapReason; readonly lastEventId: string };
+}
+
+/**
+ * Locates the replay for a requested Last-Event-ID ('earliest': all that is kept). An
+ * unknown id gets everything kept (the client may have missed any of it) and is told so.
+ */
+export async function locateResume(broker: Broker, filter: (update: Update) => boolean, requested: string, limits: ReplayLimits): Promise<Resume> {
+  const earliest = requested === 'earliest';
+  let start = await locateReplay(broker, filter, earliest ? null : requested, limits);
+  const unknown = !start.found;
+  if (unknown) start = await locateReplay(broker, filter, null, limits);
+  const cursor = start.startAfter ?? 'earliest';
+  if (unknown) return { start, cursor, gap: { reason: 'unknown_id', lastEventId: requested } };
+  if (start.truncated) return { start, cursor, gap: { reason: 'replay_cut', lastEventId: requested } };
+  return { start, cursor };
+}
+
+/** The in-band gap event: a named event without an id, so EventSource's Last-Event-ID and `message` listeners are untouched. */
+export function encodeGap(gap: NonNullable<Resume['gap']>, resumeFrom: string | null): Buffer {
+  // JSON.stringify escapes CR and LF: a client-sent id cannot start an SSE line.
+  return encodeEvent({ type: 'herald-gap', data: JSON.stringify({ reason: gap.reason, lastEventId: gap.lastEventId, resumeFrom }) });
 }
 
 /** Where the pages a replay writes come from, and where they go. */
@@ -33,6 +63,8 @@ export interface ReplayTarget {
   readonly subscriber: Subscriber;
   /** Writes one page (log order, and its encoding) to the subscriber. */
   writePage(updates: readonly Update[], bytes: Buffer): void;
+  /** Writes bytes that are no update (the gap event). */
+  writeNotice(bytes: Buffer): void;
 }
 
 export type ReplayOutcome = 'done' | 'closed' | 'lost';
@@ -68,8 +100,10 @@ export async function locateReplay(broker: Broker, filter: (update: Update) => b
  * end of the log, or after replayMax updates. 'lost': the page cursor was trimmed
  * away under a slow read; the client resumes from the last id it got.
  */
-export async function streamReplay(broker: Broker, target: ReplayTarget, start: ReplayStart, limits: ReplayLimits): Promise<ReplayOutcome> {
+export async function streamReplay(broker: Broker, target: ReplayTarget, resume: Resume, limits: ReplayLimits): Promise<ReplayOutcome> {
   const { subscriber } = target;
+  const { start } = resume;
+  let gap = resume.gap;
   const maxBytes = pageBytes(limits);
   const filter = (update: Update): boolean => subscriber.accepts(update);
   let cursor = start.startAfter;
@@ -87,6 +121,8 @@ export async function streamReplay(broker: Broker, target: ReplayTarget, start: 
       // A page larger than planned (one big update, many data lines) waits for more room.
       while (!subscriber.closed && subscriber.sink.pendingBytes() > 0 && subscriber.sink.pendingBytes() + bytes.length > limits.maxPendingBytes) await sleep(DRAIN_POLL_MS);
       if (subscriber.closed) return 'closed';
+      if (gap !== undefined) target.writeNotice(encodeGap(gap, updates[0]!.id));
+      gap = undefined;
       target.writePage(updates, bytes);
     }
     left -= updates.length;
@@ -94,5 +130,8 @@ export async function streamReplay(broker: Broker, target: ReplayTarget, start: 
     cursor = page.next;
     await nextTurn();
   }
-  return subscriber.closed ? 'closed' : 'done';
+  if (subscriber.closed) return 'closed';
+  // Nothing replayed: what comes next is the first live update held meanwhile, if any.
+  if (gap !== undefined) target.writeNotice(encodeGap(gap, subscriber.firstHeldId() ?? null));
+  return 'done';
 }

@@ -128,6 +128,11 @@ export class Subscriber {
     return this.heldIds.has(id);
   }
 
+  /** The first live update held during the replay: the first one sent after it. */
+  firstHeldId(): string | undefined {
+    return this.held[0]?.update.id;
+  }
+
   /** While replaying: notes what a page sent, so that the same updates arriving live are dropped. */
   noteReplayed(updates: readonly Update[]): void {
     if (updates.length === 0) return;

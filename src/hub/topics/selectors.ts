@@ -18,8 +18,12 @@ import { isUnderHubPath } from '../mercure-paths.js';
 
 export { MatcherSet } from './matcher-set.js';
 
-/** 'auto' is the draft-07 `topic=` selector: `*` -> any; contains `{` -> URI template; else exact. */
-export type MatcherKind = 'auto' | 'exact' | 'urlpattern';
+/**
+ * 'auto' is the draft-07 `topic=` selector: `*` -> any; contains `{` -> URI template; else
+ * exact. 'uritemplate' (Herald's registered-style extra type, `match_uritemplate`): an
+ * RFC 6570 template, which without an expression is an exact topic.
+ */
+export type MatcherKind = 'auto' | 'exact' | 'urlpattern' | 'uritemplate';
 
 export interface TopicMatcher {
   readonly kind: 'any' | 'exact' | 'template' | 'urlpattern';
@@ -41,6 +45,8 @@ const URL_COMPONENTS = 8;
 
 // C0, DEL, C1, and unpaired surrogates (not encodable as UTF-8).
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Unicode format characters (bidi and zero-width controls): invisible, they let one topic pass for another (draft 08, Terminology).
+const FORMAT_CHARS = /\p{Cf}/u;
 
 /**
  * Compiled matchers by kind, hub URL and source: many streams name the same selectors
@@ -66,7 +72,7 @@ function compileUncached(source: string, kind: MatcherKind, hubUrl: string): Top
   if (problem !== undefined) throw invalidSelector(source, problem);
   if (source === '*') return { kind: 'any', source, cost: 1, lastCode: -1, matches: () => true, canMatchPrefix: () => true };
   if (kind === 'urlpattern') return urlPatternMatcher(source, hubUrl);
-  if (kind === 'auto' && source.includes('{')) return templateMatcher(source);
+  if ((kind === 'auto' || kind === 'uritemplate') && source.includes('{')) return templateMatcher(source);
   return { kind: 'exact', source, cost: 1, lastCode: source.charCodeAt(source.length - 1), matches: (topic) => topic === source, canMatchPrefix: (prefix) => source.startsWith(prefix) };
 }
 
@@ -160,6 +166,11 @@ function stringProblem(value: string, maxLength: number): string | undefined {
   if (bad !== null) {
     const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
     return `it contains U+${code} at position ${bad.index} (control characters and unpaired surrogates are not allowed)`;
+  }
+  const format = FORMAT_CHARS.exec(value);
+  if (format !== null) {
+    const code = (format[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return `it contains U+${code} at position ${format.index} (Unicode format characters are not allowed)`;
   }
   return undefined;
 }
