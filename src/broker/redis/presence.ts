@@ -6,7 +6,7 @@
 // swept while alive: its records were reported gone, so when it comes back it writes
 // them again and reports them restored (the hub announces their joins again), and a
 // record removed meanwhile is not reported removed (its leave was announced already).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { guarded } from '../../timers.js';
 import type { RedisKeys } from './keys.js';
@@ -31,7 +31,7 @@ export class RedisPresence {
   private leftovers: SubscriptionRecord[] = [];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     readonly nodeId: string,
     private readonly ttlMs: number,

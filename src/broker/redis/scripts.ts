@@ -2,7 +2,7 @@
 // Every multi-key write is one script so it is atomic; each script only touches keys
 // of one hash tag ({log} or {presence}), which keeps it valid on Redis Cluster.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 export class LuaScript {
   readonly sha: string;
@@ -12,7 +12,7 @@ export class LuaScript {
   }
 
   /** EVALSHA; after a Redis restart the script cache is empty, so NOSCRIPT falls back to EVAL once. */
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
