@@ -126,16 +126,16 @@ export async function openRedisConnections(url: string, description: string, log
   };
 }
 
-/** Graceful QUIT when connected, otherwise just drop the socket and stop reconnecting. */
+/** Graceful QUIT when connected, then drop the socket and stop reconnecting. */
 export async function closeConnection(connection: RedisClient): Promise<void> {
   if (connection.status === 'ready') {
     try {
       await connection.quit();
-      return;
     } catch {
-      // fall through: the server went away while quitting
+      // the server went away while quitting
     }
   }
+  // Always: QUIT alone leaves a Sentinel client's failover-detector connections open.
   connection.disconnect();
 }
 
