@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { canConnect, freePort } from '../../../scripts/cluster/ports.js';
-import type { BrokerFactory, BrokerHandle } from '../contract/contract.js';
+import { isHeraldError } from '../../errors.js';
+import { makeUpdate, type BrokerFactory, type BrokerHandle } from '../contract/contract.js';
+import type { Broker } from '../types.js';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 
 export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
@@ -153,8 +155,14 @@ export interface ClusterTopology {
   /** The --store URL naming all three masters. */
   readonly url: string;
   readonly masters: readonly RedisProcess[];
-  /** Which master owns `slot` right now (by CLUSTER SHARDS of the first master). */
+  /** Which master owns `slot` right now (by CLUSTER SLOTS of the first master). */
   ownerOf(slot: number): Promise<RedisProcess>;
+  /**
+   * A live reshard of one slot, as `redis-cli --cluster reshard` does it: IMPORTING on
+   * `to`, MIGRATING on the owner, MIGRATE `batch` keys at a time, then SETSLOT NODE on
+   * every master. Resolves with the number of keys moved.
+   */
+  migrateSlot(slot: number, to: RedisProcess, batch: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -183,7 +191,7 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
       for (const client of clients) if (!/cluster_state:ok/.test(await client.cluster('INFO'))) return false;
       return true;
     });
-    return {
+    const topology: ClusterTopology = {
       url: `redis-cluster://${masters.map((m) => `127.0.0.1:${m.port}`).join(',')}`,
       masters,
       async ownerOf(slot) {
@@ -193,8 +201,25 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
         if (owner === undefined) throw new Error(`no master owns slot ${slot}`);
         return owner;
       },
+      async migrateSlot(slot, to, batch) {
+        const from = await topology.ownerOf(slot);
+        const clientOf = (m: RedisProcess): Redis => clients[masters.indexOf(m)]!;
+        const [fromId, toId] = await Promise.all([clientOf(from).cluster('MYID'), clientOf(to).cluster('MYID')]);
+        await clientOf(to).cluster('SETSLOT', slot, 'IMPORTING', fromId);
+        await clientOf(from).cluster('SETSLOT', slot, 'MIGRATING', toId);
+        let moved = 0;
+        for (let round = 0; round < 100_000; round++) {
+          const keys = await clientOf(from).cluster('GETKEYSINSLOT', slot, batch);
+          if (keys.length === 0) break;
+          await clientOf(from).call('MIGRATE', '127.0.0.1', String(to.port), '', '0', '10000', 'KEYS', ...keys);
+          moved += keys.length;
+        }
+        for (const client of [clientOf(to), clientOf(from), ...clients]) await client.cluster('SETSLOT', slot, 'NODE', toId);
+        return moved;
+      },
       stop: () => processes.stop(),
     };
+    return topology;
   } catch (error) {
     await processes.stop();
     throw error;
@@ -216,6 +241,47 @@ export function topologyFactory(url: string, extra: Partial<RedisBrokerOptions> 
         return broker;
       };
       return { broker: await open(), reopen: open, cleanup: async () => void (await Promise.all(opened.map((b) => b.close()))) };
+    },
+  };
+}
+
+export interface PublishFailure {
+  readonly id: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Publishes `<prefix><n>` continuously from `lanes` concurrent publishers until stopped, recording every outcome. */
+export function keepPublishing(broker: Broker, prefix: string, lanes = 4) {
+  const acked: string[] = [];
+  const failures: PublishFailure[] = [];
+  let next = 0;
+  let stopped = false;
+  const lane = async (): Promise<void> => {
+    while (!stopped) {
+      const id = `${prefix}${++next}`;
+      try {
+        await broker.publish(makeUpdate(id, `urn:topology:${next % 7}`));
+        acked.push(id);
+      } catch (error) {
+        failures.push({ id, code: isHeraldError(error) ? error.code : 'thrown', message: error instanceof Error ? error.message : String(error) });
+        // Failing fast: do not spin while the store is away.
+        await sleep(20);
+      }
+    }
+  };
+  const running = Array.from({ length: lanes }, lane);
+  return {
+    acked,
+    failures,
+    /** Resolves once `count` more publishes were acknowledged. */
+    waitForMore: (count: number, ms: number): Promise<void> => {
+      const target = acked.length + count;
+      return waitFor(`${count} more acknowledged publishes (${acked.length} so far, ${failures.length} failed: ${failures.at(-1)?.message ?? ''})`, ms, () => acked.length >= target);
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      await Promise.all(running);
     },
   };
 }
