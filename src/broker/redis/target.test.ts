@@ -1,7 +1,9 @@
-// The --store forms that reach Redis: what each parses to, what logs show, what is refused.
+// The --store forms that reach Redis (what each parses to, what logs show, what is
+// refused) and the 503 messages a failed Redis call turns into.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isHeraldError } from '../../errors.js';
+import { storeError } from './connection.js';
 import { describeRedisUrl, parseRedisStore } from './target.js';
 
 const invalid = (e: unknown): boolean => isHeraldError(e) && e.code === 'invalid_config';
@@ -45,5 +47,26 @@ test('redis target: malformed URLs are invalid_config naming the syntax', () => 
     'http://h:1',
   ]) {
     assert.throws(() => parseRedisStore(bad), invalid, bad);
+  }
+});
+
+test('redis errors: the 503 message names what happened, "unreachable" only when no connection was there', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['MOVED 3999 127.0.0.1:6381', /moving this slot/],
+    ['Too many Cluster redirections. Last error: TRYAGAIN Multiple keys request during rehashing of slot', /moving this slot/],
+    ['CLUSTERDOWN The cluster is down', /moving this slot/],
+    ['READONLY You can\'t write against a read only replica.', /failing over/],
+    ['Command timed out', /did not answer within 1000 ms/],
+    ['OOM command not allowed when used memory > \'maxmemory\'.', /out of memory/],
+    ['Connection is closed.', /unreachable/],
+    ['Reached the max retries per request limit (which is 0). Refer to "maxRetriesPerRequest" option for details.', /unreachable/],
+    ['NOPERM this user has no permissions', /refused the command \(NOPERM\)/],
+  ];
+  for (const [cause, expected] of cases) {
+    const error = storeError(new Error(cause), 'the update was not published');
+    assert.equal(error.code, 'store_unavailable');
+    assert.match(error.message, expected, cause);
+    assert.match(error.message, /; the update was not published$/);
+    if (!/unreachable/.test(String(expected))) assert.doesNotMatch(error.message, /unreachable/, cause);
   }
 });

@@ -100,6 +100,8 @@ export interface SentinelTopology {
   readonly sentinels: readonly RedisProcess[];
   /** The primary's port as the sentinels currently see it. */
   primaryPort(): Promise<number>;
+  /** Starts an empty redis-server on a dead process's port, as a replica of the current primary. */
+  restartAsReplica(dead: RedisProcess): Promise<RedisProcess>;
   stop(): Promise<void>;
 }
 
@@ -134,7 +136,7 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
     });
     const replicaClient = replica.client();
     await waitFor('the replica to sync', 10_000, async () => /master_link_status:up/.test(await replicaClient.info('replication')));
-    return {
+    const topology: SentinelTopology = {
       url: `redis-sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${MASTER_NAME}`,
       primary,
       replica,
@@ -143,8 +145,13 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
         const [, port] = (await sentinelClients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string];
         return Number(port);
       },
+      async restartAsReplica(dead) {
+        const primaryPort = await topology.primaryPort();
+        return processes.start(['--replicaof', '127.0.0.1', String(primaryPort)], dead.port);
+      },
       stop: () => processes.stop(),
     };
+    return topology;
   } catch (error) {
     await processes.stop();
     throw error;
