@@ -148,7 +148,7 @@ export function causeOf(error: unknown): string {
 // primary": retried within CLUSTER_RETRIES first, so seeing one here means the move
 // outlasted that bound.
 const MOVING = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b|Too many Cluster redirections/;
-const UNREACHABLE = /Connection is closed|Stream isn't writeable|isn't ready and enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Cluster is ended|All sentinels are unreachable|Reached the max retries per request/;
+const UNREACHABLE = /Connection is closed|Stream isn't writeable|isn't ready and enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Cluster is ended|All sentinels are unreachable|Reached the max retries per request|Command aborted due to connection close/;
 
 /**
  * The store_unavailable error for a failed Redis call, saying what really happened

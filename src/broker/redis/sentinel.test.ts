@@ -11,6 +11,9 @@ import { keepPublishing, skipWithoutRedisServer, startSentinelTopology, topology
 // How long the replica is frozen before the primary dies: the updates written meanwhile
 // never reach it, which is what asynchronous replication loses in a failover.
 const STALL_MS = 1000;
+// Big enough that a second of them overflows the socket buffers between primary and
+// frozen replica: what stays in the primary's memory is what its death loses.
+const DATA_BYTES = 8192;
 
 if (skipWithoutRedisServer) {
   test('redis sentinel', { skip: skipWithoutRedisServer }, () => {});
@@ -23,7 +26,7 @@ if (skipWithoutRedisServer) {
   async function failover(replicasAck: number, stallReplica: boolean): Promise<{ acked: number; lost: string[]; failed: number; messages: string[] }> {
     const setup = await startSentinelTopology();
     const broker = await createRedisBroker({ url: setup.url, prefix: 'failover:', retention: KEEP_ALL, replicasAck });
-    const publishing = keepPublishing(broker, 'f');
+    const publishing = keepPublishing(broker, 'f', 4, stallReplica ? DATA_BYTES : 0);
     try {
       await publishing.waitForMore(200, 20_000);
       if (stallReplica) {
@@ -54,14 +57,14 @@ if (skipWithoutRedisServer) {
 
   test('redis sentinel: with --redis-replicas-ack 1, a failover with a lagging replica loses no acknowledged update', { timeout: 90_000 }, async () => {
     const result = await failover(1, true);
-    console.log(`failover, replicas-ack 1, replica frozen ${STALL_MS} ms: ${result.acked} acknowledged, ${result.lost.length} lost, ${result.failed} failed (${result.messages.join(' | ')})`);
+    console.log(`failover, replicas-ack 1, replica frozen ${STALL_MS} ms, ${DATA_BYTES} B updates: ${result.acked} acknowledged, ${result.lost.length} lost, ${result.failed} failed (${result.messages.join(' | ')})`);
     assert.deepEqual(result.lost, []);
     assert.ok(result.messages.some((m) => m.includes('--redis-replicas-ack')), 'the publishes the frozen replica could not confirm were answered 503');
   });
 
   test('redis sentinel: without it, the same failover loses what the replica had not received (measured)', { timeout: 90_000 }, async () => {
     const result = await failover(0, true);
-    console.log(`failover, replicas-ack 0, replica frozen ${STALL_MS} ms: ${result.acked} acknowledged, ${result.lost.length} lost, ${result.failed} failed (${result.messages.join(' | ')})`);
+    console.log(`failover, replicas-ack 0, replica frozen ${STALL_MS} ms, ${DATA_BYTES} B updates: ${result.acked} acknowledged, ${result.lost.length} lost, ${result.failed} failed (${result.messages.join(' | ')})`);
     // The loss is the point: this is what the option prevents (and proves the count can fail).
     assert.ok(result.lost.length > 0, 'updates acknowledged while the replica was frozen are gone');
   });

@@ -258,8 +258,9 @@ export interface PublishFailure {
   readonly message: string;
 }
 
-/** Publishes `<prefix><n>` continuously from `lanes` concurrent publishers until stopped, recording every outcome. */
-export function keepPublishing(broker: Broker, prefix: string, lanes = 4) {
+/** Publishes `<prefix><n>` (`dataBytes` of data each) continuously from `lanes` concurrent publishers until stopped, recording every outcome. */
+export function keepPublishing(broker: Broker, prefix: string, lanes = 4, dataBytes = 0) {
+  const data = 'x'.repeat(dataBytes);
   const acked: string[] = [];
   const failures: PublishFailure[] = [];
   let next = 0;
@@ -268,7 +269,7 @@ export function keepPublishing(broker: Broker, prefix: string, lanes = 4) {
     while (!stopped) {
       const id = `${prefix}${++next}`;
       try {
-        await broker.publish(makeUpdate(id, `urn:topology:${next % 7}`));
+        await broker.publish(makeUpdate(id, `urn:topology:${next % 7}`, dataBytes > 0 ? { data } : {}));
         acked.push(id);
       } catch (error) {
         failures.push({ id, code: isHeraldError(error) ? error.code : 'thrown', message: error instanceof Error ? error.message : String(error) });
