@@ -104,7 +104,7 @@ export async function openRedisConnections(url: string, description: string, log
     client.on('error', (error: Error) => logger?.debug({ err: error, connection: role }, 'redis connection error'));
     client.on('node error', (error: Error, node: string) => logger?.debug({ err: error, connection: role, node }, 'redis cluster node error'));
     try {
-      await client.connect();
+      await connectWithin(client, CONNECT_TIMEOUT_MS);
     } catch (error) {
       client.disconnect();
       throw new HeraldError('store_unavailable', `Redis at ${description} is unreachable: ${causeOf(error)}`);
@@ -124,6 +124,20 @@ export async function openRedisConnections(url: string, description: string, log
     reader: reader.value,
     openBlocking: (role) => open(role, { ...FAIL_FAST, ...BLOCKING }),
   };
+}
+
+// Sentinel and Cluster clients retry their seeds forever (so a running hub outlives an
+// outage); the first connection of a starting hub must give up instead.
+async function connectWithin(client: RedisClient, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([client.connect(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Graceful QUIT when connected, then drop the socket and stop reconnecting. */
@@ -203,7 +217,7 @@ export async function withRedisClient<T>(store: string, use: (client: RedisClien
   const client = createClient(target, 'setup', { maxRetriesPerRequest: 2 });
   client.on('error', () => {});
   try {
-    await client.connect();
+    await connectWithin(client, CONNECT_TIMEOUT_MS);
     return await use(client);
   } catch (error) {
     if (error instanceof HeraldError) throw error;
