@@ -64,7 +64,7 @@ test('keys from files (kept out of ps): trimmed, exclusive with the inline flag,
 
 test('a negative number names the range (not "ambiguous"); a bad --store is a config error like any other', () => {
   assert.throws(() => loadConfig(['--heartbeat', '-5'], {}), (e: unknown) => e instanceof ConfigError && e.message === '--heartbeat: expected a number from 0 to 3600, got "-5" (from --heartbeat)');
-  assert.throws(() => loadConfig(['--store', 'postgres://x'], {}), (e: unknown) => e instanceof ConfigError && /--store: expected memory, sqlite:<path> or redis:/.test(e.message));
+  assert.throws(() => loadConfig(['--store', 'postgres://x'], {}), (e: unknown) => e instanceof ConfigError && /--store: expected memory, sqlite:<path>, redis:\/\/host:port\/db, redis-sentinel:.* or redis-cluster:/.test(e.message));
   assert.equal(loadConfig(['--store', 'rediss://h:6380/1'], {}).store, 'rediss://h:6380/1');
 });
 

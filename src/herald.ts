@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createBroker } from './broker/create.js';
+import { createBroker, storeKind } from './broker/create.js';
 import type { Broker } from './broker/types.js';
 import { chatApp } from './chat/plugin.js';
 import { assertSessionAlgorithm } from './chat/session.js';
@@ -13,7 +13,7 @@ import { createAuthenticator } from './hub/auth/authenticator.js';
 import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';
-import { madeUpSubscriberKey, sharedSubscriberKey } from './made-up-key.js';
+import { madeUpSubscriberKey, sharedSubscriberKey, type MadeUpKey } from './made-up-key.js';
 import { Telemetry } from './observability/telemetry.js';
 
 export interface Herald {
@@ -44,6 +44,13 @@ async function withConcretePort(config: Config): Promise<Config> {
   return { ...config, port: address.port, publicUrl: config.publicUrl.replace(/:0$/, `:${address.port}`) };
 }
 
+/** The made-up subscriber key every process on this Redis store shares. */
+async function redisSubscriberKey(config: Config): Promise<MadeUpKey> {
+  // Imported here: a hub without Redis never loads ioredis.
+  const { withRedisClient } = await import('./broker/redis/connection.js');
+  return withRedisClient(config.store, (redis) => sharedSubscriberKey(redis, config.redisPrefix));
+}
+
 export async function startHerald(given: Config, logger: Logger = createLogger(given.logLevel)): Promise<Herald> {
   const config = await withConcretePort(given);
   // Before anything is opened: an RS256 hub with the chat would answer 500 on every session.
@@ -54,12 +61,13 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
     retention: { maxPerTopic: config.historyMaxPerTopic, maxAgeSeconds: config.historyMaxAgeSeconds, maxTotal: config.historyMaxTotal, maxPresence: config.presenceHistory },
     logger,
     redisPrefix: config.redisPrefix,
+    redisReplicasAck: config.redisReplicasAck,
   }));
   // Subscribers' tokens (the chat's cookies among them) need a key even when the
   // operator configured none; a made-up one serves a single process only.
   const madeUpKey = config.subscriberJwtKey === undefined && config.publisherJwtKey === undefined;
-  const shared = /^rediss?:\/\//.test(config.store);
-  const madeUp = !madeUpKey ? undefined : shared ? await sharedSubscriberKey(config.store, config.redisPrefix) : madeUpSubscriberKey(config.store);
+  const shared = storeKind(config.store)?.shared === true;
+  const madeUp = !madeUpKey ? undefined : shared ? await redisSubscriberKey(config) : madeUpSubscriberKey(config.store);
   const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? madeUp!.key;
   if (madeUp !== undefined && config.jwksUrl === undefined) {
     const kept = madeUp.redisKey !== undefined ? `and kept in Redis (${madeUp.redisKey}), shared by every process` : madeUp.file !== undefined ? `and kept in ${madeUp.file}` : 'for this process';

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 
 export interface MadeUpKey {
   readonly key: string;
@@ -21,22 +20,22 @@ export function subscriberKeyName(prefix: string): string {
   return `${prefix}subscriber-key`;
 }
 
+/** The two commands the shared key needs, from any Redis client (standalone, Sentinel or Cluster). */
+export interface KeyValueClient {
+  set(key: string, value: string, mode: 'NX'): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+}
+
 /**
  * The first process to ask stores a new key (SET NX); every other one reads that key.
  * It never expires: deleting it signs every chat session out at the next restart.
  */
-export async function sharedSubscriberKey(url: string, prefix: string): Promise<MadeUpKey> {
+export async function sharedSubscriberKey(redis: KeyValueClient, prefix: string): Promise<MadeUpKey> {
   const name = subscriberKeyName(prefix);
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    await redis.set(name, randomBytes(32).toString('base64url'), 'NX');
-    const key = await redis.get(name);
-    if (key === null || key.length < 32) throw new Error(`Redis key ${name} holds no usable subscriber key`);
-    return { key, file: undefined, redisKey: name };
-  } finally {
-    redis.disconnect();
-  }
+  await redis.set(name, randomBytes(32).toString('base64url'), 'NX');
+  const key = await redis.get(name);
+  if (key === null || key.length < 32) throw new Error(`Redis key ${name} holds no usable subscriber key`);
+  return { key, file: undefined, redisKey: name };
 }
 
 export function madeUpSubscriberKey(store: string): MadeUpKey {

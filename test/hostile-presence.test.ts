@@ -248,7 +248,8 @@ describe('hostile presence: a process frozen past the presence TTL (redis)', () 
       const [aliceId, bobId] = events().map((e) => e.who);
 
       // What a survivor's sweep does to a node it believes dead (it announces their leaves).
-      await admin.multi().zrem(`${prefix}{presence}:nodes`, broker.nodeId).del(`${prefix}{presence}:node:${broker.nodeId}`).exec();
+      await admin.zrem(`${prefix}{presence}:nodes`, broker.nodeId);
+      await admin.del(`${prefix}{presence:${broker.nodeId}}:node`, `${prefix}{presence:${broker.nodeId}}:alive`);
       alice.close();
       await waitFor(() => herald.hub.subscriberCount === 2, 'the hub to see alice leave');
       // The frozen process wakes up: its next heartbeat finds it was swept.

@@ -30,7 +30,7 @@ test('--version prints package.json\'s version and exits 0', () => {
 
 test('every configuration error exits 2 with a message naming the option', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['serve', '--store', 'postgres://db'], /--store: expected memory, sqlite:<path> or redis:/],
+    [['serve', '--store', 'postgres://db'], /--store: expected memory, sqlite:<path>, redis:\/\/host:port\/db, redis-sentinel:.* or redis-cluster:/],
     [['serve', '--heartbeat', '-5'], /--heartbeat: expected a number from 0 to 3600, got "-5"/],
     [['serve', '--port', 'eighty'], /--port: expected a whole number/],
     [['serve', '--nope'], /Unknown option '--nope'/],

@@ -50,7 +50,7 @@ test('createBroker: a Redis URL goes to the Redis broker (unreachable here: stor
 
 test('createBroker: anything else is refused with a message naming the accepted forms', async () => {
   for (const store of ['', 'sqlite:', 'Memory', 'postgres://x', 'sqlite']) {
-    await assert.rejects(createBroker(store, { retention }), isInvalidConfig(/one of memory, sqlite:<path> or redis:\/\//));
+    await assert.rejects(createBroker(store, { retention }), isInvalidConfig(/one of memory, sqlite:<path>, redis:\/\/host:port\/db, redis-sentinel:\/\/host:port,host:port\/mastername or redis-cluster:\/\/host:port,host:port, got/));
   }
 });
 
@@ -58,6 +58,24 @@ test('STORES: each row is found by its own syntax, and only Redis is shared acro
   assert.equal(storeKind('memory')?.shared, false);
   assert.equal(storeKind('sqlite:./x.db')?.shared, false);
   assert.equal(storeKind('rediss://h:6380/2')?.shared, true);
+  assert.equal(storeKind('redis-sentinel://h:26379,g:26379/main')?.syntax, 'redis-sentinel://host:port,host:port/mastername');
+  assert.equal(storeKind('redis-cluster://h:7000,g:7001')?.syntax, 'redis-cluster://host:port,host:port');
   assert.equal(storeKind('sqlite:'), undefined);
-  assert.deepEqual(STORES.filter((kind) => kind.shared).map((kind) => kind.syntax), ['redis://host:port/db']);
+  assert.deepEqual(STORES.filter((kind) => kind.shared).map((kind) => kind.syntax), [
+    'redis://host:port/db',
+    'redis-sentinel://host:port,host:port/mastername',
+    'redis-cluster://host:port,host:port',
+  ]);
+});
+
+test('createBroker: Sentinel and Cluster URLs reach the Redis broker (unreachable here: store_unavailable, no credentials shown)', async () => {
+  for (const [store, shown] of [
+    ['redis-sentinel://:s3cret@127.0.0.1:1,127.0.0.1:2/main', 'redis-sentinel://127.0.0.1:1,127.0.0.1:2/main'],
+    ['redis-cluster://u:s3cret@127.0.0.1:1', 'redis-cluster://127.0.0.1:1'],
+  ] as const) {
+    await assert.rejects(
+      createBroker(store, { retention }),
+      (e: unknown) => isHeraldError(e) && e.code === 'store_unavailable' && e.message.includes(shown) && !e.message.includes('s3cret'),
+    );
+  }
 });

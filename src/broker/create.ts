@@ -10,6 +10,8 @@ export interface CreateBrokerOptions {
   readonly logger?: Logger;
   /** Key prefix of every Redis key (default `herald:`); ignored by the other stores. */
   readonly redisPrefix?: string;
+  /** Replicas that must confirm each Redis write before publish resolves (WAIT); default 0. */
+  readonly redisReplicasAck?: number;
 }
 
 export interface StoreKind {
@@ -37,17 +39,30 @@ export const STORES: readonly StoreKind[] = [
     open: async (store, opts) =>
       (await import('./local/sqlite.js')).SqliteBroker.open({ path: store.slice('sqlite:'.length), retention: opts.retention, logger: opts.logger }),
   },
-  {
-    syntax: 'redis://host:port/db',
+  ...[
+    { syntax: 'redis://host:port/db', matches: (store: string) => /^rediss?:\/\/./.test(store) },
+    // The primary that Sentinel names, followed across failovers.
+    { syntax: 'redis-sentinel://host:port,host:port/mastername', matches: (store: string) => /^rediss?-sentinel:\/\/./.test(store) },
+    { syntax: 'redis-cluster://host:port,host:port', matches: (store: string) => /^rediss?-cluster:\/\/./.test(store) },
+  ].map((form): StoreKind => ({
+    ...form,
     shared: true,
-    matches: (store) => /^rediss?:\/\/./.test(store),
     open: async (store, opts) =>
-      (await import('./redis/redis-broker.js')).createRedisBroker({ url: store, prefix: opts.redisPrefix ?? 'herald:', retention: opts.retention, logger: opts.logger }),
-  },
+      (await import('./redis/redis-broker.js')).createRedisBroker({
+        url: store,
+        prefix: opts.redisPrefix ?? 'herald:',
+        retention: opts.retention,
+        logger: opts.logger,
+        replicasAck: opts.redisReplicasAck ?? 0,
+      }),
+  })),
 ];
 
-const listed = (kinds: readonly StoreKind[]) => kinds.map((kind) => kind.syntax).join(', ').replace(/, ([^,]*)$/, ' or $1');
-/** "memory, sqlite:<path> or redis://host:port/db" */
+const listed = (kinds: readonly StoreKind[]): string => {
+  const syntaxes = kinds.map((kind) => kind.syntax);
+  return syntaxes.length < 2 ? syntaxes.join('') : `${syntaxes.slice(0, -1).join(', ')} or ${syntaxes.at(-1)}`;
+};
+/** "memory, sqlite:<path>, redis://host:port/db, ... or redis-cluster://host:port,host:port" */
 export const STORE_SYNTAX = listed(STORES);
 /** The stores --workers > 1 can use. */
 export const SHARED_STORE_SYNTAX = listed(STORES.filter((kind) => kind.shared));

@@ -1,6 +1,6 @@
 // Tracks how far Redis' clock is from ours, so a publish can carry a deadline written
 // in Redis time: a script that only runs after its caller gave up then writes nothing.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 
 // A sample from a slow round trip says little about when Redis read its clock.
@@ -13,7 +13,7 @@ export class RedisClock {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger?: Logger,
   ) {}
 

@@ -15,14 +15,15 @@ export interface RedisKeys {
   readonly doomed: string;
   /** List of the presence events' entry ids still in the stream, oldest first; the newest maxPresence are kept. */
   readonly presence: string;
-  /** ZSET of node ids scored by their last heartbeat (Redis server time, ms). */
+  /** ZSET of node ids scored by their last heartbeat (Redis server time, ms): the directory of nodes. */
   readonly nodes: string;
-  /** `nodePrefix + nodeId` -> hash of that node's subscription records. */
+  /** Opens a node's own hash tag: `nodePrefix + nodeId + '}:node'` (its records), `...'}:alive'` (its heartbeat); see presence.ts. */
   readonly nodePrefix: string;
 }
 
-// The log keys share the `{log}` hash tag and the presence keys `{presence}`, so each
-// Lua script only ever touches keys of one Redis Cluster slot.
+// The log keys share the `{log}` hash tag, so each Lua script only ever touches keys of
+// one Redis Cluster slot. Presence has a directory under `{presence}` and one hash tag
+// per node, so nodes' records spread over the slots (and a cluster's masters).
 export function redisKeys(prefix: string): RedisKeys {
   return {
     stream: `${prefix}{log}:stream`,
@@ -32,7 +33,7 @@ export function redisKeys(prefix: string): RedisKeys {
     doomed: `${prefix}{log}:doomed`,
     presence: `${prefix}{log}:presence`,
     nodes: `${prefix}{presence}:nodes`,
-    nodePrefix: `${prefix}{presence}:node:`,
+    nodePrefix: `${prefix}{presence:`,
   };
 }
 

@@ -2,11 +2,10 @@
 // the global stream newest-first in pages (Mercure's resume needs one order across
 // topics). An entry is part of the kept log only while its id key points at it; the
 // stream also holds trimmed entries for a grace period (see redis-publish-script.ts).
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.js';
 import type { RedisClock } from './clock.js';
-import { COMMAND_TIMEOUT_MS } from './connection.js';
+import { COMMAND_TIMEOUT_MS, storeError, type RedisClient } from './connection.js';
 import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, isPresenceEntry, type RedisKeys } from './keys.js';
 import { publishScript } from './publish-script.js';
 import { maxPresenceOf, type HistoryQuery, type HistoryResult, type RetentionOptions, type Update } from '../types.js';
@@ -22,7 +21,7 @@ type StreamEntry = [id: string, fields: string[]];
 
 export class RedisLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly retention: RetentionOptions,
     private readonly clock: RedisClock,
@@ -67,7 +66,7 @@ export class RedisLog {
       );
     } catch (error) {
       this.logger?.warn({ err: error, updateId: update.id }, 'redis publish failed');
-      throw new HeraldError('store_unavailable', 'Redis is unreachable; the update was not published');
+      throw storeError(error, 'the update was not published');
     }
     // Only when the clock offset is badly off: Redis ran the script past its deadline.
     if (entryId === 0) throw new HeraldError('store_unavailable', 'Redis answered too late; the update was not published');

@@ -48,8 +48,10 @@ if (!reachable) {
       assert.deepEqual(reports.map((r) => r.ids), [gone.map((r) => r.id).sort()]);
       assert.deepEqual((await survivors[1]!.listSubscriptions()).map((r) => r.id), [record('urn:uuid:alive').id]);
       // Nothing left to claim, so no second report can come; watch a few more sweeps anyway.
-      // (the second survivor holds no records, and Redis keeps no empty hash)
-      assert.deepEqual(await keysOf(store.prefix), [`{presence}:node:${survivors[0]!.nodeId}`, '{presence}:nodes'].sort());
+      // (the second survivor holds no records, and Redis keeps no empty hash; each node has its own hash tag)
+      const [first, second] = survivors.map((s) => s!.nodeId);
+      assert.deepEqual(await keysOf(store.prefix), [`{presence:${first}}:node`, `{presence:${first}}:alive`, `{presence:${second}}:alive`, '{presence}:nodes'].sort());
+      assert.equal(await admin.exists(`${store.prefix}{presence:${dead.nodeId}}:alive`), 0);
       assert.equal(await admin.zscore(`${store.prefix}{presence}:nodes`, dead.nodeId), null);
       await new Promise((resolve) => setTimeout(resolve, 3 * ttl));
       assert.equal(reports.length, 1, `reported ${reports.length} times`);
@@ -81,7 +83,8 @@ if (!reachable) {
       const restored = new Promise<SubscriptionRecord[]>((resolve) => broker.onSubscriptionsRestored(resolve));
       await broker.addSubscriptions([record('urn:uuid:s1'), record('urn:uuid:s2')]);
       // What a sweeper on another process does to a node it believes dead.
-      await admin.multi().zrem(`${store.prefix}{presence}:nodes`, broker.nodeId).del(`${store.prefix}{presence}:node:${broker.nodeId}`).exec();
+      await admin.zrem(`${store.prefix}{presence}:nodes`, broker.nodeId);
+      await admin.del(`${store.prefix}{presence:${broker.nodeId}}:node`, `${store.prefix}{presence:${broker.nodeId}}:alive`);
       assert.deepEqual(await broker.listSubscriptions(), []);
       const deadline = Date.now() + 2000;
       let listed: string[] = [];

@@ -2,15 +2,19 @@
 // and heart-beats into a shared ZSET; every process sweeps nodes that stopped beating
 // and reports their subscriptions as expired (exactly one process wins each claim).
 //
+// A node's hash and its alive key (its heartbeat, the one that counts) share the node's
+// own hash tag, so nodes spread over a Cluster's slots and every write of a node stays
+// atomic in one slot. The shared ZSET is only the directory: who to list, who to check.
+//
 // A process frozen longer than the TTL (SIGSTOP, a long GC pause, a VM migration) is
 // swept while alive: its records were reported gone, so when it comes back it writes
 // them again and reports them restored (the hub announces their joins again), and a
 // record removed meanwhile is not reported removed (its leave was announced already).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { guarded } from '../../timers.js';
 import type { RedisKeys } from './keys.js';
-import { claimNodeScript, expiredNodesScript, liveNodesScript, registerScript, removeRecordsScript } from './scripts.js';
+import { beatScript, claimNodeScript, expiredNodesScript, forgetNodeScript, liveNodesScript, registerScript, removeRecordsScript } from './scripts.js';
 import type { SubscriptionRecord } from '../types.js';
 
 // Keeps each HSET well under Lua's unpack() limit.
@@ -25,13 +29,14 @@ export class RedisPresence {
   /** Ids a sweeper reported gone while we were alive, to report restored once written back. */
   private readonly claimed = new Set<string>();
   private readonly nodeKey: string;
+  private readonly aliveKey: string;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private resync = true;
   private leftovers: SubscriptionRecord[] = [];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     readonly nodeId: string,
     private readonly ttlMs: number,
@@ -39,12 +44,12 @@ export class RedisPresence {
     private readonly onRestored: (records: SubscriptionRecord[]) => void,
     private readonly logger?: Logger,
   ) {
-    this.nodeKey = keys.nodePrefix + nodeId;
+    [this.nodeKey, this.aliveKey] = nodeKeys(keys, nodeId);
   }
 
   /** Claims what a previous run with the same node id left behind, then joins. */
   async start(): Promise<void> {
-    this.leftovers = parseRecords(await claimNodeScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, 'force']));
+    this.leftovers = parseRecords(await claimNodeScript.run(this.redis, [this.aliveKey, this.nodeKey], ['force']));
     await this.heartbeat();
     this.timer = setInterval(guarded('redis presence heartbeat', () => this.tick(), this.logger), Math.max(1, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
@@ -62,7 +67,7 @@ export class RedisPresence {
     await this.guard(async () => {
       for (let i = 0; i < pairs.length; i += 2 * CHUNK) {
         const chunk = pairs.slice(i, i + 2 * CHUNK);
-        const alive = await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, '0', ...chunk]);
+        const alive = await registerScript.run(this.redis, [this.aliveKey, this.nodeKey], ['0', ...chunk]);
         if (alive === 0) this.wasSwept();
         for (let j = 0; j < chunk.length; j += 2) this.stored.add(chunk[j]!);
       }
@@ -88,15 +93,9 @@ export class RedisPresence {
   async list(): Promise<SubscriptionRecord[]> {
     const nodes = (await liveNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs])) as string[];
     if (nodes.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const node of nodes) pipeline.hvals(this.keys.nodePrefix + node);
-    const replies = (await pipeline.exec()) ?? [];
-    const records: SubscriptionRecord[] = [];
-    for (const [error, values] of replies) {
-      if (error) throw error;
-      for (const json of values as string[]) records.push(JSON.parse(json) as SubscriptionRecord);
-    }
-    return records;
+    // One command per node (each in its own slot), sent together.
+    const replies = await Promise.all(nodes.map((node) => this.redis.hvals(nodeKeys(this.keys, node)[0])));
+    return replies.flat().map((json) => JSON.parse(json) as SubscriptionRecord);
   }
 
   /** Stops heart-beating; with `leave` also removes this node, as a clean shutdown does. */
@@ -104,7 +103,10 @@ export class RedisPresence {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.ticking;
-    if (leave) await this.redis.multi().del(this.nodeKey).zrem(this.keys.nodes, this.nodeId).exec();
+    if (leave) {
+      await this.redis.del(this.aliveKey, this.nodeKey);
+      await this.redis.zrem(this.keys.nodes, this.nodeId);
+    }
   }
 
   /** One heartbeat plus one sweep; also drives the presenceTtl cadence in tests. */
@@ -119,12 +121,15 @@ export class RedisPresence {
   }
 
   private async heartbeat(): Promise<void> {
+    // The directory first: a node that dies between the two writes is still found by sweepers.
+    await beatScript.run(this.redis, [this.keys.nodes], [this.nodeId]);
+    // Snapshot and send in one tick: an add() between the two would be wiped by the replace.
     const replace = this.resync;
     const entries = replace ? [...this.local] : [];
     const pairs = entries.flat();
-    const alive = await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, replace ? '1' : '0', ...pairs.slice(0, 2 * CHUNK)]);
+    const alive = await registerScript.run(this.redis, [this.aliveKey, this.nodeKey], [replace ? '1' : '0', ...pairs.slice(0, 2 * CHUNK)]);
     for (let i = 2 * CHUNK; i < pairs.length; i += 2 * CHUNK) {
-      await registerScript.run(this.redis, [this.keys.nodes, this.nodeKey], [this.nodeId, '0', ...pairs.slice(i, i + 2 * CHUNK)]);
+      await registerScript.run(this.redis, [this.aliveKey, this.nodeKey], ['0', ...pairs.slice(i, i + 2 * CHUNK)]);
     }
     this.resync = false;
     if (alive === 0) this.wasSwept();
@@ -169,7 +174,11 @@ export class RedisPresence {
     const nodes = (await expiredNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs, SWEEP_BATCH])) as string[];
     for (const node of nodes) {
       if (node === this.nodeId) continue;
-      const claimed = await claimNodeScript.run(this.redis, [this.keys.nodes, this.keys.nodePrefix + node], [node, this.ttlMs]);
+      const [hash, alive] = nodeKeys(this.keys, node);
+      const claimed = await claimNodeScript.run(this.redis, [alive, hash], [this.ttlMs]);
+      // Claimed by us, by another sweeper, or alive after all: either way its directory
+      // entry goes unless it beat meanwhile.
+      await forgetNodeScript.run(this.redis, [this.keys.nodes], [node, this.ttlMs]);
       if (claimed === null) continue;
       const records = parseRecords(claimed);
       this.logger?.info({ nodeId: node, subscriptions: records.length }, 'claimed the subscriptions of a dead hub process');
@@ -186,6 +195,12 @@ export class RedisPresence {
       throw error;
     }
   }
+}
+
+/** A node's records hash and alive key, under the node's own hash tag. */
+export function nodeKeys(keys: RedisKeys, nodeId: string): [hash: string, alive: string] {
+  const tag = `${keys.nodePrefix}${nodeId}}`;
+  return [`${tag}:node`, `${tag}:alive`];
 }
 
 function parseRecords(reply: unknown): SubscriptionRecord[] {

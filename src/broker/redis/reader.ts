@@ -1,7 +1,7 @@
 // The per-process fan-out: one blocking XREAD loop on its own connection that hands
 // every new stream entry to the listeners, exactly once and in log order. The position
 // (last delivered entry id) lives here, so a reconnect resumes where delivery stopped.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { compareEntryIds, decodeUpdate } from './keys.js';
 import type { Update } from '../types.js';
@@ -20,7 +20,7 @@ export class StreamReader {
   private wakeUp: (() => void) | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly stream: string,
     private readonly deliver: (update: Update) => void,
     private readonly logger?: Logger,

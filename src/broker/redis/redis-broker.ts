@@ -6,17 +6,18 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError, isHeraldError } from '../../errors.js';
 import { RedisClock } from './clock.js';
-import { closeConnection, describeRedisUrl, openRedisConnections } from './connection.js';
+import { closeConnection, describeRedisUrl, loadScripts, openRedisConnections, probeSlots, storeError } from './connection.js';
 import { redisKeys } from './keys.js';
 import { RedisLog } from './log.js';
 import { RedisPresence } from './presence.js';
+import { awaitReplicas } from './replicas.js';
 import { StreamReader } from './reader.js';
 import { publishScript } from './publish-script.js';
 import { presenceScripts } from './scripts.js';
 import type { Broker, RetentionOptions, SubscriptionRecord, Unsubscribe, Update } from '../types.js';
 
 export interface RedisBrokerOptions {
-  /** `redis://[user:pass@]host:port/db` or `rediss://...` (TLS). */
+  /** `redis://[user:pass@]host:port/db`, `rediss://...` (TLS), `redis-sentinel://...` or `redis-cluster://...` (see target.ts). */
   readonly url: string;
   /** Prepended to every key, so several hubs can share one Redis. */
   readonly prefix: string;
@@ -39,6 +40,8 @@ export interface RedisBrokerOptions {
    * its rate. Default 10 000.
    */
   readonly presenceBacklog?: number;
+  /** Replicas that must hold each published update before publish resolves (WAIT); default 0. */
+  readonly replicasAck?: number;
 }
 
 /** The Broker plus a test hook that kills this "process" without a goodbye. */
@@ -50,12 +53,14 @@ export interface RedisBroker extends Broker {
   heartbeatNow(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 500;
+// Generous: during a reshard a probe may follow a few redirections.
+const READY_TIMEOUT_MS = 1000;
 
 export async function createRedisBroker(opts: RedisBrokerOptions): Promise<RedisBroker> {
   const description = describeRedisUrl(opts.url);
   const { logger } = opts;
   const keys = redisKeys(opts.prefix);
+  const replicasAck = opts.replicasAck ?? 0;
   const { commands, reader } = await openRedisConnections(opts.url, description, logger);
   const updateListeners = new Set<(update: Update) => void>();
   const expiryListeners = new Set<(records: SubscriptionRecord[]) => void>();
@@ -86,7 +91,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
     notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
   try {
-    await Promise.all([publishScript, ...presenceScripts].map((script) => commands.script('LOAD', script.source)));
+    await loadScripts(commands, [publishScript, ...presenceScripts].map((script) => script.source));
     await clock.start();
     await streamReader.start();
     await presence.start();
@@ -95,7 +100,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     await presence.stop(false);
     await streamReader.stop();
     commands.disconnect();
-    throw unavailable(error, 'Redis failed while the broker was starting');
+    throw unavailable(error, 'the broker could not start');
   }
 
   let closing: Promise<void> | null = null;
@@ -116,6 +121,10 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     publish: async (update) => {
       if (closing) throw new HeraldError('store_unavailable', 'The Redis broker is closed; the update was not published');
       await log.publish(update);
+      await awaitReplicas(commands, keys.stream, replicasAck).catch((error: unknown) => {
+        logger?.warn({ err: error, updateId: update.id }, 'redis replicas did not confirm a publish');
+        throw error;
+      });
     },
     publishPresence: async (update) => {
       if (closing) throw new HeraldError('store_unavailable', 'The Redis broker is closed; the presence event was not published');
@@ -138,20 +147,9 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
       restoreListeners.add(listener);
       return once(() => restoreListeners.delete(listener));
     },
-    isReady: async () => {
-      if (closing || commands.status !== 'ready') return false;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), READY_TIMEOUT_MS);
-      });
-      try {
-        return (await Promise.race([commands.ping(), timeout])) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    // A command on a key of each hash slot the broker writes, not PING: a Cluster whose
+    // slot has no reachable owner, or is moving for longer than the retry bound, is not ready.
+    isReady: async () => !closing && (await probeSlots(commands, [keys.meta, keys.nodes], READY_TIMEOUT_MS)),
     close: () => shutdown(true),
     simulateCrash: () => shutdown(false),
     heartbeatNow: () => presence.tick(),
@@ -161,14 +159,14 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     try {
       return await operation();
     } catch (error) {
-      throw unavailable(error, `Redis did not answer ${name}`);
+      throw unavailable(error, `${name} failed`);
     }
   }
 
   function unavailable(error: unknown, message: string): HeraldError {
     if (isHeraldError(error)) return error;
     logger?.warn({ err: error }, message);
-    return new HeraldError('store_unavailable', message);
+    return storeError(error, message);
   }
 }
 

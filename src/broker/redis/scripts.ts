@@ -1,8 +1,8 @@
 // The EVALSHA runner and the presence scripts (the publish script has its own module).
 // Every multi-key write is one script so it is atomic; each script only touches keys
-// of one hash tag ({log} or {presence}), which keeps it valid on Redis Cluster.
+// of one hash tag ({log}, {presence} or one node's), which keeps it valid on Redis Cluster.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 export class LuaScript {
   readonly sha: string;
@@ -12,7 +12,7 @@ export class LuaScript {
   }
 
   /** EVALSHA; after a Redis restart the script cache is empty, so NOSCRIPT falls back to EVAL once. */
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
@@ -30,17 +30,22 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * Heartbeat and presence writes in one. KEYS: nodes zset, this node's hash.
- * ARGV: node id, '1' to replace the hash (resync), then field/value pairs.
- * Returns 1 when the node was alive before, 0 when it was new or had been swept.
+ * Presence writes of one node, in its own slot. KEYS: the node's alive key, its records
+ * hash. ARGV: '1' to replace the hash (resync), then field/value pairs. Sets the alive
+ * key to now. Returns 1 when the node was alive before, 0 when it was new or had been swept.
  */
 export const registerScript = new LuaScript(`${nowMs}
-local present = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local present = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], now)
+if ARGV[1] == '1' then redis.call('DEL', KEYS[2]) end
+if #ARGV > 1 then redis.call('HSET', KEYS[2], unpack(ARGV, 2)) end
+return present
+`);
+
+/** The directory's heartbeat. KEYS: nodes zset. ARGV: node id. */
+export const beatScript = new LuaScript(`${nowMs}
 redis.call('ZADD', KEYS[1], now, ARGV[1])
-if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
-if #ARGV > 2 then redis.call('HSET', KEYS[2], unpack(ARGV, 3)) end
-if present then return 1 end
-return 0
+return now
 `);
 
 /** KEYS: nodes zset. ARGV: ttl ms, max count. Returns ids of nodes whose heartbeat is older than the ttl. */
@@ -54,20 +59,27 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')
 `);
 
 /**
- * Claims a dead node: only the caller whose ZREM removed it gets its records, so
- * exactly one process reports them. KEYS: nodes zset, node hash. ARGV: node id, ttl ms
- * or 'force' (our own leftovers at start). Returns the hash as a flat list, or nil.
+ * Claims a dead node in its own slot: only the caller that deletes its alive key gets
+ * its records, so exactly one process reports them. KEYS: the node's alive key, its
+ * records hash. ARGV: ttl ms, or 'force' (our own leftovers at start). Returns the
+ * hash as a flat list, or nil when the node is alive or was claimed already.
  */
 export const claimNodeScript = new LuaScript(`${nowMs}
-local force = ARGV[2] == 'force'
-if not force then
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-  if not score or tonumber(score) >= now - tonumber(ARGV[2]) then return false end
+if ARGV[1] ~= 'force' then
+  local alive = redis.call('GET', KEYS[1])
+  if not alive or tonumber(alive) >= now - tonumber(ARGV[1]) then return false end
 end
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 and not force then return false end
+redis.call('DEL', KEYS[1])
 local records = redis.call('HGETALL', KEYS[2])
 redis.call('DEL', KEYS[2])
 return records
+`);
+
+/** Drops a node from the directory unless it beat within the ttl meanwhile. KEYS: nodes zset. ARGV: node id, ttl ms. */
+export const forgetNodeScript = new LuaScript(`${nowMs}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) < now - tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
 `);
 
 /** KEYS: this node's hash. ARGV: record ids. Returns the ids it removed (the others were not there). */
@@ -81,6 +93,8 @@ return removed
 
 export const presenceScripts: readonly LuaScript[] = [
   registerScript,
+  beatScript,
+  forgetNodeScript,
   removeRecordsScript,
   expiredNodesScript,
   liveNodesScript,
