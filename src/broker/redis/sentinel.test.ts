@@ -72,6 +72,7 @@ if (skipWithoutRedisServer) {
   test('redis sentinel: without it, a plain kill -9 of the primary under load (measured)', { timeout: 90_000 }, async () => {
     const result = await failover(0, false);
     console.log(`failover, replicas-ack 0, primary killed under load: ${result.acked} acknowledged, ${result.lost.length} lost, ${result.failed} failed (${result.messages.join(' | ')})`);
-    assert.ok(result.acked > 400);
+    // How many get through before the kill depends on the box's load; the figure is what matters.
+    assert.ok(result.acked > 50, `only ${result.acked} acknowledged: the publishers never got going`);
   });
 }
