@@ -69,7 +69,7 @@ export function claimsFromPayload(payload: Record<string, unknown>, hubUrl: stri
       const current = detail.type === MERCURE_DETAIL_TYPE;
       if (!current && detail.type !== 'mercure') return; // other RFC 9396 types are for other resource servers
       const actions = current ? draftActions(detail.actions, where) : detailActions(detail.actions, where);
-      const matchers = current ? draftTopics(detail.topics, where, hubUrl) : detailTopics(detail.topics, where, hubUrl);
+      const matchers = detailTopics(detail.topics, where, hubUrl, current ? DRAFT_SPELLING : MERCURE_SPELLING);
       if (detail.payload !== undefined && !isObject(detail.payload)) throw invalidToken(`invalid token: ${where}.payload must be a JSON object`);
       if (actions.has('publish')) {
         grantsPublish = true;
@@ -109,15 +109,30 @@ function detailActions(value: unknown, where: string): Set<string> {
   return new Set<string>(value);
 }
 
-function detailTopics(value: unknown, where: string, hubUrl: string): TopicMatcher[] {
+/** How a detail type spells a topic matcher's type: the field, its default, the names it knows. */
+interface MatcherSpelling {
+  readonly field: 'matchType' | 'match_type';
+  readonly fallback: string;
+  readonly kinds: Readonly<Record<string, MatcherKind>>;
+  readonly expected: string;
+}
+
+/** The older `mercure` detail type: `matchType` Exact (default) | URLPattern. */
+const MERCURE_SPELLING: MatcherSpelling = { field: 'matchType', fallback: 'Exact', kinds: { Exact: 'exact', URLPattern: 'urlpattern' }, expected: '"Exact" or "URLPattern"' };
+/** Draft 08: `{"match": ..., "match_type"?: exact (default) | urlpattern | uritemplate}`. */
+const DRAFT_SPELLING: MatcherSpelling = { field: 'match_type', fallback: 'exact', kinds: MATCH_TYPES, expected: `one of ${Object.keys(MATCH_TYPES).join(', ')}` };
+
+/** A detail's `topics`: a bounded, non-empty list of matchers; an unknown matcher type rejects the token. */
+function detailTopics(value: unknown, where: string, hubUrl: string, spelling: MatcherSpelling): TopicMatcher[] {
   if (!Array.isArray(value) || value.length === 0) throw invalidToken(`invalid token: ${where}.topics must be a non-empty array`);
   if (value.length > MAX_SELECTORS) throw invalidToken(`invalid token: ${where}.topics has more than ${MAX_SELECTORS} entries`);
   return value.map((topic: unknown, index) => {
     const at = `${where}.topics[${index}]`;
     if (!isObject(topic) || typeof topic.match !== 'string') throw invalidToken(`invalid token: ${at} must be an object with a string "match"`);
-    const type = topic.matchType ?? 'Exact';
-    if (type !== 'Exact' && type !== 'URLPattern') throw invalidToken(`invalid token: ${at}.matchType must be "Exact" or "URLPattern"`);
-    return compileInToken(topic.match, type === 'Exact' ? 'exact' : 'urlpattern', at, hubUrl);
+    const type = topic[spelling.field] ?? spelling.fallback;
+    const kind = typeof type === 'string' && Object.hasOwn(spelling.kinds, type) ? spelling.kinds[type] : undefined;
+    if (kind === undefined) throw invalidToken(`invalid token: ${at}.${spelling.field} must be ${spelling.expected}`);
+    return compileInToken(topic.match, kind, at, hubUrl);
   });
 }
 
@@ -129,19 +144,6 @@ function draftActions(value: unknown, where: string): Set<string> {
   return new Set<string>(value.filter((a: string) => a === 'publish' || a === 'subscribe'));
 }
 
-/** Draft 08: `{"match": ..., "match_type"?: exact (default) | urlpattern | uritemplate}`; an unknown type rejects the token. */
-function draftTopics(value: unknown, where: string, hubUrl: string): TopicMatcher[] {
-  if (!Array.isArray(value) || value.length === 0) throw invalidToken(`invalid token: ${where}.topics must be a non-empty array`);
-  if (value.length > MAX_SELECTORS) throw invalidToken(`invalid token: ${where}.topics has more than ${MAX_SELECTORS} entries`);
-  return value.map((topic: unknown, index) => {
-    const at = `${where}.topics[${index}]`;
-    if (!isObject(topic) || typeof topic.match !== 'string') throw invalidToken(`invalid token: ${at} must be an object with a string "match"`);
-    const type = topic.match_type ?? 'exact';
-    const kind = typeof type === 'string' && Object.hasOwn(MATCH_TYPES, type) ? MATCH_TYPES[type] : undefined;
-    if (kind === undefined) throw invalidToken(`invalid token: ${at}.match_type must be one of ${Object.keys(MATCH_TYPES).join(', ')}`);
-    return compileInToken(topic.match, kind, at, hubUrl);
-  });
-}
 
 function compileInToken(source: string, kind: MatcherKind, where: string, hubUrl: string): TopicMatcher {
   try {
