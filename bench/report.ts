@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
  * row's throughput is a floor and its latency includes the load's own queueing, so no
  * ratio is printed against or for it.
  */
-export const SATURATED_LOAD_PCT = 90;
+export const SATURATED_LOAD_PCT = 80;
 
 export function loadSaturated(row: Pick<Row, 'loadCpuPct'> | undefined): boolean {
   return row?.loadCpuPct !== undefined && row.loadCpuPct >= SATURATED_LOAD_PCT;
