@@ -1,6 +1,6 @@
 // Test support (not used by the hub): real redis-server processes on free loopback
 // ports, in a temporary directory, without persistence. A Sentinel setup (one primary,
-// one replica, three sentinels) and a three-master Cluster, each torn down with every
+// one replica, three sentinels) and a three-master Cluster (optionally a replica per master), each torn down with every
 // process killed, pass or fail (`stop()`, registered by the caller in an after hook).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,10 +15,11 @@ import { makeUpdate, type BrokerFactory, type BrokerHandle } from '../contract/c
 import type { Broker } from '../types.js';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 
-export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-if (!hasRedisServer && process.env.CI) throw new Error('redis-server is required under CI for the Sentinel and Cluster tests');
+// redis-cli builds the Cluster (`--cluster create`): without it there is no Cluster to test.
+export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0 && spawnSync('redis-cli', ['--version']).status === 0;
+if (!hasRedisServer && process.env.CI) throw new Error('redis-server and redis-cli are required under CI for the Sentinel and Cluster tests');
 /** `skip` for node:test when this machine has no redis-server. */
-export const skipWithoutRedisServer: string | false = hasRedisServer ? false : 'redis-server is not installed';
+export const skipWithoutRedisServer: string | false = hasRedisServer ? false : 'redis-server or redis-cli is not installed';
 
 export const MASTER_NAME = 'herald';
 
@@ -161,9 +162,22 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
 export interface ClusterTopology {
   /** The --store URL naming all three masters. */
   readonly url: string;
+  /** The masters as created (a failover makes one of them a replica; see `masterPorts`). */
   readonly masters: readonly RedisProcess[];
-  /** Which master owns `slot` right now (by CLUSTER SLOTS of the first master). */
+  /** The replicas as created, `replicas[i]` replicating `masters[i]` at first (empty without replicas). */
+  readonly replicas: readonly RedisProcess[];
+  /** Which node owns `slot` right now (by CLUSTER SLOTS of a live node). */
   ownerOf(slot: number): Promise<RedisProcess>;
+  /** The nodes serving slots right now, by CLUSTER SLOTS. */
+  currentMasters(): Promise<RedisProcess[]>;
+  /** The replica currently replicating `master` (by INFO replication of each replica). */
+  replicaOf(master: RedisProcess): Promise<RedisProcess>;
+  /**
+   * A manual failover (`CLUSTER FAILOVER` on `replica`: its master pauses writers until
+   * the replica caught up, so nothing acknowledged is lost). Resolves once every node
+   * agrees the replica owns its master's slots.
+   */
+  failover(replica: RedisProcess): Promise<void>;
   /**
    * A live reshard of one slot, as `redis-cli --cluster reshard` does it: IMPORTING on
    * `to`, MIGRATING on the owner, MIGRATE `batch` keys at a time, then SETSLOT NODE on
@@ -171,6 +185,11 @@ export interface ClusterTopology {
    */
   migrateSlot(slot: number, to: RedisProcess, batch: number): Promise<number>;
   stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** Replicas per master (0 or 1; default 0). */
+  readonly replicas?: 0 | 1;
 }
 
 /** A port whose cluster bus port (+10000) is free too. */
@@ -182,35 +201,78 @@ async function clusterPort(): Promise<number> {
   throw new Error('no free port pair for a cluster node');
 }
 
-/** Three masters, no replicas, the 16384 slots split evenly by `redis-cli --cluster create`. */
-export async function startClusterTopology(): Promise<ClusterTopology> {
+/** Three masters (and one replica each when asked), the 16384 slots split evenly by `redis-cli --cluster create`. */
+export async function startClusterTopology(options: ClusterOptions = {}): Promise<ClusterTopology> {
   const processes = new Processes();
+  const replicaCount = options.replicas ?? 0;
   try {
-    const masters: RedisProcess[] = [];
-    for (let i = 0; i < 3; i++) {
+    const nodes: RedisProcess[] = [];
+    for (let i = 0; i < 3 * (1 + replicaCount); i++) {
       const port = await clusterPort();
-      masters.push(await processes.start(['--cluster-enabled', 'yes', '--cluster-config-file', join(processes.dir, `nodes-${port}.conf`), '--cluster-node-timeout', '3000'], port));
+      nodes.push(await processes.start(['--cluster-enabled', 'yes', '--cluster-config-file', join(processes.dir, `nodes-${port}.conf`), '--cluster-node-timeout', '3000'], port));
     }
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...masters.map((m) => `127.0.0.1:${m.port}`), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    // redis-cli makes the first three masters and gives each one of the others.
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', String(replicaCount), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}\n${created.stderr}`);
-    const clients = masters.map((m) => m.client());
-    await waitFor('cluster_state:ok on every master', 30_000, async () => {
+    const clients = nodes.map((m) => m.client());
+    const clientOf = (m: RedisProcess): Redis => clients[nodes.indexOf(m)]!;
+    const masters = nodes.slice(0, 3);
+    const replicas = nodes.slice(3);
+    const masterPortOf = async (replica: RedisProcess): Promise<number | undefined> => {
+      const info = await clientOf(replica).info('replication');
+      if (!/role:slave/.test(info) || !/master_link_status:up/.test(info)) return undefined;
+      return Number(/master_port:(\d+)/.exec(info)?.[1]);
+    };
+    const slotOwners = async (): Promise<Array<[number, number, number]>> => {
+      for (const client of clients) {
+        const ranges = await client.cluster('SLOTS').catch(() => undefined);
+        if (ranges) return ranges.map(([from, to, owner]) => [from, to, Number(owner?.[1])] as [number, number, number]);
+      }
+      throw new Error('no cluster node answers CLUSTER SLOTS');
+    };
+    const allAgree = async (): Promise<boolean> => {
+      let first: string | undefined;
+      for (const client of clients) {
+        if (!/cluster_state:ok/.test(await client.cluster('INFO'))) return false;
+        const owners = JSON.stringify((await client.cluster('SLOTS')).map(([from, to, owner]) => [from, to, owner?.[1]]).sort((a, b) => Number(a[0]) - Number(b[0])));
+        if (first !== undefined && owners !== first) return false;
+        first = owners;
+      }
+      return true;
+    };
+    await waitFor('cluster_state:ok on every node', 30_000, async () => {
       for (const client of clients) if (!/cluster_state:ok/.test(await client.cluster('INFO'))) return false;
+      return true;
+    });
+    await waitFor('every replica to sync', 30_000, async () => {
+      for (const replica of replicas) if ((await masterPortOf(replica)) === undefined) return false;
       return true;
     });
     const topology: ClusterTopology = {
       url: `redis-cluster://${masters.map((m) => `127.0.0.1:${m.port}`).join(',')}`,
       masters,
+      replicas,
       async ownerOf(slot) {
-        const ranges = await clients[0]!.cluster('SLOTS');
-        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-        const owner = masters.find((m) => m.port === Number(range?.[2]?.[1]));
+        const range = (await slotOwners()).find(([from, to]) => slot >= from && slot <= to);
+        const owner = nodes.find((m) => m.port === range?.[2]);
         if (owner === undefined) throw new Error(`no master owns slot ${slot}`);
         return owner;
       },
+      async currentMasters() {
+        const ports = new Set((await slotOwners()).map(([, , port]) => port));
+        return nodes.filter((m) => ports.has(m.port));
+      },
+      async replicaOf(master) {
+        for (const replica of nodes) if (replica !== master && (await masterPortOf(replica)) === master.port) return replica;
+        throw new Error(`no replica replicates the master on ${master.port}`);
+      },
+      async failover(replica) {
+        await clientOf(replica).cluster('FAILOVER');
+        await waitFor(`the replica on ${replica.port} to become a master`, 15_000, async () => /role:master/.test(await clientOf(replica).info('replication')));
+        await waitFor('every node to agree on the new slot owners', 15_000, allAgree);
+      },
       async migrateSlot(slot, to, batch) {
         const from = await topology.ownerOf(slot);
-        const clientOf = (m: RedisProcess): Redis => clients[masters.indexOf(m)]!;
         const [fromId, toId] = await Promise.all([clientOf(from).cluster('MYID'), clientOf(to).cluster('MYID')]);
         await clientOf(to).cluster('SETSLOT', slot, 'IMPORTING', fromId);
         await clientOf(from).cluster('SETSLOT', slot, 'MIGRATING', toId);
@@ -221,7 +283,8 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
           await clientOf(from).call('MIGRATE', '127.0.0.1', String(to.port), '', '0', '10000', 'KEYS', ...keys);
           moved += keys.length;
         }
-        for (const client of [clientOf(to), clientOf(from), ...clients]) await client.cluster('SETSLOT', slot, 'NODE', toId);
+        const owners = await topology.currentMasters();
+        for (const node of [to, from, ...owners.filter((m) => m !== to && m !== from)]) await clientOf(node).cluster('SETSLOT', slot, 'NODE', toId);
         return moved;
       },
       stop: () => processes.stop(),
