@@ -57,6 +57,10 @@ export interface BenchOptions {
   readonly heraldNodeArgs: readonly string[];
   /** An earlier commit to build and measure beside this one (target herald@REV). */
   readonly before?: string;
+  /** Run the Redis scenarios (bench/redis/) instead of the fan-out ones. */
+  readonly redis: boolean;
+  /** R3's log sizes (updates kept), smallest first. */
+  readonly redisKept: readonly number[];
 }
 
 const FULL: ScenarioSizes = {
@@ -107,6 +111,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --no-pin                do not use taskset
   --before REV            also build and measure Herald at git revision REV (target
                           herald@REV) in the same run: before/after on the same machine
+  --redis                 the Redis Cluster scenarios instead (R1 Redis CPU per publish per
+                          master with 1/2/3 masters, R2 Herald CPU on an uninterested process,
+                          R3 rare-topic resume, R4 cross-process latency; docs/performance.md)
+  --redis-kept a,b,c      R3's log sizes (default 10000,200000,1000000)
   --out FILE              JSON output path
   --herald-node-args=A    node flags for Herald, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
                           or "--trace-gc" (output kept in bench/results/herald-<port>.log)`;
@@ -126,6 +134,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       out: { type: 'string' },
       'herald-node-args': { type: 'string' },
       before: { type: 'string' },
+      redis: { type: 'boolean', default: false },
+      'redis-kept': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -161,5 +171,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     out: values.out,
     heraldNodeArgs: (values['herald-node-args'] ?? '').split(' ').filter(Boolean),
     before: values.before,
+    redis: values.redis ?? false,
+    redisKept: (values['redis-kept'] ?? '10000,200000,1000000').split(',').map((v) => positive('redis-kept', v.trim(), 0)),
   };
 }

@@ -16,6 +16,8 @@ import { heraldTarget } from './targets/herald.js';
 import { nchanTarget } from './targets/nchan.js';
 import type { Target } from './targets/target.js';
 import { tutorialTarget } from './targets/tutorial.js';
+import { runRedisBench } from './redis/run-redis.js';
+import { formatRedisReport } from './redis/report.js';
 
 installCleanup();
 
@@ -62,6 +64,7 @@ async function main(): Promise<number> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`bench${options.smoke ? ' --smoke' : ''}: ${sizes.subscribers} subscribers, ${sizes.topics} topics, ${sizes.seconds} s per scenario`);
   log(`pinning: ${pin.description}`);
+  if (options.redis) return redisMain(ctx, pin.description, log);
 
   const wanted = new Set(options.targets);
   const skipped: string[] = [];
@@ -133,6 +136,23 @@ async function main(): Promise<number> {
   const found = problems(rows);
   for (const p of found) process.stderr.write(`problem: ${p}\n`);
   return options.smoke && found.length > 0 ? 1 : 0;
+}
+
+/** `--redis`: the Redis scenarios only (bench/redis/), their own table and JSON. */
+async function redisMain(ctx: BenchContext, pinning: string, log: (line: string) => void): Promise<number> {
+  const reason = await heraldTarget({ build: options.build }).unavailable();
+  if (reason) throw new Error(`herald: ${reason}`);
+  const rows = await runRedisBench({
+    serverCpus: ctx.serverCpus,
+    lifetimeSeconds: ctx.lifetimeSeconds,
+    log,
+    sizes: { publishes: 20_000, kept: options.redisKept, latencySeconds: 8, latencyRate: 500 },
+  });
+  const elapsed = (Date.now() - started) / 1000;
+  const out = options.out ?? fileURLToPath(new URL(`./results/redis-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
+  process.stdout.write(`\n${formatRedisReport(rows)}\npinning: ${pinning}; ${elapsed.toFixed(0)} s in all; JSON: ${out}\n`);
+  writeJson(out, { startedAt: new Date(started).toISOString(), elapsedSeconds: elapsed, commit: gitCommit(), machine: { cpus: cpuList().length, model: cpuList()[0]?.model, node: process.version }, pinning, rows });
+  return 0;
 }
 
 main().then(
