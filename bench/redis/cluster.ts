@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { startClusterTopology, type ClusterTopology } from '../../src/broker/redis/topology-kit.js';
 import { optionDocs } from '../../src/config.js';
 import { HAS_TASKSET, onCleanup, spawnServer } from '../proc/children.js';
-import { cpuTimeUs, processTree } from '../proc/proc-stats.js';
+import { cpuBusyUs, cpuTimeUs, processTree } from '../proc/proc-stats.js';
 import { HOST, freePort, waitHealthy } from '../targets/target.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -21,6 +21,8 @@ export const HAS_LOG_BUCKETS = optionDocs().some((o) => o.flag === LOG_BUCKETS_F
 
 export interface BenchCluster {
   readonly topology: ClusterTopology;
+  /** The masters' process ids (for the server CPU's other tenants, see othersOnServerCpu). */
+  readonly pids: readonly number[];
   /** used_cpu_sys + used_cpu_user of each current master, in µs, in `masters` order. */
   masterCpuUs(): Promise<number[]>;
   stop(): Promise<void>;
@@ -35,6 +37,7 @@ export async function startBenchCluster(masters: 1 | 2 | 3, cpus: string | undef
   const clients: Redis[] = topology.masters.map((m) => m.client());
   return {
     topology,
+    pids,
     async masterCpuUs() {
       return Promise.all(clients.map(async (client) => {
         const info = await client.info('cpu');
@@ -122,6 +125,22 @@ export async function readStream(url: string, headers: Record<string, string>, o
     }
   })().catch(() => undefined);
   return { close: () => controller.abort() };
+}
+
+/**
+ * Busy time of the server's CPU (pinned: one CPU) not spent by `roots`' process trees
+ * over a window, in % of that CPU: other tenants (another bench, a test run) whose
+ * work lands in the latency. NaN when not pinned to a single CPU.
+ */
+export function othersOnServerCpu(cpus: string | undefined, roots: readonly number[]): () => number {
+  const cpu = cpus !== undefined && /^\d+$/.test(cpus) ? Number(cpus) : undefined;
+  const ours = (): number => cpuTimeUs(roots.flatMap(processTree));
+  const [busy, own, wall] = [cpu === undefined ? NaN : cpuBusyUs(cpu), ours(), performance.now()];
+  return () => {
+    if (cpu === undefined) return NaN;
+    const others = cpuBusyUs(cpu) - busy - (ours() - own);
+    return Math.max(0, (others / 1000 / (performance.now() - wall)) * 100);
+  };
 }
 
 /** CPU of this process (the load generator) over a window, in % of one CPU. */

@@ -25,7 +25,10 @@ export function formatRedisReport(rows: readonly RedisRow[]): string {
   lines.push('Ratios (> 1 means the second configuration is better):');
   const r1 = of('R1');
   for (const row of r1.slice(1)) lines.push(`  R1 busiest master's CPU per publish, 1 master vs ${row.label}: ${ratio(r1[0], row)}`);
-  for (const row of of('R2')) lines.push(`  R2 ${row.label}: publishing process vs uninterested process, CPU per update: ${ratio(row, row, (r) => 1 / Number(r.detail.idleVsPublisher))}`);
+  for (const row of of('R2')) {
+    const x = loadSaturated(row) ? 'saturated' : `${(Number(row.detail.publisherUsPerUpdate) / row.value).toFixed(2)}x`;
+    lines.push(`  R2 ${row.label}: the publishing process's CPU per update vs the uninterested one's: ${x}`);
+  }
   const r3 = of('R3');
   if (r3.length > 1) lines.push(`  R3 resume time, ${r3.at(-1)!.label} vs ${r3[0]!.label} (growth; 1.00x would be flat): ${ratio(r3.at(-1), r3[0])}`);
   const r4 = of('R4');

@@ -7,7 +7,7 @@
 //      sharded log's option exists).
 // Every row carries the load generator's CPU (this process): at 80% or more a ratio is "saturated".
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HAS_LOG_BUCKETS, LOG_BUCKETS_FLAG, loadCpuWindow, publishBatch, publishOne, readStream, startBenchCluster, startHerald, type BenchHerald } from './cluster.js';
+import { HAS_LOG_BUCKETS, LOG_BUCKETS_FLAG, loadCpuWindow, othersOnServerCpu, publishBatch, publishOne, readStream, startBenchCluster, startHerald, type BenchHerald } from './cluster.js';
 
 export interface RedisRow {
   readonly scenario: 'R1' | 'R2' | 'R3' | 'R4';
@@ -57,11 +57,13 @@ export async function masterCpu(ctx: RedisBenchContext, masters: 1 | 2 | 3, buck
     const idleStream = await readStream(`${idle.url}/.well-known/mercure?topic=${encodeURIComponent('https://bench.example/nobody')}`, {}, () => {});
     await fill(publisher, 2000);
     const n = ctx.sizes.publishes;
+    const others = othersOnServerCpu(ctx.serverCpus, [...cluster.pids, publisher.pid, idle.pid]);
     const [cpuBefore, idleBefore, publisherBefore, load] = [await cluster.masterCpuUs(), idle.cpuUs(), publisher.cpuUs(), loadCpuWindow()];
     const started = performance.now();
     await fill(publisher, n, 100, 4, 2000);
     const seconds = (performance.now() - started) / 1000;
     const loadPct = load();
+    const othersPct = Math.round(others());
     const perMaster = (await cluster.masterCpuUs()).map((after, i) => (after - cpuBefore[i]!) / n);
     // Let the idle process's reader finish the burst: its CPU for these updates counts.
     await sleep(1000);
@@ -72,7 +74,7 @@ export async function masterCpu(ctx: RedisBenchContext, masters: 1 | 2 | 3, buck
     return [
       {
         scenario: 'R1', label, value: Math.max(...perMaster), unit: 'µs/publish on the busiest master',
-        detail: { perMasterUs: perMaster.map((v) => v.toFixed(2)).join(' / '), totalUs: Number(perMaster.reduce((a, b) => a + b, 0).toFixed(2)), publishesPerSec: Math.round(n / seconds) },
+        detail: { perMasterUs: perMaster.map((v) => v.toFixed(2)).join(' / '), totalUs: Number(perMaster.reduce((a, b) => a + b, 0).toFixed(2)), publishesPerSec: Math.round(n / seconds), othersOnServerCpuPct: othersPct },
         loadCpuPct: loadPct, notes: [],
       },
       {
@@ -156,6 +158,7 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     const total = ctx.sizes.latencySeconds * ctx.sizes.latencyRate;
     let failed = 0;
     const load = loadCpuWindow();
+    const others = othersOnServerCpu(ctx.serverCpus, [...cluster.pids, publisher.pid, receiver.pid]);
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < total; i++) {
@@ -174,7 +177,7 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
     return {
       scenario: 'R4', label: buckets === undefined ? 'one log slot (today)' : `${buckets} bucket${buckets > 1 ? 's' : ''}`, value: at(0.5), unit: 'ms p50 publish -> other process',
-      detail: { p99Ms: Number(at(0.99).toFixed(2)), delivered: samples.length, lost: total - failed - samples.length, failedPublishes: failed, rate: ctx.sizes.latencyRate },
+      detail: { p99Ms: Number(at(0.99).toFixed(2)), delivered: samples.length, lost: total - failed - samples.length, failedPublishes: failed, rate: ctx.sizes.latencyRate, othersOnServerCpuPct: Math.round(others()) },
       loadCpuPct: loadPct, notes: [],
     };
   } finally {
