@@ -169,7 +169,7 @@ export interface ClusterTopology {
   ownerOf(slot: number): Promise<RedisProcess>;
   /** The nodes serving slots right now, by CLUSTER SLOTS. */
   currentMasters(): Promise<RedisProcess[]>;
-  /** The replica currently replicating `master` (by INFO replication of each replica). */
+  /** A replica currently replicating `master`, its link up (by INFO replication; waits up to 15 s for one). */
   replicaOf(master: RedisProcess): Promise<RedisProcess>;
   /**
    * A manual failover (`CLUSTER FAILOVER` on `replica`: its master pauses writers until
@@ -283,8 +283,13 @@ export async function startClusterTopology(options: ClusterOptions = {}): Promis
         return nodes.filter((m) => ports.has(m.port));
       },
       async replicaOf(master) {
-        for (const replica of nodes) if (replica !== master && (await masterPortOf(replica)) === master.port) return replica;
-        throw new Error(`no replica replicates the master on ${master.port}`);
+        // A master demoted by an earlier failover needs a moment to sync before it counts.
+        let found: RedisProcess | undefined;
+        await waitFor(`a synced replica of the master on ${master.port}`, 15_000, async () => {
+          for (const replica of nodes) if (replica !== master && (await masterPortOf(replica)) === master.port) found = replica;
+          return found !== undefined;
+        });
+        return found!;
       },
       async failover(replica) {
         await clientOf(replica).cluster('FAILOVER');
