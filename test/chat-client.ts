@@ -41,7 +41,7 @@ export class ChatClient {
 
   /** What the page opens: the room's topic and its presence, with the session cookie. */
   stream(room: string, lastEventId?: string): CollectedStream {
-    const params: Array<[string, string]> = [['topic', roomTopic(room)], ['topic', presenceSelector(room)]];
+    const params: Array<[string, string]> = [['topic', roomTopic(room)], ['topic', presenceSelector(room, '0.x')]];
     if (lastEventId !== undefined) params.push(['lastEventID', lastEventId]);
     return collect(hubUrl(this.baseUrl, params), { headers: this.cookie === undefined ? {} : { Cookie: this.cookie } });
   }

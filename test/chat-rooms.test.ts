@@ -24,7 +24,7 @@ describe('rooms and who is online', () => {
     const watcher = new ChatClient(herald.url);
     await watcher.login('Watcher');
     // Only presence, not the room topic itself: the watcher is not in the rooms.
-    const presence = collect(hubUrl(herald.url, [['topic', presenceSelector('lobby')], ['topic', presenceSelector('dev')]]), { headers: { Cookie: watcher.cookie! } });
+    const presence = collect(hubUrl(herald.url, [['topic', presenceSelector('lobby', '0.x')], ['topic', presenceSelector('dev', '0.x')]]), { headers: { Cookie: watcher.cookie! } });
     streams.push(presence);
     await presence.opened;
     const joins = new Map<string, number>();
@@ -93,7 +93,7 @@ describe('history', () => {
     assert.deepEqual(first.body.messages.map((m) => m.text), ['m3', 'm4', 'm5', 'm6', 'm7']);
     assert.deepEqual(first.body.messages, sent.slice(3));
     assert.equal(first.body.more, true);
-    assert.deepEqual(first.body.selectors, [roomTopic('paging'), presenceSelector('paging')]);
+    assert.deepEqual(first.body.selectors, [roomTopic('paging'), presenceSelector('paging', '0.x')]);
   });
 
   test('before=<id> pages backwards until more is false', async () => {
