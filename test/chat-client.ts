@@ -14,8 +14,8 @@ export interface Reply<T = unknown> {
 export class ChatClient {
   cookie: string | undefined;
 
-  /** `format`: the hub's --subscriptions-format, which decides the presence selector the page opens. */
-  constructor(readonly baseUrl: string, readonly format: SubscriptionsFormat = '0.x') {}
+  /** `format`: the hub's --subscriptions-format (default draft), which decides the presence selector the page opens. */
+  constructor(readonly baseUrl: string, readonly format: SubscriptionsFormat = 'draft') {}
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
     const sent: Record<string, string> = { Origin: this.baseUrl, ...headers };

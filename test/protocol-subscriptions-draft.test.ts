@@ -1,4 +1,4 @@
-// Draft 08's Active Subscriptions (--subscriptions-format draft and both): subscription
+// Draft 08's Active Subscriptions (--subscriptions-format draft, the default, and both): subscription
 // events on /.well-known/mercure/subscriptions/{match_type}/{match}/{subscriber} with
 // the SSE type `mercure` and a plain JSON body, and the subscriptions API at the same
 // paths (application/json, the cursor on the Link, 403 without a grant on the path).
@@ -175,6 +175,23 @@ describe('subscription events, draft shape', () => {
     assert.equal((await get(herald, `${SUBS}/urn%3Amine/urn%3Auuid%3Ax`, watcherToken)).status, 404);
     assert.equal((await get(herald, `${SUBS}/Exact/urn%3Amine/urn%3Auuid%3Ax`, watcherToken)).status, 404, 'matcher type names are case-sensitive');
     assert.equal((await get(herald, `${SUBS}/exact/%E0%A4%A/x`, watcherToken)).status, 400);
+  });
+
+  test('subscription events are private: a watcher without a grant sees none, only the public marker', async () => {
+    const snoop = collect(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/*`], ['match', 'urn:public-marker']]), { eventTypes: ['mercure'] });
+    await snoop.opened;
+    const watcher = collect(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/exact/urn%3Asecret/*`]]), { token: watcherToken, eventTypes: ['mercure'] });
+    await watcher.opened;
+    const someone = collect(hubUrl(herald.url, [['match', 'urn:secret']]));
+    await someone.opened;
+    await watcher.waitFor(1);
+    someone.close();
+    await watcher.waitFor(2);
+    await publish(herald.url, { topic: 'urn:public-marker', data: 'public' }, await publisherToken());
+    const [only] = await snoop.waitFor(1);
+    assert.deepEqual([only!.type, only!.data, snoop.events.length], ['message', 'public', 1]);
+    snoop.close();
+    watcher.close();
   });
 
   test('publishers cannot forge a subscription event: type mercure and the reserved path are refused', async () => {

@@ -91,7 +91,7 @@ export class Hub {
 
   /** The shape of subscription events and of the subscriptions API (--subscriptions-format). */
   get subscriptionsFormat(): SubscriptionsFormat {
-    return this.settings.subscriptionsFormat ?? '0.x';
+    return this.settings.subscriptionsFormat ?? 'draft';
   }
 
   get subscriberCount(): number {
