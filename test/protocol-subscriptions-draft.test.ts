@@ -100,6 +100,10 @@ describe('subscription events, draft shape', () => {
     assert.notEqual(docOf(seen.find((e) => !about(e))!).subscriber, subscriber, 'the watcher is another subscriber');
 
     // The API: the single resource is the event's document, byte for byte the same fields.
+    // Another spelling of the same path (unreserved characters encoded, lower-case hex) is the same resource.
+    const respelled = await get(herald, exactId.replace('/.well-known/', '/%2ewell-known/').replace('%3A', '%3a'), watcherToken);
+    assert.equal(respelled.status, 200);
+    assert.deepEqual(await respelled.json(), byId.get(exactId));
     const one = await get(herald, exactId, watcherToken);
     assert.equal(one.status, 200);
     assert.equal(one.headers.get('content-type'), 'application/json; charset=utf-8');

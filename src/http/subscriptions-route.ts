@@ -9,6 +9,7 @@ import type { SubscriptionRecord } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { canReceive, extractToken, type Claims } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
+import { decodeUnreserved } from '../hub/mercure-paths.js';
 import {
   draftCollection,
   draftCollectionPath,
@@ -31,8 +32,11 @@ export function registerSubscriptionsRoute(app: FastifyInstance, hub: Hub): void
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const url = request.raw.url ?? '';
     const mark = url.indexOf('?');
-    // The draft authorizes the path as requested (percent-encoded, no query), the form event topics have.
-    const path = mark < 0 ? url : url.slice(0, mark);
+    // The draft authorizes the path as requested (percent-encoded, no query), the form event
+    // topics have; in its canonical spelling (unreserved characters decoded, hex digits in
+    // upper case, as encodeURIComponent writes them), so that every spelling the router
+    // matched is the same resource and the same topic.
+    const path = canonicalPath(mark < 0 ? url : url.slice(0, mark));
     const accept = request.headers.accept;
     const resource = resolveSubscriptionsPath(path, hub.subscriptionsFormat, typeof accept === 'string' ? accept : undefined);
     if (resource === undefined) throw new HeraldError('not_found', `No subscriptions API resource at ${JSON.stringify(path.slice(0, 200))}`);
@@ -54,6 +58,10 @@ export function registerSubscriptionsRoute(app: FastifyInstance, hub: Hub): void
   };
   app.get(SUBSCRIPTIONS_PATH, handler);
   app.get(`${SUBSCRIPTIONS_PATH}/*`, handler);
+}
+
+function canonicalPath(raw: string): string {
+  return decodeUnreserved(raw).replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase());
 }
 
 function draftBody(resource: Draft, records: readonly SubscriptionRecord[]): object {

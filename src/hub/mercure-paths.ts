@@ -29,3 +29,15 @@ export function isUnderHubPath(path: string): boolean {
 export function headerSafe(id: string): string {
   return /^[\x20-\x7e]*$/.test(id) ? id : encodeURI(id);
 }
+
+/**
+ * A path's percent-encoded unreserved characters decoded (`%2e` is `.`, `%61` is `a`),
+ * the spellings RFC 3986 says name the same resource, so `/.well-known/%6Dercure/...`
+ * is the hub's path. Other escapes are left as they are.
+ */
+export function decodeUnreserved(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape: string, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
+  });
+}

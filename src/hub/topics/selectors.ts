@@ -14,7 +14,7 @@
 import { HeraldError } from '../../errors.js';
 import { compileUriTemplate } from './uri-template.js';
 import { compileUrlPattern } from './url-pattern.js';
-import { isUnderHubPath } from '../mercure-paths.js';
+import { decodeUnreserved, isUnderHubPath } from '../mercure-paths.js';
 
 export { MatcherSet } from './matcher-set.js';
 
@@ -161,11 +161,7 @@ export function isReservedTopic(topic: string, hubUrl: string): boolean {
   } catch {
     return false; // not a URI reference: it cannot address the hub's namespace
   }
-  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (escape: string, hex: string) => {
-    const char = String.fromCharCode(parseInt(hex, 16));
-    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
-  });
-  return [path, decoded].some(isUnderHubPath);
+  return [path, decodeUnreserved(path)].some(isUnderHubPath);
 }
 
 /** Throws HeraldError('invalid_field') for an empty topic, one over MAX_TOPIC_LENGTH, or one with control characters. */
