@@ -3,7 +3,7 @@
 // the SSE type `mercure` and a plain JSON body, and the subscriptions API at the same
 // paths (application/json, the cursor on the Link, 403 without a grant on the path).
 // Real HTTP, a real EventSource; expected topics are written out by hand.
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import type { Herald } from '../src/herald.js';
@@ -28,6 +28,17 @@ function draftSubscriberToken(herald: Herald, topics: ReadonlyArray<{ match: str
   const now = Math.floor(Date.now() / 1000);
   const claims = { iss: 'https://app.example', aud: `${herald.hub.url}/.well-known/mercure`, sub: 'watcher', iat: now, exp: now + 300, authorization_details: [{ type: DETAIL, actions: ['subscribe'], topics }] };
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new TextEncoder().encode(SUBSCRIBER_KEY));
+}
+
+/** Every stream a test opens, closed after it even when an assertion failed (an open stream would hold the server's close up). */
+const toClose: CollectedStream[] = [];
+afterEach(() => {
+  for (const stream of toClose.splice(0)) stream.close();
+});
+function listen(...args: Parameters<typeof collect>): CollectedStream {
+  const stream = collect(...args);
+  toClose.push(stream);
+  return stream;
 }
 
 const docOf = (event: ReceivedEvent) => JSON.parse(event.data) as Doc;
@@ -68,12 +79,12 @@ describe('subscription events, draft shape', () => {
   after(() => herald.close());
 
   test('one event of type mercure per matcher, on the draft topic, each variable encoded exactly once, then the API agrees', async () => {
-    const watcher = collect(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/*`], ['match', 'urn:marker']]), { token: watcherToken, eventTypes: ['mercure'] });
+    const watcher = listen(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/*`], ['match', 'urn:marker']]), { token: watcherToken, eventTypes: ['mercure'] });
     await watcher.opened;
     // `%` and a space in the exact topic: encoded once (%25, %20), never left as they were or encoded twice.
     const exact = 'https://example.com/a topic?x=%41';
     const pattern = 'https://example.com/:selector';
-    const alice = collect(hubUrl(herald.url, [['match', exact], ['match_urlpattern', pattern], ['match', exact]]), { token: await subscriberToken([exact], { name: 'alice' }) });
+    const alice = listen(hubUrl(herald.url, [['match', exact], ['match_urlpattern', pattern], ['match', exact]]), { token: await subscriberToken([exact], { name: 'alice' }) });
     await alice.opened;
     // Nothing else is announced (no 0.x twin): every event before the marker published next is of type mercure.
     const about = (e: ReceivedEvent) => e.type === 'mercure' && (matchOf(e) === exact || matchOf(e) === pattern);
@@ -124,10 +135,10 @@ describe('subscription events, draft shape', () => {
   });
 
   test('the subscriber id is unique per connection, even for one token', async () => {
-    const watcher = collect(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/exact/urn%3Atabs/*`]]), { token: watcherToken, eventTypes: ['mercure'] });
+    const watcher = listen(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/exact/urn%3Atabs/*`]]), { token: watcherToken, eventTypes: ['mercure'] });
     await watcher.opened;
     const token = await subscriberToken(['urn:tabs']);
-    const tabs = [collect(hubUrl(herald.url, [['match', 'urn:tabs']]), { token }), collect(hubUrl(herald.url, [['match', 'urn:tabs']]), { token })];
+    const tabs = [listen(hubUrl(herald.url, [['match', 'urn:tabs']]), { token }), listen(hubUrl(herald.url, [['match', 'urn:tabs']]), { token })];
     await Promise.all(tabs.map((tab) => tab.opened));
     const events = await watcher.waitFor(2);
     const subscribers = events.map((e) => docOf(e).subscriber);
@@ -137,9 +148,9 @@ describe('subscription events, draft shape', () => {
   });
 
   test('the collection: application/json, type subscriptions, no cursor in the body, the cursor on the Link (quoted), Link exposed to CORS', async () => {
-    const watcher = collect(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/exact/urn%3Alisted/*`], ['match', 'urn:odd']]), { token: await draftSubscriberToken(herald, [{ match: '*' }]), eventTypes: ['mercure'] });
+    const watcher = listen(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/exact/urn%3Alisted/*`], ['match', 'urn:odd']]), { token: await draftSubscriberToken(herald, [{ match: '*' }]), eventTypes: ['mercure'] });
     await watcher.opened;
-    const sub = collect(hubUrl(herald.url, [['match', 'urn:listed']]));
+    const sub = listen(hubUrl(herald.url, [['match', 'urn:listed']]));
     await sub.opened;
     await watcher.waitFor(1);
     // An id with a quote and a backslash: the Link's quoted-string escapes them.
@@ -182,11 +193,11 @@ describe('subscription events, draft shape', () => {
   });
 
   test('subscription events are private: a watcher without a grant sees none, only the public marker', async () => {
-    const snoop = collect(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/*`], ['match', 'urn:public-marker']]), { eventTypes: ['mercure'] });
+    const snoop = listen(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/*`], ['match', 'urn:public-marker']]), { eventTypes: ['mercure'] });
     await snoop.opened;
-    const watcher = collect(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/exact/urn%3Asecret/*`]]), { token: watcherToken, eventTypes: ['mercure'] });
+    const watcher = listen(hubUrl(herald.url, [['match_urlpattern', `${SUBS}/exact/urn%3Asecret/*`]]), { token: watcherToken, eventTypes: ['mercure'] });
     await watcher.opened;
-    const someone = collect(hubUrl(herald.url, [['match', 'urn:secret']]));
+    const someone = listen(hubUrl(herald.url, [['match', 'urn:secret']]));
     await someone.opened;
     await watcher.waitFor(1);
     someone.close();
@@ -217,9 +228,9 @@ describe('subscription events, both shapes', () => {
   after(() => herald.close());
 
   test('each change is two events: the draft one (type mercure) and the 0.x one (type message)', async () => {
-    const watcher = collect(hubUrl(herald.url, [['topic', `${SUBS}/{a}/{b}`], ['topic', `${SUBS}/{a}/{b}/{c}`]]), { token: watcherToken, eventTypes: ['mercure'] });
+    const watcher = listen(hubUrl(herald.url, [['topic', `${SUBS}/{a}/{b}`], ['topic', `${SUBS}/{a}/{b}/{c}`]]), { token: watcherToken, eventTypes: ['mercure'] });
     await watcher.opened;
-    const bob = collect(hubUrl(herald.url, [['topic', 'urn:room']]), { token: await subscriberToken([], { name: 'bob' }) });
+    const bob = listen(hubUrl(herald.url, [['topic', 'urn:room']]), { token: await subscriberToken([], { name: 'bob' }) });
     await bob.opened;
     const events = (await until(watcher, (all) => all.filter((e) => matchOf(e) === 'urn:room').length >= 2)).filter((e) => matchOf(e) === 'urn:room');
     assert.equal(events.length, 2);
@@ -251,7 +262,7 @@ describe('subscription events, both shapes', () => {
   });
 
   test('a 0.x topic literally named like a matcher type: its two-segment path is the draft per-matcher collection', async () => {
-    const carol = collect(hubUrl(herald.url, [['topic', 'exact']]));
+    const carol = listen(hubUrl(herald.url, [['topic', 'exact']]));
     await carol.opened;
     const list = (await (await get(herald, SUBS, watcherToken)).json()) as { subscriptions: Doc[] };
     const mine = list.subscriptions.find((s) => s.match === 'exact');
