@@ -80,8 +80,9 @@ describe('chat sessions', () => {
     const stream = watcher.stream('cookie-room');
     try {
       await stream.opened;
-      const self = await waitForEvent(stream, (d) => d.type === 'Subscription' && d.active === true);
-      assert.equal(self.topic, roomTopic('cookie-room'));
+      const self = await waitForEvent(stream, (d) => d.type === 'subscription' && d.active === true);
+      assert.equal(self.match, roomTopic('cookie-room'));
+      assert.equal(self.match_type, 'exact');
       assert.deepEqual((self.payload as { nickname: string }).nickname, 'Watcher');
       const ann = new ChatClient(herald.url);
       const annUser = await ann.login('Ann');

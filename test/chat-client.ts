@@ -1,6 +1,7 @@
 // A tiny chat API client for the end-to-end tests: real HTTP, a cookie jar of one
 // cookie (the session), and the Origin header a browser would send.
 import { presenceSelector, roomTopic } from '../src/chat/protocol.js';
+import type { SubscriptionsFormat } from '../src/hub/mercure-paths.js';
 import { hubUrl } from './support/herald.js';
 import { collect, type CollectedStream } from './support/stream.js';
 
@@ -13,7 +14,8 @@ export interface Reply<T = unknown> {
 export class ChatClient {
   cookie: string | undefined;
 
-  constructor(readonly baseUrl: string) {}
+  /** `format`: the hub's --subscriptions-format (default draft), which decides the presence selector the page opens. */
+  constructor(readonly baseUrl: string, readonly format: SubscriptionsFormat = 'draft') {}
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
     const sent: Record<string, string> = { Origin: this.baseUrl, ...headers };
@@ -41,9 +43,10 @@ export class ChatClient {
 
   /** What the page opens: the room's topic and its presence, with the session cookie. */
   stream(room: string, lastEventId?: string): CollectedStream {
-    const params: Array<[string, string]> = [['topic', roomTopic(room)], ['topic', presenceSelector(room)]];
+    const params: Array<[string, string]> = [['topic', roomTopic(room)], ['topic', presenceSelector(room, this.format)]];
     if (lastEventId !== undefined) params.push(['lastEventID', lastEventId]);
-    return collect(hubUrl(this.baseUrl, params), { headers: this.cookie === undefined ? {} : { Cookie: this.cookie } });
+    // Draft-shaped subscription events come with the SSE type `mercure`.
+    return collect(hubUrl(this.baseUrl, params), { headers: this.cookie === undefined ? {} : { Cookie: this.cookie }, eventTypes: ['mercure'] });
   }
 }
 

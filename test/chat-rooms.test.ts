@@ -8,23 +8,24 @@ import { ChatClient, waitForEvent } from './chat-client.js';
 import { hubUrl, startTestHerald } from './support/herald.js';
 import { collect, type CollectedStream } from './support/stream.js';
 
-describe('rooms and who is online', () => {
+// The chat follows the hub's --subscriptions-format: the draft's events (type mercure, `match`) or the 0.x ones (`topic`).
+for (const format of ['0.x', 'draft', 'both'] as const) describe(`rooms and who is online (--subscriptions-format ${format})`, () => {
   let herald: Herald;
   const streams: CollectedStream[] = [];
-  before(async () => (herald = await startTestHerald()));
+  before(async () => (herald = await startTestHerald({ subscriptionsFormat: format })));
   after(async () => {
     for (const stream of streams) stream.close();
     await herald.close();
   });
 
   test('a person with two connections counts once; anonymous listeners do not count; lobby is always listed', async () => {
-    const empty = await new ChatClient(herald.url).request<RoomList>('GET', '/api/rooms');
+    const empty = await new ChatClient(herald.url, format).request<RoomList>('GET', '/api/rooms');
     assert.deepEqual(empty.body.rooms, [{ name: 'lobby', topic: roomTopic('lobby'), online: 0 }]);
 
-    const watcher = new ChatClient(herald.url);
+    const watcher = new ChatClient(herald.url, format);
     await watcher.login('Watcher');
     // Only presence, not the room topic itself: the watcher is not in the rooms.
-    const presence = collect(hubUrl(herald.url, [['topic', presenceSelector('lobby')], ['topic', presenceSelector('dev')]]), { headers: { Cookie: watcher.cookie! } });
+    const presence = collect(hubUrl(herald.url, [['topic', presenceSelector('lobby', format)], ['topic', presenceSelector('dev', format)]]), { headers: { Cookie: watcher.cookie! }, eventTypes: ['mercure'] });
     streams.push(presence);
     await presence.opened;
     const joins = new Map<string, number>();
@@ -34,12 +35,14 @@ describe('rooms and who is online', () => {
       await stream.opened;
       const count = (joins.get(room + userId) ?? 0) + 1;
       joins.set(room + userId, count);
-      const isJoin = (d: Record<string, unknown>) => d.active === true && d.topic === roomTopic(room) && (d.payload as { userId?: string } | undefined)?.userId === userId;
+      // In the hub's shape only: with `both`, the page's selector is the draft's, so 0.x twins never reach it.
+      const isJoin = (d: Record<string, unknown>) =>
+        d.active === true && (format === '0.x' ? d.type === 'Subscription' && d.topic : d.type === 'subscription' && d.match_type === 'exact' && d.match) === roomTopic(room) && (d.payload as { userId?: string } | undefined)?.userId === userId;
       await waitForEvent(presence, isJoin, count);
     };
-    const ann = new ChatClient(herald.url);
+    const ann = new ChatClient(herald.url, format);
     const annUser = await ann.login('Ann');
-    const bo = new ChatClient(herald.url);
+    const bo = new ChatClient(herald.url, format);
     const boUser = await bo.login('Bo');
     await joined(ann, 'lobby', annUser.userId);
     await joined(ann, 'lobby', annUser.userId);
@@ -61,6 +64,11 @@ describe('rooms and who is online', () => {
     const users = await ann.request<RoomUsers>('GET', '/api/rooms/lobby/users');
     assert.deepEqual(users.body.users.map((u) => u.nickname), ['Ann', 'Bo']);
     assert.equal((await ann.request('GET', '/api/rooms/Not%20A%20Room/users')).status, 400);
+    // Every presence event the watcher got is of its hub's shape, and only that shape.
+    const types = new Set(presence.events.map((e) => `${e.type} ${(JSON.parse(e.data) as { type: string }).type}`));
+    assert.deepEqual([...types], [format === '0.x' ? 'message Subscription' : 'mercure subscription']);
+    const page = await ann.request<HistoryPage>('GET', '/api/rooms/lobby/messages');
+    assert.deepEqual(page.body.selectors, [roomTopic('lobby'), presenceSelector('lobby', format)]);
   });
 });
 
@@ -93,7 +101,7 @@ describe('history', () => {
     assert.deepEqual(first.body.messages.map((m) => m.text), ['m3', 'm4', 'm5', 'm6', 'm7']);
     assert.deepEqual(first.body.messages, sent.slice(3));
     assert.equal(first.body.more, true);
-    assert.deepEqual(first.body.selectors, [roomTopic('paging'), presenceSelector('paging')]);
+    assert.deepEqual(first.body.selectors, [roomTopic('paging'), '/.well-known/mercure/subscriptions/exact/urn%3Aherald%3Achat%3Aroom%3Apaging/{subscriber}']);
   });
 
   test('before=<id> pages backwards until more is false', async () => {

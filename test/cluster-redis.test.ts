@@ -54,7 +54,7 @@ test('cluster: the subscriptions API on A lists a subscriber connected to B', as
   const token = await subscriberToken(['*']);
   // Subscription events are private updates on the subscription's IRI: watch them on A
   // to know when B has recorded its subscriber (the record is stored before the event).
-  const watcher = collect(hubUrl(a!.url, [['topic', '/.well-known/mercure/subscriptions{/topic}{/subscriber}']]), { token });
+  const watcher = collect(hubUrl(a!.url, [['topic', '/.well-known/mercure/subscriptions{/type}{/match}{/subscriber}']]), { token, eventTypes: ['mercure'] });
   await watcher.opened;
   const subscriber = collect(hubUrl(b!.url, [['topic', topic]]), { token: await subscriberToken([topic], { name: 'on-b' }) });
   try {
@@ -65,15 +65,15 @@ test('cluster: the subscriptions API on A lists a subscriber connected to B', as
       assert.ok(Date.now() < deadline, 'no subscription event for B\'s subscriber');
       await watcher.waitFor(watcher.events.length + 1, 5000);
       announced = watcher.events
-        .map((e) => JSON.parse(e.data) as { topic: string; subscriber: string; active: boolean })
-        .find((s) => s.topic === topic && s.active);
+        .map((e) => JSON.parse(e.data) as { match: string; subscriber: string; active: boolean })
+        .find((s) => s.match === topic && s.active);
     }
     const response = await fetch(`${a!.url}/.well-known/mercure/subscriptions`, { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(response.status, 200);
-    const body = (await response.json()) as { subscriptions: Array<{ id: string; topic: string; subscriber: string; payload?: unknown; active: boolean }> };
-    const listed = body.subscriptions.filter((s) => s.topic === topic);
-    const id = `/.well-known/mercure/subscriptions/${encodeURIComponent(topic)}/${encodeURIComponent(announced.subscriber)}`;
-    assert.deepEqual(listed, [{ id, type: 'Subscription', topic, subscriber: announced.subscriber, active: true, payload: { name: 'on-b' } }]);
+    const body = (await response.json()) as { subscriptions: Array<{ id: string; match: string; subscriber: string; payload?: unknown; active: boolean }> };
+    const listed = body.subscriptions.filter((s) => s.match === topic);
+    const id = `/.well-known/mercure/subscriptions/exact/${encodeURIComponent(topic)}/${encodeURIComponent(announced.subscriber)}`;
+    assert.deepEqual(listed, [{ id, type: 'subscription', match_type: 'exact', match: topic, subscriber: announced.subscriber, active: true, payload: { name: 'on-b' } }]);
   } finally {
     subscriber.close();
     watcher.close();

@@ -60,8 +60,9 @@ test('a subscriber whose network vanishes is dropped and its leave published wit
 
   herald = await startTestHerald({ host: HOST_IP, store: 'memory', chat: false, subscriptions: true });
   const topic = 'https://example.com/half-open';
-  const watcher = collect(hubUrl(herald.url, [['topic', `/.well-known/mercure/subscriptions/${encodeURIComponent(topic)}/{subscriber}`]]), {
-    token: await subscriberToken(['/.well-known/mercure/subscriptions/{topic}/{subscriber}']),
+  const watcher = collect(hubUrl(herald.url, [['topic', `/.well-known/mercure/subscriptions/exact/${encodeURIComponent(topic)}/{subscriber}`]]), {
+    token: await subscriberToken(['/.well-known/mercure/subscriptions/{type}/{topic}/{subscriber}']),
+    eventTypes: ['mercure'],
   });
   try {
     await watcher.opened;

@@ -181,7 +181,7 @@ for (const store of stores) {
       let allSeen: () => void = () => {};
       const done = new Promise<void>((resolve) => (allSeen = resolve));
       const stop = herald.broker.onUpdate((update) => {
-        if (!update.topics[0]!.startsWith('/.well-known/mercure/subscriptions/urn%3Ahostile%3Achurn%3A')) return;
+        if (!update.topics[0]!.startsWith('/.well-known/mercure/subscriptions/exact/urn%3Ahostile%3Achurn%3A')) return;
         if ((JSON.parse(update.data) as { active: boolean }).active) seen.joins++;
         else seen.leaves++;
         if (seen.joins + seen.leaves === events) allSeen();
@@ -233,12 +233,12 @@ describe('hostile presence: a process frozen past the presence TTL (redis)', () 
 
   test('on waking it announces a join for each subscription still there, and no second leave for one that left', async () => {
     const broker = (herald.broker as InstrumentedBroker).inner as RedisBroker;
-    const watch = '/.well-known/mercure/subscriptions/{topic}/{subscriber}';
+    const watch = '/.well-known/mercure/subscriptions/{type}/{match}/{subscriber}';
     const watcher = await rawStream(hubUrl(herald.url, [['topic', watch]]), { Authorization: `Bearer ${await subscriberToken([watch])}` });
     const streams: RawStream[] = [watcher];
     try {
       const events = (): Array<{ who: string; active: boolean }> =>
-        subscriptionEvents(watcher.text()).filter((e) => e.topic === 'urn:room').map((e) => ({ who: e.subscriber, active: e.active }));
+        subscriptionEvents(watcher.text()).filter((e) => e.match === 'urn:room').map((e) => ({ who: e.subscriber, active: e.active }));
       const alice = await rawStream(hubUrl(herald.url, [['topic', 'urn:room']]));
       streams.push(alice);
       await watcher.waitForText('"active":true');
@@ -270,9 +270,9 @@ describe('hostile presence: a process frozen past the presence TTL (redis)', () 
   });
 });
 
-/** The subscription events in an event stream's text. */
-function subscriptionEvents(text: string): Array<{ topic: string; subscriber: string; active: boolean }> {
-  return [...text.matchAll(/^data: (\{.*"type":"Subscription".*\})$/gm)].map((m) => JSON.parse(m[1]!) as { topic: string; subscriber: string; active: boolean });
+/** The subscription events (the draft's shape, the default) in an event stream's text. */
+function subscriptionEvents(text: string): Array<{ match: string; subscriber: string; active: boolean }> {
+  return [...text.matchAll(/^event: mercure\n(?:id: .*\n)?data: (\{.*"type":"subscription".*\})$/gm)].map((m) => JSON.parse(m[1]!) as { match: string; subscriber: string; active: boolean });
 }
 
 /** Polls a condition the hub offers no event for, every 10 ms for at most 5 s. */

@@ -1,5 +1,5 @@
 // Mercure's subscriptions API: subscription events on connect/disconnect (with the
-// JWT payload) and the JSON-LD listing.
+// JWT payload) and the JSON-LD listing, in the 0.x shape.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Herald } from '../src/herald.js';
@@ -15,11 +15,13 @@ interface SubscriptionJson {
   payload?: { name: string };
 }
 
-describe('subscriptions API', () => {
+// The 0.x shape, still served with --subscriptions-format 0.x (and both); the draft's, the
+// default, is test/protocol-subscriptions-draft.test.ts.
+describe('subscriptions API, 0.x shape', () => {
   let herald: Herald;
   let watcherToken: string;
   before(async () => {
-    herald = await startTestHerald();
+    herald = await startTestHerald({ subscriptionsFormat: '0.x' });
     watcherToken = await subscriberToken(['/.well-known/mercure/subscriptions/{topic}/{subscriber}']);
   });
   after(() => herald.close());

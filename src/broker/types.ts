@@ -61,10 +61,19 @@ export interface HistoryResult {
 
 /** One active subscription, for the Mercure subscriptions API and presence. */
 export interface SubscriptionRecord {
-  /** `/.well-known/mercure/subscriptions/{topic}/{subscriber}`, both URL-encoded. */
+  /**
+   * The store's key, and the topic of the subscription's events: `/.well-known/mercure/subscriptions/{match_type}/{match}/{subscriber}`
+   * (draft 08), or `/.well-known/mercure/subscriptions/{topic}/{subscriber}` with --subscriptions-format 0.x; each variable URL-encoded once.
+   */
   readonly id: string;
-  /** The topic selector the subscriber used. */
+  /** The topic selector the subscriber used (the draft's `match`). */
   readonly topic: string;
+  /**
+   * Its matcher type's canonical name (`exact`, `urlpattern`, `uritemplate`). Absent in
+   * records written before it existed (a Redis hash shared with an older process): then
+   * the 0.x rule, a template when the selector has a `{`.
+   */
+  readonly matchType?: string;
   /** The subscriber's IRI (`urn:uuid:...`), one per connection. */
   readonly subscriber: string;
   /** The `payload` of the subscriber's JWT `mercure` claim, if any. */

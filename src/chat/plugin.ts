@@ -55,7 +55,7 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
   const { hub } = options;
   const now = options.now ?? Date.now;
   const { chatHistory: historyLimit, chatMaxLength: maxTextLength, chatHistoryScan: historyScan } = options.settings;
-  const keys: SessionKeys = { key: options.subscriberKey, algorithm: options.settings.jwtAlg, now };
+  const keys: SessionKeys = { key: options.subscriberKey, algorithm: options.settings.jwtAlg, now, presenceFormat: hub.subscriptionsFormat };
   const limiter = new RateLimiter({ now, ...options.rateLimit });
   const limits = { maxTextLength, maxNicknameLength: NICKNAME_MAX };
 
@@ -107,7 +107,7 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
       const lastEventID = hub.currentLastEventId();
       const { messages, more, next } = await readHistory(hub, { room, limit, maxScan: historyScan, ...(before === undefined ? {} : { beforeId: before }) });
       noStore(reply);
-      return { room, topic: roomTopic(room), messages, more, ...(next === undefined ? {} : { next }), lastEventID, selectors: [roomTopic(room), presenceSelector(room)] };
+      return { room, topic: roomTopic(room), messages, more, ...(next === undefined ? {} : { next }), lastEventID, selectors: [roomTopic(room), presenceSelector(room, hub.subscriptionsFormat)] };
     });
 
     app.post<{ Params: RoomParams }>('/api/rooms/:room/messages', async (request, reply): Promise<ChatMessage> => {

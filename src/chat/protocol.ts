@@ -1,7 +1,7 @@
 // What the chat's server and its page agree on: room name rules, how a room maps to
 // a hub topic, and the JSON shapes of the API and of the events. Imported by the
 // page too (bundled by esbuild), so it must stay free of Node imports.
-import { SUBSCRIPTIONS_PATH } from '../hub/mercure-paths.js';
+import { SUBSCRIPTIONS_PATH, type SubscriptionsFormat } from '../hub/mercure-paths.js';
 
 /** Room names: short, lowercase, URL-safe, so they can sit in a path and a topic unescaped. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -29,17 +29,26 @@ export function roomOfTopic(topic: string): string | undefined {
   return isRoomName(room) ? room : undefined;
 }
 
-/** The selector of the hub's subscription events for one room (presence). */
-export function presenceSelector(room: string): string {
-  return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(roomTopic(room))}/{subscriber}`;
+/**
+ * The path of a room's subscription events without the subscriber: the page subscribes
+ * to its room topic exactly, so under the draft's shape the matcher type is `exact`.
+ */
+function presencePath(encodedTopic: string, format: SubscriptionsFormat): string {
+  return format === '0.x' ? `${SUBSCRIPTIONS_PATH}/${encodedTopic}` : `${SUBSCRIPTIONS_PATH}/exact/${encodedTopic}`;
+}
+
+/** The selector (a URI template) of the hub's subscription events for one room (presence), in the hub's shape (`both`: the draft's). */
+export function presenceSelector(room: string, format: SubscriptionsFormat): string {
+  return `${presencePath(encodeURIComponent(roomTopic(room)), format)}/{subscriber}`;
 }
 
 /** Every room's messages: the page follows them all for its unread counts. */
 export const ALL_ROOMS_SELECTOR = `${TOPIC_PREFIX}{room}`;
 
-/** What a session's token may subscribe to: every room, and the presence of every room. */
-export function sessionSelectors(): string[] {
-  return [ALL_ROOMS_SELECTOR, `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(TOPIC_PREFIX)}{room}/{subscriber}`];
+/** What a session's token may subscribe to: every room, and the presence of every room (in each shape the hub sends). */
+export function sessionSelectors(format: SubscriptionsFormat): string[] {
+  const shapes: SubscriptionsFormat[] = format === 'both' ? ['draft', '0.x'] : [format];
+  return [ALL_ROOMS_SELECTOR, ...shapes.map((shape) => `${presencePath(encodeURIComponent(TOPIC_PREFIX), shape)}{room}/{subscriber}`)];
 }
 
 /**
@@ -131,13 +140,31 @@ export interface HistoryPage {
   readonly selectors: string[];
 }
 
-/** `data` of the hub's subscription events, as far as the chat reads it. */
+/**
+ * A hub's subscription event as far as the chat reads it, from either shape: the
+ * draft's (`type: "subscription"`, `match`) or the 0.x one (`type: "Subscription"`, `topic`).
+ */
 export interface SubscriptionEvent {
-  readonly type: 'Subscription';
-  readonly topic: string;
+  /** The subscribed topic selector (draft `match`, 0.x `topic`). */
+  readonly match: string;
   readonly subscriber: string;
   readonly active: boolean;
   readonly payload?: unknown;
+}
+
+/** Parses a subscription event's data in either shape; undefined for anything else. */
+export function parseSubscriptionEvent(data: string): SubscriptionEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const match = v.type === 'subscription' ? v.match : v.type === 'Subscription' ? v.topic : undefined;
+  if (typeof match !== 'string' || typeof v.subscriber !== 'string' || typeof v.active !== 'boolean') return undefined;
+  return { match, subscriber: v.subscriber, active: v.active, ...(v.payload === undefined ? {} : { payload: v.payload }) };
 }
 
 export function isChatUser(value: unknown): value is ChatUser {

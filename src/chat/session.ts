@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { jwtVerify, SignJWT } from 'jose';
 import { HeraldError } from '../errors.js';
+import type { SubscriptionsFormat } from '../hub/mercure-paths.js';
 import { hasVisibleCharacter, isChatUser, NICKNAME_MAX, sessionSelectors, textLength, type ChatUser } from './protocol.js';
 
 export const SESSION_COOKIE = 'mercureAuthorization';
@@ -18,6 +19,8 @@ export interface SessionKeys {
   /** HS256, HS384 or HS512: the hub verifies with the same algorithm. */
   readonly algorithm: string;
   readonly now: () => number;
+  /** The hub's --subscriptions-format: which presence topics the token grants. */
+  readonly presenceFormat: SubscriptionsFormat;
 }
 
 /**
@@ -55,7 +58,7 @@ function secret(keys: SessionKeys): Uint8Array {
 
 export async function signSession(user: ChatUser, keys: SessionKeys): Promise<string> {
   const issuedAt = Math.floor(keys.now() / 1000);
-  return new SignJWT({ mercure: { subscribe: sessionSelectors(), payload: { userId: user.userId, nickname: user.nickname } } })
+  return new SignJWT({ mercure: { subscribe: sessionSelectors(keys.presenceFormat), payload: { userId: user.userId, nickname: user.nickname } } })
     .setProtectedHeader({ alg: keys.algorithm })
     .setSubject(user.userId)
     .setIssuedAt(issuedAt)

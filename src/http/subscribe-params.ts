@@ -22,9 +22,8 @@ const SELECTOR_PARAMS: Readonly<Record<string, MatcherKind>> = {
 };
 
 /** `maxSelectors` is --max-topics, the same bound a publication's topics have. */
-export function parseSelectors(query: FieldBag, hubUrl: string, maxSelectors: number): { matchers: TopicMatcher[]; selectors: string[] } {
+export function parseSelectors(query: FieldBag, hubUrl: string, maxSelectors: number): { matchers: TopicMatcher[] } {
   const matchers: TopicMatcher[] = [];
-  const selectors: string[] = [];
   for (const [name, value] of Object.entries(query)) {
     const kind = Object.hasOwn(SELECTOR_PARAMS, name) ? SELECTOR_PARAMS[name] : undefined;
     if (kind === undefined) {
@@ -35,11 +34,10 @@ export function parseSelectors(query: FieldBag, hubUrl: string, maxSelectors: nu
     for (const source of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
       if (matchers.length >= maxSelectors) throw new HeraldError('too_many_items', `Too many topic selectors (at most ${maxSelectors}, --max-topics)`);
       matchers.push(compileMatcher(source, kind, hubUrl));
-      selectors.push(source);
     }
   }
   if (matchers.length === 0) throw new HeraldError('missing_topic', 'Subscribe with at least one "match" (or "topic") parameter');
-  return { matchers, selectors };
+  return { matchers };
 }
 
 const LAST_EVENT_ID_PARAMS = ['last_event_id', 'lastEventID', 'Last-Event-ID'] as const;

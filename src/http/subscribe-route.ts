@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { extractToken, type TokenRequest } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
+import { headerSafe } from '../hub/mercure-paths.js';
 import { MatcherSet } from '../hub/topics/selectors.js';
 import { asFieldBag, type FieldBag } from './fields.js';
 import { parseQueryString } from './parsers.js';
@@ -47,13 +48,12 @@ export async function openStream(
   const mark = url.indexOf('?');
   if (mark >= 0) refuseInvalidUtf8(url.slice(mark + 1));
   const params = request.body === undefined ? query : unionOfParams(query, request.body);
-  const { matchers, selectors } = parseSelectors(params, hub.url, hub.maxTopics);
+  const { matchers } = parseSelectors(params, hub.url, hub.maxTopics);
   const claims = await hub.authenticate(extractToken(request), 'subscriber');
   const http1 = raw.httpVersionMajor === 1;
   const socket = raw.socket;
   const start = await hub.subscribe({
     matchers: new MatcherSet(matchers),
-    selectors,
     claims,
     lastEventId: requestedLastEventId(request, query, request.body),
     sink: http1 ? new SocketSink(socket) : new ResponseSink(res),
@@ -122,9 +122,4 @@ export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHead
       },
     });
   });
-}
-
-/** Ids are IRIs and may hold non-ASCII characters, which HTTP headers cannot carry raw. */
-function headerSafe(id: string): string {
-  return /^[\x20-\x7e]*$/.test(id) ? id : encodeURI(id);
 }

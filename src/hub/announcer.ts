@@ -4,15 +4,17 @@
 // is logged, never thrown: presence must not cost a subscriber its stream.
 import type { Logger } from 'pino';
 import type { Broker, SubscriptionRecord } from '../broker/types.js';
-import { subscriptionUpdate } from './presence.js';
+import { subscriptionUpdates, type SubscriptionsFormat } from './presence.js';
 
 export class PresenceAnnouncer {
   private readonly broker: Broker;
   private readonly logger: Logger;
+  private readonly format: SubscriptionsFormat;
 
-  constructor(broker: Broker, logger: Logger) {
+  constructor(broker: Broker, logger: Logger, format: SubscriptionsFormat) {
     this.broker = broker;
     this.logger = logger;
+    this.format = format;
   }
 
   /** Records (active) or removes the subscriptions, then publishes their events. */
@@ -34,7 +36,8 @@ export class PresenceAnnouncer {
   /** Only the events: for records the store already dropped (expired) or brought back (restored). */
   async publish(records: readonly SubscriptionRecord[], active: boolean): Promise<void> {
     try {
-      await Promise.all(records.map((record) => this.broker.publishPresence(subscriptionUpdate(record, active))));
+      // With --subscriptions-format both, two events per record: the draft's, then the 0.x one.
+      await Promise.all(records.flatMap((record) => subscriptionUpdates(record, active, this.format)).map((update) => this.broker.publishPresence(update)));
     } catch (error) {
       this.logger.warn({ err: error }, 'could not publish a subscription event');
     }

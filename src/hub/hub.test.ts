@@ -32,7 +32,7 @@ async function hubWith(settings: Partial<HubSettings> = {}): Promise<{ hub: Hub;
 
 async function open(hub: Hub, topic: string, lastEventId?: string): Promise<{ sink: RecordingSink; closed: () => boolean }> {
   const sink = new RecordingSink();
-  const start = await hub.subscribe({ matchers: new MatcherSet([compileMatcher(topic, 'exact', TEST_HUB_URL)]), selectors: [topic], claims: undefined, lastEventId, sink });
+  const start = await hub.subscribe({ matchers: new MatcherSet([compileMatcher(topic, 'exact', TEST_HUB_URL)]), claims: undefined, lastEventId, sink });
   await start.begin();
   return { sink, closed: () => start.subscriber.closed };
 }
@@ -107,7 +107,7 @@ test('a subscriber cut while its replay is located (it held too much) leaves no 
   // Enough history that locating the replay takes many slices, each a turn of the event loop.
   for (let i = 0; i < 3000; i++) await hub.publishTrusted(message(`h${i}`, 'urn:busy'));
   const sink = new RecordingSink();
-  const starting = hub.subscribe({ matchers: new MatcherSet([compileMatcher('urn:busy', 'exact', TEST_HUB_URL)]), selectors: ['urn:busy'], claims: undefined, lastEventId: 'earliest', sink });
+  const starting = hub.subscribe({ matchers: new MatcherSet([compileMatcher('urn:busy', 'exact', TEST_HUB_URL)]), claims: undefined, lastEventId: 'earliest', sink });
   // Held while the replay is located, and larger than the subscriber buffer: too slow.
   await hub.publishTrusted(message('big', 'urn:busy', 'x'.repeat(2000)));
   const start = await starting;

@@ -9,13 +9,13 @@ import { HeraldError } from '../errors.js';
 import { encodeRetry, HEARTBEAT } from '../sse/encode.js';
 import { guarded } from '../timers.js';
 import { PresenceAnnouncer } from './announcer.js';
-import type { Authenticator, Claims } from './auth/authenticator.js';
+import { payloadFor, type Authenticator, type Claims } from './auth/authenticator.js';
 import { TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
 import { SubscriberRegistry } from './fanout/registry.js';
 import { locateResume, streamReplay, type ReplayLimits, type Resume } from './fanout/replay.js';
 import { Subscriber } from './fanout/subscriber.js';
-import { subscriptionRecords } from './presence.js';
+import { subscriptionRecords, type SubscriptionsFormat } from './presence.js';
 import type { PublicationFields, PublicationLimits } from './publication.js';
 import { authorizedBatch, authorizedUpdate, storeBatch } from './publishing.js';
 import type { BoundedHistoryQuery, FlushListener, HubOptions, HubSettings, HubStats, Readiness, SubscribeRequest, SubscriptionStart } from './types.js';
@@ -53,7 +53,7 @@ export class Hub {
     this.publication = { maxTopics: settings.maxTopics, maxDataBytes: settings.dataLimit };
     this.replayLimits = { replayMax: settings.replayMax, maxPendingBytes: settings.subscriberBuffer };
     this.lastKnownId = lastKnownId;
-    this.presence = new PresenceAnnouncer(broker, logger);
+    this.presence = new PresenceAnnouncer(broker, logger, this.subscriptionsFormat);
     this.dispatcher = new Dispatcher(this.registry, {
       maxPendingBytes: settings.subscriberBuffer,
       onSlowSubscriber: (subscriber) => {
@@ -87,6 +87,11 @@ export class Hub {
   /** Most topics of one update, and most selectors of one subscription (--max-topics). */
   get maxTopics(): number {
     return this.settings.maxTopics;
+  }
+
+  /** The shape of subscription events and of the subscriptions API (--subscriptions-format). */
+  get subscriptionsFormat(): SubscriptionsFormat {
+    return this.settings.subscriptionsFormat ?? 'draft';
   }
 
   get subscriberCount(): number {
@@ -137,7 +142,8 @@ export class Hub {
       );
     }
     const id = `urn:uuid:${randomUUID()}`;
-    const records = this.settings.subscriptions ? subscriptionRecords(request.selectors, id, request.claims?.payload) : [];
+    const claims = request.claims;
+    const records = this.settings.subscriptions ? subscriptionRecords(request.matchers.matchers, id, (selector) => payloadFor(claims, selector), this.subscriptionsFormat) : [];
     const subscriber = new Subscriber(id, request.matchers, request.claims, request.sink, records);
     const wantsReplay = request.lastEventId !== undefined;
     if (wantsReplay) subscriber.startReplay();
@@ -157,7 +163,7 @@ export class Hub {
     if (records.length > 0 && !subscriber.closed) void this.presence.announce(records, true);
     // Guarded: the fields would be built for every connection even with debug off.
     if (this.logger.isLevelEnabled('debug')) {
-      this.logger.debug({ subscriber: subscriber.id, topics: request.selectors, lastEventId: request.lastEventId, gap: replay?.gap?.reason }, 'subscriber connected');
+      this.logger.debug({ subscriber: subscriber.id, topics: request.matchers.matchers.map((matcher) => matcher.source), lastEventId: request.lastEventId, gap: replay?.gap?.reason }, 'subscriber connected');
     }
     return {
       subscriber,

@@ -1,13 +1,20 @@
-// Mercure's subscriptions API: each subscription (one topic selector of one
-// connection) is a resource at /.well-known/mercure/subscriptions/{topic}/{subscriber},
-// announced by a private update on that same IRI when it starts and ends.
-// The chat's online list is built on these.
+// Mercure's active subscriptions: each subscription (one topic matcher of one
+// connection) is a record in the store and a resource of the subscriptions API,
+// announced by a private update when it starts and ends. --subscriptions-format says
+// in which shape: the current draft's (presence-draft.ts), the 0.x one
+// (presence-legacy.ts), or both, one event of each per change. The chat's online list
+// is built on the records, its page on the events.
 import type { SubscriptionRecord, Update } from '../broker/types.js';
-import { newEventId } from './publication.js';
+import { SUBSCRIPTIONS_PATH, type SubscriptionsFormat } from './mercure-paths.js';
+import { draftSubscriptionId, draftSubscriptionUpdate } from './presence-draft.js';
+import { legacySubscriptionId, legacySubscriptionUpdate } from './presence-legacy.js';
+import type { MatchType } from './topics/selectors.js';
 
-import { SUBSCRIPTIONS_PATH } from './mercure-paths.js';
+export { SUBSCRIPTIONS_PATH, type SubscriptionsFormat };
+export * from './presence-draft.js';
+export * from './presence-legacy.js';
 
-export { SUBSCRIPTIONS_PATH };
+
 /** What every subscription event's topic (and nothing a publisher may send) starts with. */
 export const SUBSCRIPTION_TOPIC_PREFIX = `${SUBSCRIPTIONS_PATH}/`;
 
@@ -15,59 +22,37 @@ export const SUBSCRIPTION_TOPIC_PREFIX = `${SUBSCRIPTIONS_PATH}/`;
 export function isSubscriptionEvent(update: Update): boolean {
   return update.private && update.topics.length === 1 && update.topics[0]!.startsWith(SUBSCRIPTION_TOPIC_PREFIX);
 }
-const CONTEXT = 'https://mercure.rocks/';
 
-export function subscriptionId(topic: string, subscriber: string): string {
-  return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(topic)}/${encodeURIComponent(subscriber)}`;
+/** One selector as the subscriber gave it: the draft's `match` and `match_type`. */
+export interface SubscriptionMatcher {
+  readonly source: string;
+  readonly matchType: MatchType;
 }
 
-export function subscriptionRecords(selectors: readonly string[], subscriber: string, payload: unknown): SubscriptionRecord[] {
-  return [...new Set(selectors)].map((topic) => {
-    const record: { -readonly [K in keyof SubscriptionRecord]: SubscriptionRecord[K] } = { id: subscriptionId(topic, subscriber), topic, subscriber };
-    if (payload !== undefined) record.payload = payload;
-    return record;
-  });
+/**
+ * The records of one connection: one per distinct (type, matcher) pair, keyed by the
+ * draft topic unless the format is 0.x only (whose key has no type, so there the same
+ * matcher given as two types is one subscription, as it was).
+ */
+export function subscriptionRecords(
+  matchers: readonly SubscriptionMatcher[],
+  subscriber: string,
+  payloadOf: (selector: string) => unknown,
+  format: SubscriptionsFormat,
+): SubscriptionRecord[] {
+  const records = new Map<string, SubscriptionRecord>();
+  for (const { source, matchType } of matchers) {
+    const id = format === '0.x' ? legacySubscriptionId(source, subscriber) : draftSubscriptionId(matchType, source, subscriber);
+    if (records.has(id)) continue;
+    const payload = payloadOf(source);
+    records.set(id, payload === undefined ? { id, topic: source, matchType, subscriber } : { id, topic: source, matchType, subscriber, payload });
+  }
+  return [...records.values()];
 }
 
-export interface SubscriptionJson {
-  '@context'?: string;
-  id: string;
-  type: 'Subscription';
-  topic: string;
-  subscriber: string;
-  active: boolean;
-  payload?: unknown;
-  lastEventID?: string;
-}
-
-export function subscriptionJson(record: SubscriptionRecord, active: boolean): SubscriptionJson {
-  const json: SubscriptionJson = { id: record.id, type: 'Subscription', topic: record.topic, subscriber: record.subscriber, active };
-  if (record.payload !== undefined) json.payload = record.payload;
-  return json;
-}
-
-/** The private update announcing that a subscription started (active) or ended. */
-export function subscriptionUpdate(record: SubscriptionRecord, active: boolean): Update {
-  return {
-    id: newEventId(),
-    topics: [record.id],
-    data: JSON.stringify({ '@context': CONTEXT, ...subscriptionJson(record, active) }),
-    private: true,
-  };
-}
-
-/** Body of GET /.well-known/mercure/subscriptions[/{topic}]. */
-export function subscriptionsCollection(path: string, records: readonly SubscriptionRecord[], lastEventId: string): object {
-  return {
-    '@context': CONTEXT,
-    id: path,
-    type: 'Subscriptions',
-    lastEventID: lastEventId,
-    subscriptions: records.map((record) => subscriptionJson(record, true)),
-  };
-}
-
-/** Body of GET /.well-known/mercure/subscriptions/{topic}/{subscriber}. */
-export function subscriptionResource(record: SubscriptionRecord, lastEventId: string): object {
-  return { '@context': CONTEXT, ...subscriptionJson(record, true), lastEventID: lastEventId };
+/** The updates announcing one record's start (active) or end, in the configured shapes. */
+export function subscriptionUpdates(record: SubscriptionRecord, active: boolean, format: SubscriptionsFormat): Update[] {
+  if (format === 'draft') return [draftSubscriptionUpdate(record, active)];
+  if (format === '0.x') return [legacySubscriptionUpdate(record, active)];
+  return [draftSubscriptionUpdate(record, active), legacySubscriptionUpdate(record, active)];
 }

@@ -5,6 +5,7 @@ import type { Broker, HistoryQuery, Update } from '../broker/types.js';
 import type { Authenticator, Claims } from './auth/authenticator.js';
 import type { DispatchStats } from './fanout/dispatcher.js';
 import type { Subscriber, SubscriberSink } from './fanout/subscriber.js';
+import type { SubscriptionsFormat } from './presence.js';
 import type { MatcherSet } from './topics/selectors.js';
 
 /**
@@ -29,6 +30,8 @@ export interface HubSettings {
   readonly dataLimit: number;
   /** Publish Mercure subscription events (presence) on connect and disconnect. */
   readonly subscriptions: boolean;
+  /** Their shape, and the subscriptions API's: draft 08, 0.x, or both (absent: 0.x). */
+  readonly subscriptionsFormat?: SubscriptionsFormat;
   /** An SSE `retry:` (ms) at the start of every stream; 0 or absent: none (the client's default). */
   readonly retryMs?: number;
 }
@@ -64,9 +67,8 @@ export type FlushListener = (flushed: readonly { readonly update: Update }[]) =>
 export type BoundedHistoryQuery = HistoryQuery & { readonly maxScan: number };
 
 export interface SubscribeRequest {
+  /** The selectors as the subscriber wrote them, in order (one presence record each). */
   readonly matchers: MatcherSet;
-  /** The selectors as the subscriber wrote them (one presence record each). */
-  readonly selectors: readonly string[];
   readonly claims: Claims | undefined;
   /** Absent: live updates only; 'earliest': every kept update first; else those after this id. */
   readonly lastEventId: string | undefined;

@@ -27,7 +27,6 @@ test('rates over the elapsed time, latency of the window, bounded history, liste
   for (let i = 0; i < 2; i++) {
     const start = await hub.subscribe({
       matchers: new MatcherSet([compileMatcher('urn:s', 'exact', HUB)]),
-      selectors: ['urn:s'],
       claims: undefined,
       lastEventId: undefined,
       sink: { write: (chunk) => void (written += chunk.length), pendingBytes: () => 0, close: () => undefined },

@@ -42,7 +42,6 @@ async function setup() {
     const sink = new FakeSink();
     const start = await hub.subscribe({
       matchers: new MatcherSet(topics.map((t) => compileMatcher(t, 'exact', HUB))),
-      selectors: topics,
       claims: undefined,
       lastEventId,
       sink,

@@ -1,7 +1,7 @@
 // The chat page in real Chromium, two people in two browser profiles: presence both
 // ways, live messages, no duplicate of one's own message, text never turned into
 // HTML, history on reload, a leave seen in the list within 2 s (and announced after
-// the leave delay), two tabs counting once.
+// the leave delay), two tabs counting once; with the draft's subscription events and the 0.x ones.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -13,14 +13,15 @@ import { buildPage, launchChromium, messageTexts, personJoins, say, waitForOnlin
 
 const XSS = '<img src=x onerror=alert(1)>';
 
-describe('chat page, two people', { timeout: 90_000 }, () => {
+// Once per shape of the hub's subscription events: the page reads presence in either.
+for (const format of ['0.x', 'draft'] as const) describe(`chat page, two people (--subscriptions-format ${format})`, { timeout: 90_000 }, () => {
   let herald: Herald;
   let browser: Browser;
   let ann: Person;
   let bob: Person;
   before(async () => {
     buildPage();
-    herald = await startTestHerald({ chatHistory: 5 });
+    herald = await startTestHerald({ chatHistory: 5, subscriptionsFormat: format });
     browser = await launchChromium();
   });
   after(async () => {

@@ -81,7 +81,7 @@ function roomFromHash(): string {
 function onEvent(event: HeraldEvent): void {
   const subscription = parseSubscriptionEvent(event.data);
   if (subscription !== undefined) {
-    if (roomOfTopic(subscription.topic) !== room) return;
+    if (roomOfTopic(subscription.match) !== room) return;
     const change = presence.apply(subscription);
     noteNames(presence.list());
     renderUsers(el.userList, el.onlineCount, presence.list(), me?.userId, names);

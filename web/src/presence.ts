@@ -2,7 +2,7 @@
 // hub's subscription events. A person is a userId with a set of connections
 // (subscriber IRIs): only their first connection joins and only their last one
 // leaves, so a second tab makes no notice and counts once.
-import { isChatUser, type ChatUser, type OnlineUser, type SubscriptionEvent } from '../../src/chat/protocol.js';
+import { isChatUser, parseSubscriptionEvent, type ChatUser, type OnlineUser, type SubscriptionEvent } from '../../src/chat/protocol.js';
 
 export type PresenceChange =
   | { readonly kind: 'join' | 'leave'; readonly user: ChatUser }
@@ -13,15 +13,7 @@ interface Person {
   readonly connections: Set<string>;
 }
 
-export function parseSubscriptionEvent(data: string): SubscriptionEvent | undefined {
-  try {
-    const value = JSON.parse(data) as Partial<SubscriptionEvent>;
-    if (value.type !== 'Subscription' || typeof value.subscriber !== 'string' || typeof value.active !== 'boolean') return undefined;
-    return value as SubscriptionEvent;
-  } catch {
-    return undefined;
-  }
-}
+export { parseSubscriptionEvent };
 
 export class Presence {
   private readonly people = new Map<string, Person>();

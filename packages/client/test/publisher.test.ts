@@ -87,6 +87,9 @@ describe('Publisher against Herald', () => {
       await rec.until('the private update', () => rec.ids().includes(id));
       const own = rec.events.find((e) => e.data.includes('"Ann"'));
       assert.ok(own !== undefined, JSON.stringify(rec.events.map((e) => e.data)));
+      // The hub's default shape (draft 08): the reserved event type `mercure`, a plain JSON document.
+      assert.equal(own.type, 'mercure');
+      assert.equal((JSON.parse(own.data) as { type: string }).type, 'subscription');
     } finally {
       sub.close();
     }

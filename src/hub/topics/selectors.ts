@@ -14,7 +14,7 @@
 import { HeraldError } from '../../errors.js';
 import { compileUriTemplate } from './uri-template.js';
 import { compileUrlPattern } from './url-pattern.js';
-import { isUnderHubPath } from '../mercure-paths.js';
+import { decodeUnreserved, isUnderHubPath } from '../mercure-paths.js';
 
 export { MatcherSet } from './matcher-set.js';
 
@@ -25,9 +25,24 @@ export { MatcherSet } from './matcher-set.js';
  */
 export type MatcherKind = 'auto' | 'exact' | 'urlpattern' | 'uritemplate';
 
+/**
+ * A matcher type's canonical name (draft 08, Matcher Types), as subscription events and
+ * the subscriptions API spell it in `match_type`; `uritemplate` is Herald's extra type.
+ */
+export type MatchType = 'exact' | 'urlpattern' | 'uritemplate';
+export const MATCH_TYPES: readonly MatchType[] = ['exact', 'urlpattern', 'uritemplate'];
+
+/** The draft's name of the type a selector was given as: a 0.x `topic=` is a template when it has an expression. */
+export function matchTypeOf(source: string, kind: MatcherKind): MatchType {
+  if (kind === 'auto') return source.includes('{') ? 'uritemplate' : 'exact';
+  return kind;
+}
+
 export interface TopicMatcher {
   readonly kind: 'any' | 'exact' | 'template' | 'urlpattern';
   readonly source: string;
+  /** The type the selector was given as (`*` keeps it: the wildcard is recognised before the type). */
+  readonly matchType: MatchType;
   /** Upper bound on the steps one evaluation takes, per character of the topic. */
   readonly cost: number;
   /** The UTF-16 code unit every matching topic ends with, or -1: lets a MatcherSet skip matchers by a topic's last character. */
@@ -70,10 +85,11 @@ export function compileMatcher(source: string, kind: MatcherKind, hubUrl: string
 function compileUncached(source: string, kind: MatcherKind, hubUrl: string): TopicMatcher {
   const problem = stringProblem(source, MAX_SELECTOR_LENGTH);
   if (problem !== undefined) throw invalidSelector(source, problem);
-  if (source === '*') return { kind: 'any', source, cost: 1, lastCode: -1, matches: () => true, canMatchPrefix: () => true };
+  const matchType = matchTypeOf(source, kind);
+  if (source === '*') return { kind: 'any', source, matchType, cost: 1, lastCode: -1, matches: () => true, canMatchPrefix: () => true };
   if (kind === 'urlpattern') return urlPatternMatcher(source, hubUrl);
   if ((kind === 'auto' || kind === 'uritemplate') && source.includes('{')) return templateMatcher(source);
-  return { kind: 'exact', source, cost: 1, lastCode: source.charCodeAt(source.length - 1), matches: (topic) => topic === source, canMatchPrefix: (prefix) => source.startsWith(prefix) };
+  return { kind: 'exact', source, matchType, cost: 1, lastCode: source.charCodeAt(source.length - 1), matches: (topic) => topic === source, canMatchPrefix: (prefix) => source.startsWith(prefix) };
 }
 
 function templateMatcher(source: string): TopicMatcher {
@@ -84,7 +100,7 @@ function templateMatcher(source: string): TopicMatcher {
     throw invalidSelector(source, errorMessage(error));
   }
   const { cost, lastCode, matches, canStartWith } = compiled;
-  return { kind: 'template', source, cost, lastCode, matches, canMatchPrefix: canStartWith };
+  return { kind: 'template', source, matchType: 'uritemplate', cost, lastCode, matches, canMatchPrefix: canStartWith };
 }
 
 function urlPatternMatcher(source: string, hubUrl: string): TopicMatcher {
@@ -99,6 +115,7 @@ function urlPatternMatcher(source: string, hubUrl: string): TopicMatcher {
   return {
     kind: 'urlpattern',
     source,
+    matchType: 'urlpattern',
     // One RegExp per URL component, each up to maxLength^degree steps.
     cost: URL_COMPONENTS + Math.floor(maxLength ** degree / MAX_TOPIC_LENGTH),
     lastCode: -1,
@@ -144,11 +161,7 @@ export function isReservedTopic(topic: string, hubUrl: string): boolean {
   } catch {
     return false; // not a URI reference: it cannot address the hub's namespace
   }
-  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (escape: string, hex: string) => {
-    const char = String.fromCharCode(parseInt(hex, 16));
-    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
-  });
-  return [path, decoded].some(isUnderHubPath);
+  return [path, decodeUnreserved(path)].some(isUnderHubPath);
 }
 
 /** Throws HeraldError('invalid_field') for an empty topic, one over MAX_TOPIC_LENGTH, or one with control characters. */
