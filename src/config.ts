@@ -53,7 +53,7 @@ const OPTIONS = {
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
   'body-limit': { kind: 'int', default: undefined, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it; default 3 x --data-limit + 64 KiB, so a form-encoded update of --data-limit bytes fits)' },
   'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },
-  'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (400 past it)' },
+  'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (413 too_many_topics past it), and most selectors of one subscription (400 too_many_items past it)' },
   'max-selector-cost': { kind: 'int', default: 5000, min: 1, max: 100_000_000, help: 'Most matching steps per topic character one subscription\'s selectors may cost in total (400 selectors_too_costly past it; see docs/security.md)' },
   'publish-rate': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Updates per second one publisher may sustain (0: no limit; 429 + Retry-After past it)' },
   'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
