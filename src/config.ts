@@ -42,8 +42,10 @@ const OPTIONS = {
   'jwt-issuer': { kind: 'string', default: undefined, help: 'The "iss" access tokens (header typ at+jwt, Mercure draft 08) must carry (unset: any, but one must be there); other tokens keep the 0.x rules' },
   'jwt-audience': { kind: 'string', default: undefined, help: 'The hub\'s resource identifier, which the "aud" of access tokens (typ at+jwt) must name (default: <public-url>/.well-known/mercure)' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
+  'mercure-profile': { kind: 'string', default: 'compat', choices: ['compat', 'draft'], help: 'compat: Mercure draft 08 access tokens (typ at+jwt) beside 0.x tokens, which keep the 0.x rules; draft: access tokens only (so exp, iss and aud always checked), never in the URL, --jwt-issuer required, no chat (its session tokens are 0.x ones); docs/mercure.md' },
+  'query-tokens': { kind: 'bool', default: true, help: 'Accept a 0.x token in the URL (?authorization= or ?access_token=) for 0.x clients; an access token (typ at+jwt) there is always refused (400 invalid_request); --no-query-tokens (or --mercure-profile draft) refuses any' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
-  'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin (* for any)' },
+  'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin, with credentials (cookies, Authorization); * alone: any origin, without credentials (no cookie-authorised cross-origin request is ever let through); * cannot be mixed with origins' },
   heartbeat: { field: 'heartbeatSeconds', kind: 'int', default: 15, min: 0, max: 3600, help: 'Seconds between heartbeat comments on idle streams (0: none)' },
   'history-max-per-topic': { kind: 'int', default: 1000, min: 0, max: 10_000_000, help: 'Updates kept per topic (0: unlimited)' },
   'history-max-age': { field: 'historyMaxAgeSeconds', kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
@@ -219,6 +221,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (values.chat === true && values.subscriptions === false) {
     throw new ConfigError('--no-subscriptions turns presence off, and the chat needs it for its online list: add --no-chat, or keep subscriptions on');
+  }
+  const corsOrigins = values['cors-origins'] as readonly string[];
+  if (corsOrigins.includes('*') && corsOrigins.length > 1) {
+    throw new ConfigError(`--cors-origins ${corsOrigins.join(',')}: "*" (any origin, without credentials) cannot be mixed with origins (allowed with credentials); keep one`);
+  }
+  if (values['mercure-profile'] === 'draft') {
+    if (values['jwt-issuer'] === undefined) throw new ConfigError('--mercure-profile draft needs --jwt-issuer: access tokens must name a trusted issuer');
+    if (values.chat === true) throw new ConfigError('--mercure-profile draft refuses 0.x tokens, and the chat\'s session tokens are 0.x tokens: add --no-chat');
   }
   const requestTimeout = values['request-timeout'] as number;
   if (requestTimeout > 0 && requestTimeout < (values['header-timeout'] as number)) {

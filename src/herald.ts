@@ -82,6 +82,8 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
     jwksUrl: config.jwksUrl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    profile: config.mercureProfile,
+    queryTokens: config.queryTokens,
   });
   // The hub reads its settings from the Config by their Config names (HubSettings).
   const hub = await Hub.create({ broker, authenticator, settings: config, logger });

@@ -101,11 +101,13 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
   registerCsrfGuard(app, csrfPolicy);
   registerLimits(app, limits);
   if (config.corsOrigins.length > 0) {
+    // Draft 08: a credentialed response names an origin of an explicit allowlist, never "*"
+    // nor a reflected one. So "*" (alone, config.ts) means any origin WITHOUT credentials:
+    // browsers then refuse to hand a cookie-authorised stream to another site's script.
     const any = config.corsOrigins.includes('*');
     await app.register(cors, {
-      // With credentials a literal "*" is not allowed: the request's origin is echoed instead.
-      origin: any ? true : [...config.corsOrigins],
-      credentials: true,
+      origin: any ? '*' : [...config.corsOrigins],
+      credentials: !any,
       methods: ['GET', 'POST', 'QUERY', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control'],
       exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Herald-Replay-Truncated', 'Link', 'Retry-After'],

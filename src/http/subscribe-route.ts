@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { extractToken, type TokenRequest } from '../hub/auth/authenticator.js';
+import { extractCredentials, type TokenRequest } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
 import { MatcherSet } from '../hub/topics/selectors.js';
 import { asFieldBag, type FieldBag } from './fields.js';
@@ -48,7 +48,7 @@ export async function openStream(
   if (mark >= 0) refuseInvalidUtf8(url.slice(mark + 1));
   const params = request.body === undefined ? query : unionOfParams(query, request.body);
   const { matchers, selectors } = parseSelectors(params, hub.url, hub.maxTopics);
-  const claims = await hub.authenticate(extractToken(request), 'subscriber');
+  const claims = await hub.authenticate(extractCredentials(request), 'subscriber');
   const http1 = raw.httpVersionMajor === 1;
   const socket = raw.socket;
   const start = await hub.subscribe({

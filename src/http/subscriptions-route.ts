@@ -3,13 +3,13 @@
 // `subscribe` selectors cover are listed.
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
-import { canReceive, extractToken } from '../hub/auth/authenticator.js';
+import { canReceive, extractCredentials, type Credentials } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
 import { SUBSCRIPTIONS_PATH, subscriptionId, subscriptionResource, subscriptionsCollection } from '../hub/presence.js';
 
 export function registerSubscriptionsRoute(app: FastifyInstance, hub: Hub): void {
-  const handler = async (topic: string | undefined, subscriber: string | undefined, token: string | undefined): Promise<object> => {
-    const claims = await hub.authenticate(token, 'subscriber');
+  const handler = async (topic: string | undefined, subscriber: string | undefined, credentials: Credentials | undefined): Promise<object> => {
+    const claims = await hub.authenticate(credentials, 'subscriber');
     if (claims === undefined) {
       throw new HeraldError('unauthorized', 'The subscriptions API requires a JWT whose subscribe claim covers the subscriptions', { 'WWW-Authenticate': 'Bearer' });
     }
@@ -26,12 +26,12 @@ export function registerSubscriptionsRoute(app: FastifyInstance, hub: Hub): void
   };
   const send = (body: object) => JSON.stringify(body);
   app.get(SUBSCRIPTIONS_PATH, async (request, reply) =>
-    reply.type('application/ld+json').send(send(await handler(undefined, undefined, extractToken(request)))),
+    reply.type('application/ld+json').send(send(await handler(undefined, undefined, extractCredentials(request)))),
   );
   app.get<{ Params: { topic: string } }>(`${SUBSCRIPTIONS_PATH}/:topic`, async (request, reply) =>
-    reply.type('application/ld+json').send(send(await handler(request.params.topic, undefined, extractToken(request)))),
+    reply.type('application/ld+json').send(send(await handler(request.params.topic, undefined, extractCredentials(request)))),
   );
   app.get<{ Params: { topic: string; subscriber: string } }>(`${SUBSCRIPTIONS_PATH}/:topic/:subscriber`, async (request, reply) =>
-    reply.type('application/ld+json').send(send(await handler(request.params.topic, request.params.subscriber, extractToken(request)))),
+    reply.type('application/ld+json').send(send(await handler(request.params.topic, request.params.subscriber, extractCredentials(request)))),
   );
 }

@@ -9,7 +9,7 @@ import { HeraldError } from '../errors.js';
 import { encodeRetry, HEARTBEAT } from '../sse/encode.js';
 import { guarded } from '../timers.js';
 import { PresenceAnnouncer } from './announcer.js';
-import type { Authenticator, Claims } from './auth/authenticator.js';
+import type { Authenticator, Claims, Credentials } from './auth/authenticator.js';
 import { TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
 import { SubscriberRegistry } from './fanout/registry.js';
@@ -93,13 +93,13 @@ export class Hub {
     return this.registry.size;
   }
 
-  /** Verifies a token for a role; undefined token -> undefined claims. */
-  async authenticate(token: string | undefined, role: 'publisher' | 'subscriber'): Promise<Claims | undefined> {
-    if (token === undefined) return undefined;
+  /** Verifies a presented token for a role (`extractCredentials`); no token -> undefined claims. */
+  async authenticate(credentials: Credentials | undefined, role: 'publisher' | 'subscriber'): Promise<Claims | undefined> {
+    if (credentials === undefined) return undefined;
     if (this.authenticator === undefined) {
       throw new HeraldError('unauthorized', 'This hub has no JWT key configured, so it cannot accept tokens');
     }
-    return this.authenticator.verify(token, role);
+    return this.authenticator.verify(credentials.token, role, credentials.source);
   }
 
   /** A publisher's update: validated, authorized, stored, then fanned out. Resolves to its id. */

@@ -6,14 +6,17 @@
 // cache is keyed by a SHA-256 digest of the token, so no lookup compares token text.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { decodeProtectedHeader, errors, importSPKI, importX509, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type JWTVerifyOptions } from 'jose';
+import { errors, importSPKI, importX509, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type JWTVerifyOptions } from 'jose';
 import { HeraldError } from '../../errors.js';
 import { HUB_PATH } from '../mercure-paths.js';
 import { claimsFromPayload, invalidToken, type Claims } from './claims.js';
 import { createKeySet, KEY_SET_ALGORITHMS, keySetReason, type KeyResolver, type KeySetOptions } from './jwks.js';
+import { checkProfileConfig, checkShape, checkSource, type MercureProfile } from './token-policy.js';
+import type { TokenSource } from './token.js';
 
 export { canPublish, canReceive, payloadFor, type Claims } from './claims.js';
-export { carriesCookieCredentials, extractCredentials, extractToken, type TokenRequest, type TokenSource } from './token.js';
+export { carriesCookieCredentials, extractCredentials, extractToken, QUERY_TOKEN_NAMES, type Credentials, type TokenRequest, type TokenSource } from './token.js';
+export { MERCURE_PROFILES, type MercureProfile } from './token-policy.js';
 
 export type Role = 'publisher' | 'subscriber';
 
@@ -40,6 +43,14 @@ export interface AuthOptions {
    */
   jwksUrl?: string;
   jwks?: KeySetOptions;
+  /**
+   * `compat` (default): 0.x tokens keep the 0.x rules beside draft 08 access tokens.
+   * `draft`: only access tokens (typ at+jwt, so exp, iss and aud are required), never
+   * in the URL, and a trusted issuer must be configured (token-policy.ts).
+   */
+  profile?: MercureProfile;
+  /** Tokens in the URL (`access_token`, `authorization`): 0.x tokens only, never an access token. Default true. */
+  queryTokens?: boolean;
   /** Verified tokens kept (oldest dropped first). Default 1000. */
   cacheSize?: number;
   /** Milliseconds since the epoch; injectable for tests. Default Date.now. */
@@ -47,8 +58,12 @@ export interface AuthOptions {
 }
 
 export interface Authenticator {
-  /** Resolves to what the token grants; rejects with HeraldError('unauthorized') saying why it is refused. */
-  verify(token: string, role: Role): Promise<Claims>;
+  /**
+   * Resolves to what the token grants; rejects with HeraldError('unauthorized') (401
+   * invalid_token) saying why it is refused, or HeraldError('invalid_request') (400) for
+   * a token that is no JWT or that came from where it may not (`source`).
+   */
+  verify(token: string, role: Role, source?: TokenSource): Promise<Claims>;
 }
 
 type VerificationKey = CryptoKey | Uint8Array;
@@ -72,6 +87,8 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 1000;
   const cache = new Map<string, Claims>();
+  const policy = { profile: opts.profile ?? 'compat', queryTokens: opts.queryTokens ?? true } as const;
+  checkProfileConfig(policy, opts.issuer === undefined ? [] : [opts.issuer]);
   const accessTokenRules: JWTVerifyOptions = {
     typ: 'at+jwt',
     audience: opts.audience ?? `${opts.hubUrl}${HUB_PATH}`,
@@ -80,10 +97,12 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
   };
 
   return {
-    async verify(token, role) {
+    async verify(token, role, source) {
       const key = keys[role];
       if (key === undefined && keySet === undefined) throw new HeraldError('unauthorized', `No key is configured to verify ${role} tokens`);
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(`invalid token: longer than ${MAX_TOKEN_LENGTH} characters`);
+      // Before the cache: a token verified from a header is still refused from a URL.
+      checkSource(token, source, policy);
       // The role is part of the key: the two roles may have different keys.
       const cacheKey = createHash('sha256').update(role).update('\0').update(token).digest('base64');
       const cached = cache.get(cacheKey);
@@ -91,10 +110,11 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
         if (cached.expiresAt === undefined || now() < cached.expiresAt) return cached;
         cache.delete(cacheKey); // expired: verify again, which reports why
       }
+      const accessToken = checkShape(token, policy);
       let payload: Record<string, unknown>;
       try {
         const algorithms = allowedAlgorithms(algorithm, key, keySet);
-        const options = { algorithms, currentDate: new Date(now()), ...(isAccessToken(token) ? accessTokenRules : {}) };
+        const options = { algorithms, currentDate: new Date(now()), ...(accessToken ? accessTokenRules : {}) };
         ({ payload } = keySet === undefined
           ? await jwtVerify(token, key as VerificationKey, options)
           : await jwtVerify(token, (header: JWSHeaderParameters, input: FlattenedJWSInput) => resolveKey(header, input, key, algorithm, keySet), options));
@@ -111,16 +131,6 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
       return claims;
     },
   };
-}
-
-/** Header `typ` `at+jwt` or `application/at+jwt`, case-insensitively (RFC 9068); a malformed header is left to jwtVerify. */
-function isAccessToken(token: string): boolean {
-  try {
-    const typ = decodeProtectedHeader(token).typ;
-    return typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'at+jwt';
-  } catch {
-    return false;
-  }
 }
 
 function allowedAlgorithms(algorithm: string, key: VerificationKey | undefined, keySet: KeyResolver | undefined): string[] {
