@@ -21,6 +21,7 @@ import { FrontDoor, type FrontDoorDeps } from './front-door.js';
 import { installRawDoor, type RawDoor } from './wire/raw-door.js';
 import { parseQueryString } from './parsers.js';
 import { registerPublishRoute } from './publish-route.js';
+import { metadataUrl, registerResourceMetadataRoute } from './resource-metadata.js';
 import { trackRoutes } from './routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerStatusRoute } from './status-route.js';
@@ -90,7 +91,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
   // After listen nobody else listens for 'error': an accept failing (EMFILE at the
   // fd limit, when libuv cannot shed it) would otherwise be an uncaught exception.
   app.server.on('error', (error: NodeJS.ErrnoException) => limitLog.note('accept_failed', error.code ?? 'unknown', { err: error.message }));
-  registerErrorHandling(app);
+  registerErrorHandling(app, metadataUrl(config));
   registerSecurityHeaders(app);
   if (telemetry !== undefined) {
     registerObservability(app, { telemetry, metrics: config.metrics });
@@ -130,6 +131,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       logger,
       streamHeaders,
       trustProxy: config.trustProxy,
+      metadataUrl: metadataUrl(config),
     });
     if (rawDoor !== undefined) {
       rawDoors.set(app, rawDoor);
@@ -148,6 +150,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     });
   }
   registerSubscriptionsRoute(app, hub);
+  registerResourceMetadataRoute(app, config);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, store } = await hub.readiness();

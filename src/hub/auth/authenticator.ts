@@ -14,8 +14,8 @@ import { createKeySet, KEY_SET_ALGORITHMS, keySetReason, type KeyResolver, type 
 import { checkProfileConfig, checkShape, checkSource, type MercureProfile } from './token-policy.js';
 import type { TokenSource } from './token.js';
 
-export { canPublish, canReceive, payloadFor, type Claims } from './claims.js';
-export { carriesCookieCredentials, extractCredentials, extractToken, QUERY_TOKEN_NAMES, type Credentials, type TokenRequest, type TokenSource } from './token.js';
+export { canPublish, canReceive, MERCURE_DETAIL_TYPE, payloadFor, type Claims } from './claims.js';
+export { carriesCookieCredentials, DRAFT_COOKIE_NAME, extractCredentials, extractToken, QUERY_TOKEN_NAMES, type Credentials, type TokenRequest, type TokenSource } from './token.js';
 export { MERCURE_PROFILES, type MercureProfile } from './token-policy.js';
 
 export type Role = 'publisher' | 'subscriber';

@@ -31,8 +31,10 @@ export interface Credentials {
 
 /** The query parameters that carry a token (also redacted from logged URLs, log.ts). */
 export const QUERY_TOKEN_NAMES = ['access_token', 'authorization'] as const;
+/** Draft 08's recommended cookie name (advertised as mercure_cookie). */
+export const DRAFT_COOKIE_NAME = '__Secure-mercure_access_token';
 // The 0.x name, the older 1.0 one, and draft 08's recommended one.
-const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken', '__Secure-mercure_access_token'] as const;
+const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken', DRAFT_COOKIE_NAME] as const;
 // RFC 6750 b64token after the case-insensitive scheme name.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
