@@ -52,6 +52,7 @@ const OPTIONS = {
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
   'presence-history': { kind: 'int', default: DEFAULT_MAX_PRESENCE, min: 0, max: 10_000_000, help: 'Subscription events (presence) kept in history, apart from --history-max-total and never evicting messages (0: delivered live only)' },
   retry: { field: 'retryMs', kind: 'int', default: 0, min: 0, max: 600_000, help: 'Reconnection delay in ms (SSE retry:) sent at the start of every stream, e.g. 500 for a quick comeback after a failover (0: none, the browser default of about 3 s)' },
+  'max-connection-lifetime': { field: 'maxConnectionLifetimeSeconds', kind: 'int', default: 0, min: 0, max: 31_536_000, help: 'Seconds an event stream may stay open whatever its token\'s exp (0: no limit); each ends somewhere in the last 10% of it (no reconnect storm), cleanly, and the client resumes with Last-Event-ID and presents its token again (draft 08)' },
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
   'body-limit': { kind: 'int', default: undefined, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it; default 3 x --data-limit + 64 KiB, so a form-encoded update of --data-limit bytes fits)' },
   'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },

@@ -10,7 +10,7 @@ import { encodeRetry, HEARTBEAT } from '../sse/encode.js';
 import { guarded } from '../timers.js';
 import { PresenceAnnouncer } from './announcer.js';
 import type { Authenticator, Claims, Credentials } from './auth/authenticator.js';
-import { TokenExpiry } from './auth/expiry.js';
+import { lifetimeEnd, TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
 import { SubscriberRegistry } from './fanout/registry.js';
 import { locateResume, streamReplay, type ReplayLimits, type Resume } from './fanout/replay.js';
@@ -166,7 +166,8 @@ export class Hub {
       begin: () => {
         subscriber.wrote(Date.now());
         if (this.settings.retryMs !== undefined && this.settings.retryMs > 0) this.dispatcher.write(subscriber, encodeRetry(this.settings.retryMs), 0);
-        if (!subscriber.closed) this.tokenExpiry.track(subscriber);
+        const lifetime = this.settings.maxConnectionLifetimeSeconds ?? 0;
+        if (!subscriber.closed) this.tokenExpiry.track(subscriber, lifetime > 0 ? lifetimeEnd(Date.now(), lifetime * 1000) : undefined);
         return replay === undefined ? Promise.resolve() : this.replay(subscriber, replay);
       },
     };
