@@ -40,6 +40,7 @@ const OPTIONS = {
   'subscriber-jwt-key-file': { field: null, kind: 'string', default: undefined, help: 'File holding the subscriber key (instead of --subscriber-jwt-key)' },
   'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
   'jwt-issuer': { kind: 'string', default: undefined, help: 'The "iss" access tokens (header typ at+jwt, Mercure draft 08) must carry (unset: any, but one must be there); other tokens keep the 0.x rules' },
+  'jwt-issuers-file': { kind: 'string', default: undefined, help: 'JSON file of more trusted issuers, each with its own keys: {"<iss>": {"alg": "ES256", "key": "<PEM or path>"} | {"jwksUrl": "..."} | {"alg": "HS256", "publisherKey": "...", "subscriberKey": "..."}}; a token naming one of them is verified with its keys only (docs/security.md)' },
   'jwt-audience': { kind: 'string', default: undefined, help: 'The hub\'s resource identifier, which the "aud" of access tokens (typ at+jwt) must name (default: <public-url>/.well-known/mercure)' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
   'mercure-profile': { kind: 'string', default: 'compat', choices: ['compat', 'draft'], help: 'compat: Mercure draft 08 access tokens (typ at+jwt) beside 0.x tokens, which keep the 0.x rules; draft: access tokens only (so exp, iss and aud always checked), never in the URL, --jwt-issuer required, no chat (its session tokens are 0.x ones); docs/mercure.md' },
@@ -228,7 +229,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError(`--cors-origins ${corsOrigins.join(',')}: "*" (any origin, without credentials) cannot be mixed with origins (allowed with credentials); keep one`);
   }
   if (values['mercure-profile'] === 'draft') {
-    if (values['jwt-issuer'] === undefined) throw new ConfigError('--mercure-profile draft needs --jwt-issuer: access tokens must name a trusted issuer');
+    if (values['jwt-issuer'] === undefined && values['jwt-issuers-file'] === undefined) throw new ConfigError('--mercure-profile draft needs --jwt-issuer (or --jwt-issuers-file): access tokens must name a trusted issuer');
     if (values.chat === true) throw new ConfigError('--mercure-profile draft refuses 0.x tokens, and the chat\'s session tokens are 0.x tokens: add --no-chat');
   }
   const requestTimeout = values['request-timeout'] as number;

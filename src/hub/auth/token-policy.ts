@@ -26,12 +26,12 @@ export function isAccessTokenHeader(header: ProtectedHeaderParameters): boolean 
   return typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'at+jwt';
 }
 
-/** The token's header; HeraldError('invalid_request') when it is not a compact JWS with JSON header and claims. */
-export function parseTokenShape(token: string): ProtectedHeaderParameters {
+/** The token's header and unverified `iss`; HeraldError('invalid_request') when it is not a compact JWS with JSON header and claims. */
+export function parseTokenShape(token: string): { header: ProtectedHeaderParameters; issuer: string | undefined } {
   try {
     const header = decodeProtectedHeader(token);
-    decodeJwt(token); // the claims must be a JSON object too; a JWE (five parts) fails here
-    return header;
+    const iss = decodeJwt(token).iss; // the claims must be a JSON object too; a JWE (five parts) fails here
+    return { header, issuer: typeof iss === 'string' ? iss : undefined };
   } catch {
     throw malformedPresentation('the token is not a JWT (three base64url parts: a JSON header, JSON claims, a signature)');
   }
@@ -43,18 +43,19 @@ export function checkSource(token: string, source: TokenSource | undefined, poli
   if (policy.profile === 'draft' || !policy.queryTokens) {
     throw malformedPresentation('this hub does not accept tokens in the URL (--no-query-tokens or --mercure-profile draft): send them in the Authorization header or the cookie');
   }
-  if (isAccessTokenHeader(parseTokenShape(token))) {
+  if (isAccessTokenHeader(parseTokenShape(token).header)) {
     throw malformedPresentation('an access token (typ at+jwt) must not be sent in the URL (draft 08, RFC 9700): send it in the Authorization header or the cookie');
   }
 }
 
-/** Before verification (a cache miss): the token's shape, and under the draft profile its type. Resolves to whether it is an access token. */
-export function checkShape(token: string, policy: TokenPolicy): boolean {
-  const access = isAccessTokenHeader(parseTokenShape(token));
+/** Before verification (a cache miss): the token's shape, and under the draft profile its type. Says whether it is an access token, and its unverified `iss`. */
+export function checkShape(token: string, policy: TokenPolicy): { access: boolean; issuer: string | undefined } {
+  const { header, issuer } = parseTokenShape(token);
+  const access = isAccessTokenHeader(header);
   if (!access && policy.profile === 'draft') {
     throw invalidToken('invalid token: this hub accepts only JWT access tokens (header typ at+jwt; --mercure-profile draft)');
   }
-  return access;
+  return { access, issuer };
 }
 
 /** Throws HeraldError('invalid_config') for a draft profile without a trusted issuer (draft 08: iss must equal a trusted issuer). */
