@@ -1,7 +1,9 @@
-// JWT authorization for publishers and subscribers (Mercure 0.x and 1.0 tokens), with
-// jose: the configured algorithm only (never `none`), exp/nbf honoured, and verified
-// tokens cached until they expire because verification sits on the publish hot path.
-// Keys come from options, or from a JWKS URL (auth-jwks.ts) for public-key tokens.
+// JWT authorization for publishers and subscribers (draft 08 access tokens, and Mercure
+// 0.x and 1.0 tokens in the compat profile), with jose: the configured algorithm only
+// (never `none`), exp/nbf honoured, and verified tokens cached until they expire
+// because verification sits on the publish hot path. Keys come from options or a JWKS
+// URL (key-material.ts, jwks.ts), and per trusted issuer from --jwt-issuers-file
+// (issuers.ts); what a token must look like and where it may come from is token-policy.ts.
 // HMAC signatures are checked by WebCrypto's verify (a constant-time comparison); the
 // cache is keyed by a SHA-256 digest of the token, so no lookup compares token text.
 import { createHash } from 'node:crypto';
@@ -16,8 +18,8 @@ import { checkProfileConfig, checkShape, checkSource, type MercureProfile } from
 import type { TokenSource } from './token.js';
 
 export { canPublish, canReceive, MERCURE_DETAIL_TYPE, payloadFor, type Claims } from './claims.js';
-export { carriesCookieCredentials, DRAFT_COOKIE_NAME, extractCredentials, extractToken, QUERY_TOKEN_NAMES, type Credentials, type TokenRequest, type TokenSource } from './token.js';
-export { MERCURE_PROFILES, type MercureProfile } from './token-policy.js';
+export { carriesCookieCredentials, DRAFT_COOKIE_NAME, extractCredentials, extractToken, type Credentials, type TokenRequest, type TokenSource } from './token.js';
+export type { MercureProfile } from './token-policy.js';
 
 export type { Role } from './key-material.js';
 export { readIssuersFile, type IssuerKeys } from './issuers.js';

@@ -12,8 +12,6 @@ import { malformedPresentation, type TokenSource } from './token.js';
 /** `compat`: draft 08 access tokens and 0.x tokens side by side; `draft`: access tokens only, never in the URL. */
 export type MercureProfile = 'compat' | 'draft';
 
-export const MERCURE_PROFILES: readonly MercureProfile[] = ['compat', 'draft'];
-
 export interface TokenPolicy {
   readonly profile: MercureProfile;
   /** False: any token in the URL is refused (always so under the draft profile). */

@@ -7,6 +7,7 @@
 // tokens) are a malformed request (RFC 6750 invalid_request, 400), never merged.
 // Whether a query token is then accepted is the authenticator's decision (token-policy.ts).
 import { HeraldError } from '../../errors.js';
+import { TOKEN_QUERY_PARAMS } from '../../log.js';
 
 export interface TokenRequest {
   readonly headers: Record<string, string | string[] | undefined>;
@@ -29,8 +30,8 @@ export interface Credentials {
   readonly source: TokenSource;
 }
 
-/** The query parameters that carry a token (also redacted from logged URLs, log.ts). */
-export const QUERY_TOKEN_NAMES = ['access_token', 'authorization'] as const;
+/** The query parameters that carry a token: log.ts owns the list, as it redacts them from logged URLs. */
+const QUERY_TOKEN_NAMES = TOKEN_QUERY_PARAMS;
 /** Draft 08's recommended cookie name (advertised as mercure_cookie). */
 export const DRAFT_COOKIE_NAME = '__Secure-mercure_access_token';
 // The 0.x name, the older 1.0 one, and draft 08's recommended one.
