@@ -7,16 +7,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import type { Herald } from '../src/herald.js';
 import { frontDoorOf } from '../src/http/server.js';
 import { FRONT_DOORS, hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, SUBSCRIBER_KEY, subscriberToken, withHerald } from './support/herald.js';
+import { rawExchange } from './support/raw-http.js';
 import { collect } from './support/stream.js';
 
 const DETAIL = 'https://mercure.rocks/authorization-detail';
 const ISSUER = 'https://app.example';
 const INVALID_REQUEST = 'Bearer error="invalid_request"';
 const errorOf = (body: string) => JSON.parse(body) as { error: string; message: string };
+const port = (herald: Herald) => (herald.app.server.address() as AddressInfo).port;
 
 function accessToken(herald: Herald, actions: string[], key: string, extra: Record<string, unknown> = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -64,6 +67,16 @@ for (const door of FRONT_DOORS) {
         ] as const) {
           assertInvalidRequest(await post(headers, query), `publish: ${what}`);
           assertInvalidRequest(await subscribeStatus(hubUrl(herald.url, [['topic', 'x']]) + query.replace('?', '&'), headers), `subscribe: ${what}`);
+        }
+        // Two Authorization headers: only a raw request can send them (Node keeps the first in `headers`).
+        for (const head of [
+          `POST /.well-known/mercure HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\nauthorization: Bearer ${token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`,
+          `GET /.well-known/mercure?topic=x HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+        ]) {
+          const twice = await rawExchange(port(herald), { bytes: Buffer.from(head) });
+          assert.equal(twice.status, 400, head.slice(0, 4));
+          assert.equal(errorOf(twice.body).error, 'invalid_request');
+          assert.match(twice.headers['www-authenticate'] ?? '', /^Bearer error="invalid_request"/);
         }
         // A well-formed token that fails validation stays a 401 invalid_token.
         const forged = await mintToken({ mercure: { publish: ['*'] } }, 'another-key-that-is-long-enough-0123456789');

@@ -103,6 +103,11 @@ export abstract class Exchange implements StreamDoor {
     this.ip = clientIp(request, deps.trustProxy);
   }
 
+  /** TokenRequest: Node's request, whose rawHeaders show a repeated Authorization header (the raw door hands those to Node). */
+  get raw(): { readonly rawHeaders?: readonly string[] } {
+    return this.request as { readonly rawHeaders?: readonly string[] };
+  }
+
   /** Writes a whole reply (unless one was written or the connection is gone). */
   abstract reply(status: number, type: string, body: string, extra: Readonly<Record<string, string>> | undefined): void;
   /** StreamDoor: the head is on the socket; the door lets go of what the stream does not need. */

@@ -99,7 +99,7 @@ export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHead
     },
   });
   app.get(HUB_PATH, async (request, reply) => {
-    await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), cookies: request.cookies }, request.raw, reply.raw, door(reply), extraHeaders);
+    await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), cookies: request.cookies, raw: request.raw }, request.raw, reply.raw, door(reply), extraHeaders);
   });
   // QUERY (RFC 10008): the same parameters, also in a form body (draft 08), for matcher
   // lists too long for a URL. Only the front door's GET is hot: QUERY is always served here.
@@ -118,7 +118,7 @@ export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHead
       url: HUB_PATH,
       handler: async (request, reply) => {
         const body = asFieldBag(request.body);
-        await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), body, cookies: request.cookies }, request.raw, reply.raw, door(reply), extraHeaders);
+        await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), body, cookies: request.cookies, raw: request.raw }, request.raw, reply.raw, door(reply), extraHeaders);
       },
     });
   });

@@ -31,6 +31,10 @@ describe('extractToken', () => {
       assert.throws(() => extractToken({ headers: { authorization: header }, query: { access_token: 'q' } }), malformed(/Bearer <token>/), header);
     }
     assert.throws(() => extractToken({ headers: { authorization: ['Bearer a', 'Bearer b'] }, query: {} }), malformed(/single Authorization header/));
+    // Node's `headers` keep the first of two; its rawHeaders show both.
+    const raw = { rawHeaders: ['Host', 'h', 'Authorization', 'Bearer a', 'AUTHORIZATION', 'Bearer b'] };
+    assert.throws(() => extractToken({ headers: { authorization: 'Bearer a' }, query: {}, raw }), malformed(/single Authorization header/));
+    assert.equal(extractToken({ headers: { authorization: 'Bearer a' }, query: {}, raw: { rawHeaders: ['Authorization', 'Bearer a'] } }), 'a');
   });
 
   it('refuses two explicit presentations: the header and a query token, or both query names', () => {

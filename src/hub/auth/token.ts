@@ -14,6 +14,11 @@ export interface TokenRequest {
   /** The parsed query string (a Record); typed unknown so a Fastify request fits as is. */
   readonly query: unknown;
   readonly cookies?: Record<string, string | undefined>;
+  /**
+   * Node's request, when there is one: its parsed `headers` keep only the first of two
+   * Authorization headers, its `rawHeaders` show both (a Fastify request fits as is).
+   */
+  readonly raw?: { readonly rawHeaders?: readonly string[] } | undefined;
 }
 
 export interface ExtractTokenOptions {
@@ -49,7 +54,7 @@ export function extractCredentials(req: TokenRequest, options: ExtractTokenOptio
   const header = req.headers.authorization ?? req.headers.Authorization;
   const query = queryToken(req.query);
   if (header !== undefined) {
-    if (Array.isArray(header) && header.length !== 1) throw malformedPresentation('send a single Authorization header');
+    if ((Array.isArray(header) && header.length !== 1) || repeatedAuthorization(req.raw?.rawHeaders)) throw malformedPresentation('send a single Authorization header');
     const value = Array.isArray(header) ? (header[0] as string) : header;
     const match = BEARER.exec(value);
     if (match === null) throw malformedPresentation('the Authorization header must be "Bearer <token>"');
@@ -75,6 +80,13 @@ export function carriesCookieCredentials(req: TokenRequest, options: ExtractToke
     const value = req.cookies?.[name];
     return value !== undefined && value !== '';
   });
+}
+
+function repeatedAuthorization(rawHeaders: readonly string[] | undefined): boolean {
+  if (rawHeaders === undefined) return false;
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  return false;
 }
 
 /** The one token of the query; an empty parameter counts as absent (`?authorization=` left by a client with no token). */
