@@ -43,7 +43,7 @@ const OPTIONS = {
   'jwt-issuers-file': { kind: 'string', default: undefined, help: 'JSON file of more trusted issuers, each with its own keys: {"<iss>": {"alg": "ES256", "key": "<PEM or path>"} | {"jwksUrl": "..."} | {"alg": "HS256", "publisherKey": "...", "subscriberKey": "..."}}; a token naming one of them is verified with its keys only (docs/security.md)' },
   'jwt-audience': { kind: 'string', default: undefined, help: 'The hub\'s resource identifier, which the "aud" of access tokens (typ at+jwt) must name (default: <public-url>/.well-known/mercure)' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
-  'mercure-profile': { kind: 'string', default: 'compat', choices: ['compat', 'draft'], help: 'compat: Mercure draft 08 access tokens (typ at+jwt) beside 0.x tokens, which keep the 0.x rules; draft: access tokens only (so exp, iss and aud always checked), never in the URL, --jwt-issuer (or --jwt-issuers-file) required, no chat (its session tokens are 0.x ones); docs/mercure.md' },
+  'mercure-profile': { kind: 'string', default: 'compat', choices: ['compat', 'draft'], help: 'compat: Mercure draft 08 access tokens (typ at+jwt) beside 0.x tokens, which keep the 0.x rules; draft: access tokens only (so exp, iss and aud always checked), never in the URL, --jwt-issuer (or --jwt-issuers-file) required; the chat then signs its sessions as access tokens of --jwt-issuer; docs/mercure.md' },
   'query-tokens': { kind: 'bool', default: true, help: 'Accept a 0.x token in the URL (?authorization= or ?access_token=) for 0.x clients; an access token (typ at+jwt) there is always refused (400 invalid_request); --no-query-tokens (or --mercure-profile draft) refuses any' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
   'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin, with credentials (cookies, Authorization); * alone: any origin, without credentials (no cookie-authorised cross-origin request is ever let through); * cannot be mixed with origins' },
@@ -230,7 +230,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (values['mercure-profile'] === 'draft') {
     if (values['jwt-issuer'] === undefined && values['jwt-issuers-file'] === undefined) throw new ConfigError('--mercure-profile draft needs --jwt-issuer (or --jwt-issuers-file): access tokens must name a trusted issuer');
-    if (values.chat === true) throw new ConfigError('--mercure-profile draft refuses 0.x tokens, and the chat\'s session tokens are 0.x tokens: add --no-chat');
+    if (values.chat === true && values['jwt-issuer'] === undefined) throw new ConfigError('--mercure-profile draft with the chat needs --jwt-issuer: the chat signs its sessions as access tokens of that issuer (or add --no-chat)');
   }
   const requestTimeout = values['request-timeout'] as number;
   if (requestTimeout > 0 && requestTimeout < (values['header-timeout'] as number)) {

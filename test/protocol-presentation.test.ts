@@ -6,12 +6,13 @@
 // front doors on the hot routes, the Fastify route for the subscriptions API.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT } from 'jose';
+import { decodeProtectedHeader, SignJWT } from 'jose';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import type { Herald } from '../src/herald.js';
 import { frontDoorOf } from '../src/http/server.js';
 import { FRONT_DOORS, hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, SUBSCRIBER_KEY, subscriberToken, withHerald } from './support/herald.js';
+import { ChatClient, waitForEvent } from './chat-client.js';
 import { rawExchange } from './support/raw-http.js';
 import { collect } from './support/stream.js';
 
@@ -145,6 +146,24 @@ for (const door of FRONT_DOORS) {
 }
 
 describe('token presentation: the subscriptions API (Fastify route) and the configuration', () => {
+  test('--mercure-profile draft with the chat: its session cookie is an access token the hub accepts for the room', async () => {
+    await withHerald({ mercureProfile: 'draft', jwtIssuer: ISSUER, chat: true, subscriptions: true, anonymous: false }, async (herald) => {
+      const chat = new ChatClient(herald.url);
+      await chat.login('Ann');
+      const header = decodeProtectedHeader(chat.cookie!.split('=')[1]!);
+      assert.equal(header.typ, 'at+jwt');
+      const stream = chat.stream('lobby');
+      try {
+        await stream.opened; // anonymous: false, so only the cookie's access token opens it
+        const sent = await chat.send('lobby', 'hello');
+        assert.equal(sent.status, 201, JSON.stringify(sent.body));
+        await waitForEvent(stream, (data) => data.text === 'hello');
+      } finally {
+        stream.close();
+      }
+    });
+  });
+
   test('the subscriptions API answers a malformed presentation with 400 invalid_request', async () => {
     await withHerald({ subscriptions: true }, async (herald) => {
       const response = await fetch(`${herald.url}/.well-known/mercure/subscriptions`, { headers: { Authorization: 'Token abc' } });
@@ -154,10 +173,11 @@ describe('token presentation: the subscriptions API (Fastify route) and the conf
     });
   });
 
-  test('--mercure-profile draft needs --jwt-issuer and --no-chat', () => {
+  test('--mercure-profile draft needs a trusted issuer, and --jwt-issuer for the chat', () => {
     assert.throws(() => loadConfig(['--mercure-profile', 'draft', '--no-chat'], {}), /--mercure-profile draft needs --jwt-issuer/);
-    assert.throws(() => loadConfig(['--mercure-profile', 'draft', '--jwt-issuer', ISSUER], {}), /--no-chat/);
-    assert.equal(loadConfig(['--mercure-profile', 'draft', '--jwt-issuer', ISSUER, '--no-chat'], {}).mercureProfile, 'draft');
+    assert.throws(() => loadConfig(['--mercure-profile', 'draft', '--jwt-issuers-file', '/x.json'], {}), /with the chat needs --jwt-issuer/);
+    assert.equal(loadConfig(['--mercure-profile', 'draft', '--jwt-issuer', ISSUER], {}).mercureProfile, 'draft');
+    assert.equal(loadConfig(['--mercure-profile', 'draft', '--jwt-issuers-file', '/x.json', '--no-chat'], {}).mercureProfile, 'draft');
     assert.throws(() => loadConfig(['--mercure-profile', 'strict'], {}), /one of compat, draft/);
   });
 });

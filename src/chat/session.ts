@@ -18,6 +18,8 @@ export interface SessionKeys {
   /** HS256, HS384 or HS512: the hub verifies with the same algorithm. */
   readonly algorithm: string;
   readonly now: () => number;
+  /** Sign sessions as draft 08 access tokens (typ at+jwt) of this issuer for this resource (--mercure-profile draft). */
+  readonly accessToken?: { readonly issuer: string; readonly audience: string };
 }
 
 /**
@@ -55,8 +57,11 @@ function secret(keys: SessionKeys): Uint8Array {
 
 export async function signSession(user: ChatUser, keys: SessionKeys): Promise<string> {
   const issuedAt = Math.floor(keys.now() / 1000);
-  return new SignJWT({ mercure: { subscribe: sessionSelectors(), payload: { userId: user.userId, nickname: user.nickname } } })
-    .setProtectedHeader({ alg: keys.algorithm })
+  const access = keys.accessToken;
+  const jwt = new SignJWT({ mercure: { subscribe: sessionSelectors(), payload: { userId: user.userId, nickname: user.nickname } } });
+  if (access !== undefined) jwt.setIssuer(access.issuer).setAudience(access.audience);
+  return jwt
+    .setProtectedHeader(access === undefined ? { alg: keys.algorithm } : { alg: keys.algorithm, typ: 'at+jwt' })
     .setSubject(user.userId)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + SESSION_SECONDS)
