@@ -40,20 +40,24 @@ const OPTIONS = {
   'subscriber-jwt-key-file': { field: null, kind: 'string', default: undefined, help: 'File holding the subscriber key (instead of --subscriber-jwt-key)' },
   'jwt-alg': { kind: 'string', default: 'HS256', choices: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], help: 'JWT signature algorithm' },
   'jwt-issuer': { kind: 'string', default: undefined, help: 'The "iss" access tokens (header typ at+jwt, Mercure draft 08) must carry (unset: any, but one must be there); other tokens keep the 0.x rules' },
+  'jwt-issuers-file': { kind: 'string', default: undefined, help: 'JSON file of more trusted issuers, each with its own keys: {"<iss>": {"alg": "ES256", "key": "<PEM or path>"} | {"jwksUrl": "..."} | {"alg": "HS256", "publisherKey": "...", "subscriberKey": "..."}}; a token naming one of them is verified with its keys only (docs/security.md)' },
   'jwt-audience': { kind: 'string', default: undefined, help: 'The hub\'s resource identifier, which the "aud" of access tokens (typ at+jwt) must name (default: <public-url>/.well-known/mercure)' },
   'jwks-url': { kind: 'string', default: undefined, help: 'JWKS URL whose keys verify public-key JWTs (RS*, PS*, ES*, EdDSA) of publishers and subscribers; cached 10 min, refetched for an unknown kid' },
+  'mercure-profile': { kind: 'string', default: 'compat', choices: ['compat', 'draft'], help: 'compat: Mercure draft 08 access tokens (typ at+jwt) beside 0.x tokens, which keep the 0.x rules; draft: access tokens only (so exp, iss and aud always checked), never in the URL, --jwt-issuer (or --jwt-issuers-file) required; the chat then signs its sessions as access tokens of --jwt-issuer; docs/mercure.md' },
+  'query-tokens': { kind: 'bool', default: true, help: 'Accept a 0.x token in the URL (?authorization= or ?access_token=) for 0.x clients; an access token (typ at+jwt) there is always refused (400 invalid_request); --no-query-tokens (or --mercure-profile draft) refuses any' },
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
-  'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin (* for any)' },
+  'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin, with credentials (cookies, Authorization); * alone: any origin, without credentials (no cookie-authorised cross-origin request is ever let through); * cannot be mixed with origins' },
   heartbeat: { field: 'heartbeatSeconds', kind: 'int', default: 15, min: 0, max: 3600, help: 'Seconds between heartbeat comments on idle streams (0: none)' },
   'history-max-per-topic': { kind: 'int', default: 1000, min: 0, max: 10_000_000, help: 'Updates kept per topic (0: unlimited)' },
   'history-max-age': { field: 'historyMaxAgeSeconds', kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },
   'presence-history': { kind: 'int', default: DEFAULT_MAX_PRESENCE, min: 0, max: 10_000_000, help: 'Subscription events (presence) kept in history, apart from --history-max-total and never evicting messages (0: delivered live only)' },
   retry: { field: 'retryMs', kind: 'int', default: 0, min: 0, max: 600_000, help: 'Reconnection delay in ms (SSE retry:) sent at the start of every stream, e.g. 500 for a quick comeback after a failover (0: none, the browser default of about 3 s)' },
+  'max-connection-lifetime': { field: 'maxConnectionLifetimeSeconds', kind: 'int', default: 0, min: 0, max: 31_536_000, help: 'Seconds an event stream may stay open whatever its token\'s exp (0: no limit); each ends somewhere in the last 10% of it (no reconnect storm), cleanly, and the client resumes with Last-Event-ID and presents its token again (draft 08)' },
   'replay-max': { kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'Most updates replayed to one subscriber on (re)connect' },
   'body-limit': { kind: 'int', default: undefined, min: 1024, max: 1_073_741_824, help: 'Largest request body in bytes (413 past it; default 3 x --data-limit + 64 KiB, so a form-encoded update of --data-limit bytes fits)' },
   'data-limit': { kind: 'int', default: 1_048_576, min: 1, max: 1_073_741_824, help: 'Largest "data" of one update, in bytes (413 past it)' },
-  'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (400 past it)' },
+  'max-topics': { kind: 'int', default: 100, min: 1, max: 10_000, help: 'Most topics one update may carry (413 too_many_topics past it), and most selectors of one subscription (400 too_many_items past it)' },
   'max-selector-cost': { kind: 'int', default: 5000, min: 1, max: 100_000_000, help: 'Most matching steps per topic character one subscription\'s selectors may cost in total (400 selectors_too_costly past it; see docs/security.md)' },
   'publish-rate': { kind: 'int', default: 0, min: 0, max: 10_000_000, help: 'Updates per second one publisher may sustain (0: no limit; 429 + Retry-After past it)' },
   'publish-burst': { kind: 'int', default: 1000, min: 1, max: 10_000_000, help: 'Updates one publisher may send at once before --publish-rate applies' },
@@ -220,6 +224,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (values.chat === true && values.subscriptions === false) {
     throw new ConfigError('--no-subscriptions turns presence off, and the chat needs it for its online list: add --no-chat, or keep subscriptions on');
+  }
+  const corsOrigins = values['cors-origins'] as readonly string[];
+  if (corsOrigins.includes('*') && corsOrigins.length > 1) {
+    throw new ConfigError(`--cors-origins ${corsOrigins.join(',')}: "*" (any origin, without credentials) cannot be mixed with origins (allowed with credentials); keep one`);
+  }
+  if (values['mercure-profile'] === 'draft') {
+    if (values['jwt-issuer'] === undefined && values['jwt-issuers-file'] === undefined) throw new ConfigError('--mercure-profile draft needs --jwt-issuer (or --jwt-issuers-file): access tokens must name a trusted issuer');
+    if (values.chat === true && values['jwt-issuer'] === undefined) throw new ConfigError('--mercure-profile draft with the chat needs --jwt-issuer: the chat signs its sessions as access tokens of that issuer (or add --no-chat)');
   }
   const requestTimeout = values['request-timeout'] as number;
   if (requestTimeout > 0 && requestTimeout < (values['header-timeout'] as number)) {

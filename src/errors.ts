@@ -6,9 +6,14 @@ export const ERRORS = {
   missing_topic: { status: 400, message: 'At least one "topic" is required' },
   invalid_field: { status: 400, message: 'A field has an invalid value' },
   duplicate_id: { status: 400, message: 'An update with this id is already in the log' },
-  too_many_items: { status: 400, message: 'More items than this hub allows (topics of an update, selectors of a subscription)' },
+  too_many_items: { status: 400, message: 'More topic selectors in one subscription than this hub allows' },
+  // Draft 08 splits the two limits: a subscription past its bounds is a 400, a publication past its limits a 413.
+  too_many_topics: { status: 413, message: 'More topics in one update than this hub allows' },
+  field_too_long: { status: 413, message: 'A field of the update is longer than this hub allows' },
   selectors_too_costly: { status: 400, message: 'The topic selectors cost more to match than this hub allows' },
   unauthorized: { status: 401, message: 'A valid token is required' },
+  // RFC 6750 invalid_request: the token's presentation (or the token's syntax) is malformed, not the token's validity.
+  invalid_request: { status: 400, message: 'The access token is presented in a malformed way' },
   forbidden: { status: 403, message: 'This is not allowed' },
   reserved_topic: { status: 400, message: 'Topics under /.well-known/mercure are reserved for the hub' },
   not_found: { status: 404, message: 'Not found' },

@@ -9,7 +9,7 @@ import type { Broker } from './broker/types.js';
 import { chatApp } from './chat/plugin.js';
 import { assertSessionAlgorithm } from './chat/session.js';
 import type { Config } from './config.js';
-import { createAuthenticator } from './hub/auth/authenticator.js';
+import { createAuthenticator, readIssuersFile } from './hub/auth/authenticator.js';
 import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';
@@ -69,7 +69,7 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
   const shared = storeKind(config.store)?.shared === true;
   const madeUp = !madeUpKey ? undefined : shared ? await redisSubscriberKey(config) : madeUpSubscriberKey(config.store);
   const subscriberKey = config.subscriberJwtKey ?? config.publisherJwtKey ?? madeUp!.key;
-  if (madeUp !== undefined && config.jwksUrl === undefined) {
+  if (madeUp !== undefined && config.jwksUrl === undefined && config.jwtIssuersFile === undefined) {
     const kept = madeUp.redisKey !== undefined ? `and kept in Redis (${madeUp.redisKey}), shared by every process` : madeUp.file !== undefined ? `and kept in ${madeUp.file}` : 'for this process';
     logger.warn({ keyFile: madeUp.file, redisKey: madeUp.redisKey }, `no JWT key configured: publishing over HTTP is disabled; subscriber tokens use a key made up ${kept}`);
   }
@@ -82,6 +82,9 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
     jwksUrl: config.jwksUrl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    ...(config.jwtIssuersFile === undefined ? {} : { issuers: await readIssuersFile(config.jwtIssuersFile) }),
+    profile: config.mercureProfile,
+    queryTokens: config.queryTokens,
   });
   // The hub reads its settings from the Config by their Config names (HubSettings).
   const hub = await Hub.create({ broker, authenticator, settings: config, logger });

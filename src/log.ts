@@ -2,7 +2,9 @@
 // redaction list covers every place a request can carry one.
 import { pino, type DestinationStream, type Logger } from 'pino';
 
-const TOKEN_PARAMS = new Set(['access_token', 'authorization']);
+/** The query parameters that may carry a token (hub/auth/token.ts reads exactly these). */
+export const TOKEN_QUERY_PARAMS = ['access_token', 'authorization'] as const;
+const TOKEN_PARAMS: ReadonlySet<string> = new Set(TOKEN_QUERY_PARAMS);
 
 /** Percent-decodes what decodes (one %XX at a time, so a malformed one cannot stop it), repeatedly. */
 function decodedName(raw: string): string {

@@ -1,9 +1,10 @@
 // Publish-side limits over HTTP, each from its option: body size (413), data size
-// (413), topics per update (400), publish rate per token or address (429 +
-// Retry-After), and the replay cap; each refusal is a JSON error, logged once.
+// (413), topics per update and field lengths (413, draft 08; both doors), publish rate
+// per token or address (429 + Retry-After), and the replay cap; each refusal is a JSON
+// error, logged once.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, withHerald } from './support/herald.js';
+import { FRONT_DOORS, hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, withHerald } from './support/herald.js';
 import { collect } from './support/stream.js';
 
 const errorOf = (body: string) => JSON.parse(body) as { error: string; message: string };
@@ -32,24 +33,46 @@ describe('publish limits', () => {
     });
   });
 
-  test('topics per update (--max-topics): 3 pass, 4 get 400, in a form and in a batch', async () => {
-    await withHerald({ maxTopics: 3 }, async (herald, logs) => {
-      const token = await publisherToken();
-      const topics = (n: number) => Array.from({ length: n }, (_, i): [string, string] => ['topic', `https://example.com/${i}`]);
-      assert.equal((await publish(herald.url, topics(3), token)).status, 200);
-      const over = await publish(herald.url, topics(4), token);
-      assert.equal(over.status, 400);
-      assert.deepEqual(errorOf(over.body), { error: 'too_many_items', message: 'Too many topics: 4 (at most 3)' });
-      const batch = await fetch(`${herald.url}/.well-known/mercure`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ updates: [{ topic: 'a' }, { topics: ['a', 'b', 'c', 'd'] }] }),
+  for (const door of FRONT_DOORS) {
+    test(`topics per update (--max-topics): 3 pass, 4 get 413 too_many_topics, in a form and in a batch (${door.name})`, async () => {
+      await withHerald({ maxTopics: 3, ...door.config }, async (herald, logs) => {
+        const token = await publisherToken();
+        const topics = (n: number) => Array.from({ length: n }, (_, i): [string, string] => ['topic', `https://example.com/${i}`]);
+        assert.equal((await publish(herald.url, topics(3), token)).status, 200);
+        const over = await publish(herald.url, topics(4), token);
+        assert.equal(over.status, 413, 'draft 08: a publication past its limits is a 413');
+        assert.deepEqual(errorOf(over.body), { error: 'too_many_topics', message: 'Too many topics: 4 (at most 3)' });
+        const batch = await fetch(`${herald.url}/.well-known/mercure`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ updates: [{ topic: 'a' }, { topics: ['a', 'b', 'c', 'd'] }] }),
+        });
+        assert.equal(batch.status, 413);
+        assert.match(errorOf(await batch.text()).message, /updates\[1\]: Too many topics/);
+        assert.equal(limitLines(logs, 'too_many_topics').length, 1, 'two refusals from one client, one line');
       });
-      assert.equal(batch.status, 400);
-      assert.match(errorOf(await batch.text()).message, /updates\[1\]: Too many topics/);
-      assert.equal(limitLines(logs, 'too_many_items').length, 1, 'two refusals from one client, one line');
     });
-  });
+
+    test(`field lengths: an id over 1024, a type over 256, a topic over 2048 characters get 413 field_too_long; at the limit they pass (${door.name})`, async () => {
+      await withHerald({ ...door.config }, async (herald) => {
+        const token = await publisherToken();
+        const ok = [['topic', `https://example.com/${'t'.repeat(2048 - 20)}`], ['id', `urn:x:${'i'.repeat(1024 - 6)}`], ['type', 'y'.repeat(256)]] as Array<[string, string]>;
+        const accepted = await publish(herald.url, ok, token);
+        assert.equal(accepted.status, 200, accepted.body);
+        assert.equal(accepted.body, ok[1]![1], 'the id at its limit is stored as sent');
+        for (const [what, fields, field] of [
+          ['id', [['topic', 't'], ['id', 'i'.repeat(1025)]], '"id"'],
+          ['type', [['topic', 't'], ['type', 'y'.repeat(257)]], '"type"'],
+          ['topic', [['topic', 't'.repeat(2049)]], 'topic'],
+        ] as const) {
+          const refused = await publish(herald.url, fields as unknown as Array<[string, string]>, token);
+          assert.equal(refused.status, 413, what);
+          assert.equal(errorOf(refused.body).error, 'field_too_long', what);
+          assert.match(errorOf(refused.body).message, new RegExp(`${field.replace(/"/g, '.')}.*longer than`), what);
+        }
+      });
+    });
+  }
 
   test('publish rate per token: the burst passes, then 429 with Retry-After; another token has its own budget', async () => {
     await withHerald({ publishRate: 1, publishBurst: 3 }, async (herald, logs) => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { SignJWT } from 'jose';
 import { hubUrl, mintToken, PUBLISHER_KEY, SUBSCRIBER_KEY } from './support/herald.js';
 import { spawnHerald } from './support/process.js';
 
@@ -25,8 +26,11 @@ test('no token text appears in the logs, whatever carried it and however the req
   const publisher = await mintToken({ mercure: { publish: ['*'] }, leak: 'PUBLISHER-CANARY' }, PUBLISHER_KEY);
   const subscriber = await mintToken({ mercure: { subscribe: ['*'] }, leak: 'SUBSCRIBER-CANARY' }, SUBSCRIBER_KEY);
   const expired = await mintToken({ mercure: { publish: ['*'] }, exp: 1_000_000, leak: 'EXPIRED-CANARY' }, PUBLISHER_KEY);
-  const bogus = Array.from({ length: 8 }, (_, i) => `eyJhbGciOiJIUzI1NiJ9.Ym9ndXM${i}.BOGUS-SIGNATURE-CANARY-${i}`);
-  const tokens = [publisher, subscriber, expired, ...bogus];
+  // JSON claims, so each is a well-formed JWT whose signature fails (401), not a malformed one (400).
+  const bogus = Array.from({ length: 8 }, (_, i) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify({ bogus: i })).toString('base64url')}.BOGUS-SIGNATURE-CANARY-${i}`);
+  // An access token in the URL is refused (400 invalid_request), and must not be logged either.
+  const access = await new SignJWT({ leak: 'ACCESS-CANARY', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new TextEncoder().encode(SUBSCRIBER_KEY));
+  const tokens = [publisher, subscriber, expired, access, ...bogus];
 
   const herald = await spawnHerald(['--log-level', 'trace', '--store', 'memory', '--publisher-jwt-key', PUBLISHER_KEY, '--subscriber-jwt-key', SUBSCRIBER_KEY]);
   let output = '';
@@ -52,6 +56,8 @@ test('no token text appears in the logs, whatever carried it and however the req
     await send(`${herald.url}/no/such/route?authorization=${bogus[3]}`, {});
     await send(hub, { method: 'POST', headers: { ...form, Authorization: `Basic ${bogus[4]}` }, body });
     await send(`${herald.url}/.well-known/mercure/subscriptions`, { headers: { Authorization: `Bearer ${bogus[5]}` } });
+    await send(hubUrl(herald.url, [['topic', 'x'], ['access_token', access]]), {});
+    assert.equal(statuses.at(-1), 400, 'an access token in the URL: 400 invalid_request');
     const overflow = await rawExchange(herald.url, `GET /.well-known/mercure?topic=x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${bogus[6]}\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`);
     const garbage = await rawExchange(herald.url, `G\0T /?access_token=${bogus[7]} HTTP/1.1\r\nHost: a\r\n\r\n`);
     assert.deepEqual(statuses.slice(0, 5), [200, 401, 401, 403, 401]);

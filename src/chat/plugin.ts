@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { Config } from '../config.js';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
+import { HUB_PATH } from '../hub/mercure-paths.js';
 import { messageUpdate, newMessage, readHistory, validateMessage } from './messages.js';
 import { NICKNAME_MAX, presenceSelector, roomTopic, type ChatMessage, type HistoryPage, type RoomList, type RoomUsers, type SessionInfo } from './protocol.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -19,7 +20,8 @@ import { registerPage } from './static.js';
  * page (and the default page size), the kept updates one public history request may
  * examine, the longest message in characters.
  */
-export type ChatSettings = Pick<Config, 'jwtAlg' | 'chatHistory' | 'chatHistoryScan' | 'chatMaxLength'>;
+export type ChatSettings = Pick<Config, 'jwtAlg' | 'chatHistory' | 'chatHistoryScan' | 'chatMaxLength'> &
+  Partial<Pick<Config, 'mercureProfile' | 'jwtIssuer' | 'jwtAudience'>>;
 
 export interface ChatOptions {
   readonly hub: Hub;
@@ -55,7 +57,10 @@ export function chatApp(options: ChatOptions): FastifyPluginAsync {
   const { hub } = options;
   const now = options.now ?? Date.now;
   const { chatHistory: historyLimit, chatMaxLength: maxTextLength, chatHistoryScan: historyScan } = options.settings;
-  const keys: SessionKeys = { key: options.subscriberKey, algorithm: options.settings.jwtAlg, now, presenceFormat: hub.subscriptionsFormat };
+  const { mercureProfile, jwtIssuer, jwtAudience } = options.settings;
+  // The draft profile accepts access tokens only: sessions are then access tokens of --jwt-issuer for the hub's resource.
+  const accessToken = mercureProfile === 'draft' && jwtIssuer !== undefined ? { issuer: jwtIssuer, audience: jwtAudience ?? `${hub.url}${HUB_PATH}` } : undefined;
+  const keys: SessionKeys = { key: options.subscriberKey, algorithm: options.settings.jwtAlg, now, presenceFormat: hub.subscriptionsFormat, ...(accessToken === undefined ? {} : { accessToken }) };
   const limiter = new RateLimiter({ now, ...options.rateLimit });
   const limits = { maxTextLength, maxNicknameLength: NICKNAME_MAX };
 

@@ -21,6 +21,8 @@ export interface SessionKeys {
   readonly now: () => number;
   /** The hub's --subscriptions-format: which presence topics the token grants. */
   readonly presenceFormat: SubscriptionsFormat;
+  /** Sign sessions as draft 08 access tokens (typ at+jwt) of this issuer for this resource (--mercure-profile draft). */
+  readonly accessToken?: { readonly issuer: string; readonly audience: string };
 }
 
 /**
@@ -58,8 +60,11 @@ function secret(keys: SessionKeys): Uint8Array {
 
 export async function signSession(user: ChatUser, keys: SessionKeys): Promise<string> {
   const issuedAt = Math.floor(keys.now() / 1000);
-  return new SignJWT({ mercure: { subscribe: sessionSelectors(keys.presenceFormat), payload: { userId: user.userId, nickname: user.nickname } } })
-    .setProtectedHeader({ alg: keys.algorithm })
+  const access = keys.accessToken;
+  const jwt = new SignJWT({ mercure: { subscribe: sessionSelectors(keys.presenceFormat), payload: { userId: user.userId, nickname: user.nickname } } });
+  if (access !== undefined) jwt.setIssuer(access.issuer).setAudience(access.audience);
+  return jwt
+    .setProtectedHeader(access === undefined ? { alg: keys.algorithm } : { alg: keys.algorithm, typ: 'at+jwt' })
     .setSubject(user.userId)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + SESSION_SECONDS)

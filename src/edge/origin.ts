@@ -8,7 +8,7 @@ import { HeraldError } from '../errors.js';
 export interface OriginPolicy {
   /** The hub's public base URL; its origin is always allowed. */
   readonly publicUrl: string;
-  /** Further allowed origins (--cors-origins); "*" allows any origin. */
+  /** Further allowed origins (--cors-origins); "*" (any origin, without credentials) allows none for cookie-authorised writes. */
   readonly allowedOrigins?: readonly string[];
 }
 
@@ -31,8 +31,8 @@ export function originProblem(request: Pick<FastifyRequest, 'headers'>, policy: 
   const claimed = origin ?? referer;
   const source = origin !== undefined ? 'Origin' : 'Referer';
   if (claimed === undefined || claimed === '') return 'send an Origin (or Referer) header naming this server';
+  // "*" is never an origin (parse fails): it grants no credentials, so no cookie-authorised write either.
   const allowed = policy.allowedOrigins ?? [];
-  if (allowed.includes('*')) return undefined;
   const url = parse(claimed);
   // "null" (sandboxed frames, file: pages) never matches.
   if (url !== undefined && url.origin !== 'null') {

@@ -3,6 +3,7 @@
 // malformed JSON) are mapped onto Herald's catalogue so clients see one format.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError, isHeraldError, type ErrorCode } from '../errors.js';
+import { withResourceMetadata } from './resource-metadata.js';
 
 export interface ErrorBody {
   readonly error: ErrorCode;
@@ -38,8 +39,9 @@ export function errorBody(error: HeraldError): ErrorBody {
   return { ...error.details, error: error.code, message: error.message };
 }
 
-export function sendError(reply: FastifyReply, error: HeraldError): FastifyReply {
-  return reply.code(error.status).headers(error.headers).type(JSON_TYPE).send(errorBody(error));
+/** `metadataUrl`: the protected resource metadata a Bearer challenge names (resource-metadata.ts). */
+export function sendError(reply: FastifyReply, error: HeraldError, metadataUrl?: string): FastifyReply {
+  return reply.code(error.status).headers(withResourceMetadata(error.headers, metadataUrl)).type(JSON_TYPE).send(errorBody(error));
 }
 
 /** A failure as both doors answer it; `unexpected`: a bug rather than a refusal (logged as an error). */
@@ -58,12 +60,12 @@ export function logFailure(log: { error(obj: object, msg: string): void; warn(ob
   else if (failure.error.status >= 500) log.warn({ code: failure.error.code }, failure.error.message);
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, metadataUrl?: string): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const failure = classifyFailure(error);
     logFailure(request.log, failure, error);
     if (failure.unexpected) return reply.code(500).type(JSON_TYPE).send(INTERNAL_ERROR_BODY);
-    return sendError(reply, failure.error);
+    return sendError(reply, failure.error, metadataUrl);
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new HeraldError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),

@@ -26,6 +26,7 @@ import { clientIp } from './client-ip.js';
 import { BODY_TYPES, recognise } from './front-door-recognise.js';
 import { publishBody } from './publish-route.js';
 import { releaseHttpState } from './release-http.js';
+import { withResourceMetadata } from './resource-metadata.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { openStream, type StreamDoor } from './subscribe-route.js';
 
@@ -47,6 +48,8 @@ export interface FrontDoorDeps {
   readonly streamHeaders: Record<string, string>;
   /** --trust-proxy: the client's address comes from X-Forwarded-For (client-ip.ts). */
   readonly trustProxy: boolean;
+  /** The protected resource metadata URL a Bearer challenge names (resource-metadata.ts). */
+  readonly metadataUrl: string;
 }
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -98,6 +101,11 @@ export abstract class Exchange implements StreamDoor {
     const cookie = request.headers.cookie;
     this.cookies = cookie ? deps.parseCookie(cookie) : NO_COOKIES;
     this.ip = clientIp(request, deps.trustProxy);
+  }
+
+  /** TokenRequest: Node's request, whose rawHeaders show a repeated Authorization header (the raw door hands those to Node). */
+  get raw(): { readonly rawHeaders?: readonly string[] } {
+    return this.request as { readonly rawHeaders?: readonly string[] };
   }
 
   /** Writes a whole reply (unless one was written or the connection is gone). */
@@ -176,7 +184,7 @@ export abstract class Exchange implements StreamDoor {
     const failure = classifyFailure(error);
     if (failure.unexpected || failure.error.status >= 500) logFailure(deps.logger.child({ reqId: this.requestId }), failure, error);
     if (failure.unexpected) this.reply(500, JSON_TYPE, JSON.stringify(INTERNAL_ERROR_BODY), undefined);
-    else this.reply(failure.error.status, JSON_TYPE, JSON.stringify(errorBody(failure.error)), failure.error.headers);
+    else this.reply(failure.error.status, JSON_TYPE, JSON.stringify(errorBody(failure.error)), withResourceMetadata(failure.error.headers, deps.metadataUrl));
   }
 
   published(answer: { type: string; body: string }): void {

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import { extractToken, type TokenRequest } from '../hub/auth/authenticator.js';
+import { extractCredentials, type TokenRequest } from '../hub/auth/authenticator.js';
 import { parseBatch } from './batch-fields.js';
 import { all, asFieldBag, has, one } from './fields.js';
 
@@ -26,7 +26,7 @@ export async function publishBody(hub: Hub, request: TokenRequest, body: unknown
   const contentType = (Array.isArray(header) ? header[0] : header)?.toLowerCase() ?? '';
   if (contentType.startsWith('application/json')) {
     const batch = parseBatch(body);
-    const ids = await hub.publishBatch(batch, await hub.authenticate(extractToken(request), 'publisher'));
+    const ids = await hub.publishBatch(batch, await hub.authenticate(extractCredentials(request), 'publisher'));
     return { type: JSON_REPLY_TYPE, body: JSON.stringify({ ids }) };
   }
   if (!contentType.startsWith('application/x-www-form-urlencoded')) {
@@ -38,7 +38,7 @@ export async function publishBody(hub: Hub, request: TokenRequest, body: unknown
   if (has(form, 'target')) {
     throw new HeraldError('invalid_field', 'The legacy "target" field is not supported (it would have been ignored and the update published to everyone): send "private=on" and give subscribers a token whose mercure.subscribe claim lists the topics (docs/differences.md)');
   }
-  const claims = await hub.authenticate(extractToken(request), 'publisher');
+  const claims = await hub.authenticate(extractCredentials(request), 'publisher');
   const id = await hub.publish(
     {
       topics: all(form, 'topic'),

@@ -21,6 +21,7 @@ import { FrontDoor, type FrontDoorDeps } from './front-door.js';
 import { installRawDoor, type RawDoor } from './wire/raw-door.js';
 import { parseQueryString } from './parsers.js';
 import { registerPublishRoute } from './publish-route.js';
+import { metadataUrl, registerResourceMetadataRoute } from './resource-metadata.js';
 import { trackRoutes } from './routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerStatusRoute } from './status-route.js';
@@ -90,7 +91,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
   // After listen nobody else listens for 'error': an accept failing (EMFILE at the
   // fd limit, when libuv cannot shed it) would otherwise be an uncaught exception.
   app.server.on('error', (error: NodeJS.ErrnoException) => limitLog.note('accept_failed', error.code ?? 'unknown', { err: error.message }));
-  registerErrorHandling(app);
+  registerErrorHandling(app, metadataUrl(config));
   registerSecurityHeaders(app);
   if (telemetry !== undefined) {
     registerObservability(app, { telemetry, metrics: config.metrics });
@@ -101,11 +102,13 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
   registerCsrfGuard(app, csrfPolicy);
   registerLimits(app, limits);
   if (config.corsOrigins.length > 0) {
+    // Draft 08: a credentialed response names an origin of an explicit allowlist, never "*"
+    // nor a reflected one. So "*" (alone, config.ts) means any origin WITHOUT credentials:
+    // browsers then refuse to hand a cookie-authorised stream to another site's script.
     const any = config.corsOrigins.includes('*');
     await app.register(cors, {
-      // With credentials a literal "*" is not allowed: the request's origin is echoed instead.
-      origin: any ? true : [...config.corsOrigins],
-      credentials: true,
+      origin: any ? '*' : [...config.corsOrigins],
+      credentials: !any,
       methods: ['GET', 'POST', 'QUERY', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control'],
       exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Herald-Replay-Truncated', 'Link', 'Retry-After'],
@@ -128,6 +131,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       logger,
       streamHeaders,
       trustProxy: config.trustProxy,
+      metadataUrl: metadataUrl(config),
     });
     if (rawDoor !== undefined) {
       rawDoors.set(app, rawDoor);
@@ -146,6 +150,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
     });
   }
   registerSubscriptionsRoute(app, hub);
+  registerResourceMetadataRoute(app, config);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, store } = await hub.readiness();

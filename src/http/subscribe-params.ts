@@ -21,6 +21,9 @@ const SELECTOR_PARAMS: Readonly<Record<string, MatcherKind>> = {
   matchURLPattern: 'urlpattern',
 };
 
+/** The matcher type names a subscriber may use as `match_<type>` (advertised as mercure_matcher_types_supported). */
+export const MATCHER_TYPE_NAMES: readonly string[] = Object.keys(SELECTOR_PARAMS).filter((name) => name.startsWith('match_')).map((name) => name.slice('match_'.length));
+
 /** `maxSelectors` is --max-topics, the same bound a publication's topics have. */
 export function parseSelectors(query: FieldBag, hubUrl: string, maxSelectors: number): { matchers: TopicMatcher[] } {
   const matchers: TopicMatcher[] = [];

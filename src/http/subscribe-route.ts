@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { extractToken, type TokenRequest } from '../hub/auth/authenticator.js';
+import { extractCredentials, type TokenRequest } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
 import { headerSafe } from '../hub/mercure-paths.js';
 import { MatcherSet } from '../hub/topics/selectors.js';
@@ -49,7 +49,7 @@ export async function openStream(
   if (mark >= 0) refuseInvalidUtf8(url.slice(mark + 1));
   const params = request.body === undefined ? query : unionOfParams(query, request.body);
   const { matchers } = parseSelectors(params, hub.url, hub.maxTopics);
-  const claims = await hub.authenticate(extractToken(request), 'subscriber');
+  const claims = await hub.authenticate(extractCredentials(request), 'subscriber');
   const http1 = raw.httpVersionMajor === 1;
   const socket = raw.socket;
   const start = await hub.subscribe({
@@ -99,7 +99,7 @@ export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHead
     },
   });
   app.get(HUB_PATH, async (request, reply) => {
-    await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), cookies: request.cookies }, request.raw, reply.raw, door(reply), extraHeaders);
+    await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), cookies: request.cookies, raw: request.raw }, request.raw, reply.raw, door(reply), extraHeaders);
   });
   // QUERY (RFC 10008): the same parameters, also in a form body (draft 08), for matcher
   // lists too long for a URL. Only the front door's GET is hot: QUERY is always served here.
@@ -118,7 +118,7 @@ export function registerSubscribeRoute(app: FastifyInstance, hub: Hub, extraHead
       url: HUB_PATH,
       handler: async (request, reply) => {
         const body = asFieldBag(request.body);
-        await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), body, cookies: request.cookies }, request.raw, reply.raw, door(reply), extraHeaders);
+        await openStream(hub, { headers: request.headers, query: asFieldBag(request.query), body, cookies: request.cookies, raw: request.raw }, request.raw, reply.raw, door(reply), extraHeaders);
       },
     });
   });

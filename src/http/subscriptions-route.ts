@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SubscriptionRecord } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
-import { canReceive, extractToken, type Claims } from '../hub/auth/authenticator.js';
+import { canReceive, extractCredentials, type Claims } from '../hub/auth/authenticator.js';
 import type { Hub } from '../hub/hub.js';
 import { decodeUnreserved } from '../hub/mercure-paths.js';
 import {
@@ -40,7 +40,7 @@ export function registerSubscriptionsRoute(app: FastifyInstance, hub: Hub): void
     const accept = request.headers.accept;
     const resource = resolveSubscriptionsPath(path, hub.subscriptionsFormat, typeof accept === 'string' ? accept : undefined);
     if (resource === undefined) throw new HeraldError('not_found', `No subscriptions API resource at ${JSON.stringify(path.slice(0, 200))}`);
-    const claims = await hub.authenticate(extractToken(request), 'subscriber');
+    const claims = await hub.authenticate(extractCredentials(request), 'subscriber');
     if (claims === undefined) {
       throw new HeraldError('unauthorized', 'The subscriptions API requires a JWT whose subscribe claim covers the subscriptions', { 'WWW-Authenticate': 'Bearer' });
     }

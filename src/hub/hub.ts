@@ -9,8 +9,8 @@ import { HeraldError } from '../errors.js';
 import { encodeRetry, HEARTBEAT } from '../sse/encode.js';
 import { guarded } from '../timers.js';
 import { PresenceAnnouncer } from './announcer.js';
-import { payloadFor, type Authenticator, type Claims } from './auth/authenticator.js';
-import { TokenExpiry } from './auth/expiry.js';
+import { payloadFor, type Authenticator, type Claims, type Credentials } from './auth/authenticator.js';
+import { lifetimeEnd, TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
 import { SubscriberRegistry } from './fanout/registry.js';
 import { locateResume, streamReplay, type ReplayLimits, type Resume } from './fanout/replay.js';
@@ -98,13 +98,13 @@ export class Hub {
     return this.registry.size;
   }
 
-  /** Verifies a token for a role; undefined token -> undefined claims. */
-  async authenticate(token: string | undefined, role: 'publisher' | 'subscriber'): Promise<Claims | undefined> {
-    if (token === undefined) return undefined;
+  /** Verifies a presented token for a role (`extractCredentials`); no token -> undefined claims. */
+  async authenticate(credentials: Credentials | undefined, role: 'publisher' | 'subscriber'): Promise<Claims | undefined> {
+    if (credentials === undefined) return undefined;
     if (this.authenticator === undefined) {
       throw new HeraldError('unauthorized', 'This hub has no JWT key configured, so it cannot accept tokens');
     }
-    return this.authenticator.verify(token, role);
+    return this.authenticator.verify(credentials.token, role, credentials.source);
   }
 
   /** A publisher's update: validated, authorized, stored, then fanned out. Resolves to its id. */
@@ -172,7 +172,8 @@ export class Hub {
       begin: () => {
         subscriber.wrote(Date.now());
         if (this.settings.retryMs !== undefined && this.settings.retryMs > 0) this.dispatcher.write(subscriber, encodeRetry(this.settings.retryMs), 0);
-        if (!subscriber.closed) this.tokenExpiry.track(subscriber);
+        const lifetime = this.settings.maxConnectionLifetimeSeconds ?? 0;
+        if (!subscriber.closed) this.tokenExpiry.track(subscriber, lifetime > 0 ? lifetimeEnd(Date.now(), lifetime * 1000) : undefined);
         return replay === undefined ? Promise.resolve() : this.replay(subscriber, replay);
       },
     };

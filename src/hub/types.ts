@@ -34,6 +34,8 @@ export interface HubSettings {
   readonly subscriptionsFormat?: SubscriptionsFormat;
   /** An SSE `retry:` (ms) at the start of every stream; 0 or absent: none (the client's default). */
   readonly retryMs?: number;
+  /** Seconds a stream may stay open whatever its token's `exp` (less up to 10% jitter); 0 or absent: no limit. */
+  readonly maxConnectionLifetimeSeconds?: number;
 }
 
 export interface HubOptions {

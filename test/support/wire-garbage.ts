@@ -84,7 +84,8 @@ export function hostileInputs(seed: number, count: number, tokens: { publisher: 
       const n = pick([101, 500, 1000, 10_000]);
       const topics = Array.from({ length: n }, (_, i) => `topic=t${i}`).join('&');
       if (random() < 0.5) return { category: 'many topics', bytes: get(`${hub}?${topics}`), may200: false, only: n === 10_000 ? [431] : [400, 431] };
-      return { category: 'many topics', bytes: post(hub, 'application/x-www-form-urlencoded', Buffer.from(`${topics}&data=x`), auth()), may200: false, only: [400] };
+      // A subscription past its bounds is a 400, a publication past its limits a 413 (draft 08).
+      return { category: 'many topics', bytes: post(hub, 'application/x-www-form-urlencoded', Buffer.from(`${topics}&data=x`), auth()), may200: false, only: [413] };
     },
     () => {
       const id = pick([

@@ -10,6 +10,9 @@ import { PUBLISHER_KEY, startTestHerald, SUBSCRIBER_KEY } from '../../../test/su
 import { HeraldClientError, mintPublisherToken, mintSubscriberToken, Publisher, subscribe } from '../src/node.js';
 import { recorder } from './support.js';
 
+/** A well-formed JWT whose signature is wrong: refused as an invalid token (401), not as a malformed one (400). */
+const WRONG_SIGNATURE = 'eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl';
+
 const TOPIC = 'https://example.com/client/published';
 
 /** Runs `run` with a proxy to `port` whose first `cut` connections never get the hub's reply back; closes it after. */
@@ -102,7 +105,7 @@ describe('Publisher against Herald', () => {
       assert.ok(error instanceof HeraldClientError);
       return [error.code, error.status];
     };
-    assert.deepEqual(await refused(new Publisher({ hub, token: 'bad' }).publish({ topic: TOPIC })), ['unauthorized', 401]);
+    assert.deepEqual(await refused(new Publisher({ hub, token: WRONG_SIGNATURE }).publish({ topic: TOPIC })), ['unauthorized', 401]);
     const narrow = await mintPublisherToken(['https://example.com/elsewhere'], { key: PUBLISHER_KEY });
     assert.deepEqual(await refused(new Publisher({ hub, token: narrow }).publish({ topic: TOPIC })), ['forbidden', 403]);
     assert.deepEqual(await refused(publisher.publish({ topic: '/.well-known/mercure/subscriptions/x' })), ['reserved_topic', 400]);

@@ -8,6 +8,9 @@ import { subscribe } from '../src/index.js';
 import type { IdStorage } from '../src/types.js';
 import { countStreams, recorder } from './support.js';
 
+/** A well-formed JWT whose signature is wrong: refused as an invalid token (401), not as a malformed one (400). */
+const WRONG_SIGNATURE = 'eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl';
+
 const TOPIC = 'https://example.com/client/items';
 
 describe('subscribe against Herald', () => {
@@ -81,7 +84,7 @@ describe('subscribe against Herald', () => {
   test('401 stops and reports instead of retrying', async () => {
     const rec = recorder();
     const before = streams.urls.length;
-    const sub = subscribe(TOPIC, rec.handlers, { hub: `${herald.url}/.well-known/mercure`, token: 'not.a.token', initialDelayMs: 10 });
+    const sub = subscribe(TOPIC, rec.handlers, { hub: `${herald.url}/.well-known/mercure`, token: WRONG_SIGNATURE, initialDelayMs: 10 });
     await rec.until('closed', () => sub.state === 'closed');
     // Long enough for a few retries at 10 ms had there been any.
     await new Promise((resolve) => setTimeout(resolve, 300));

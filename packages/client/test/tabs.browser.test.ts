@@ -15,6 +15,9 @@ import { mintToken, publishOk, startTestHerald, SUBSCRIBER_KEY } from '../../../
 import { launchChromium } from '../../../test/browser/browser-support.js';
 import { countStreams } from './support.js';
 
+/** A well-formed JWT whose signature is wrong: refused as an invalid token (401), not as a malformed one (400). */
+const WRONG_SIGNATURE = 'eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl';
+
 const TOPIC = 'https://example.com/client/tabs';
 const PRIVATE = 'https://example.com/client/private-to-a-page';
 const PAGE = '<!doctype html><meta charset="utf-8"><title>tabs</title><script type="module" src="/client-tab.js"></script>';
@@ -164,7 +167,7 @@ describe('@herald/client in Chromium', { timeout: 120_000 }, () => {
   });
   test('a leader refused with its token steps down: a tab with a valid token takes the stream, the refused tab gets nothing', async () => {
     const topic = 'https://example.com/client/refused-leader';
-    const refused = await openTab(topic, false, 'not.a.token');
+    const refused = await openTab(topic, false, WRONG_SIGNATURE);
     await refused.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'closed');
     const valid = await openTab(topic, false, await mintToken({ mercure: { subscribe: [topic] } }, SUBSCRIBER_KEY, { expiresIn: '5m' }));
     await valid.waitForFunction(() => (window as unknown as TabWindow).sub.state === 'open');

@@ -88,7 +88,8 @@ describe('createAuthenticator: keys and algorithms', () => {
     const rs = await createAuthenticator({ publisherKey: pairs.RS256.pem, algorithm: 'RS256', hubUrl: HUB });
     const confused = await sign({ mercure: { publish: ['*'] } }, pairs.RS256.pem, 'HS256');
     await assert.rejects(rs.verify(confused, 'publisher'), refused(/only RS256 tokens are accepted/));
-    await assert.rejects(hs.verify('not.a.jwt', 'publisher'), refused(/^invalid token: malformed/));
+    // No JWT at all is a malformed presentation (400 invalid_request), not an invalid token.
+    await assert.rejects(hs.verify('not.a.jwt', 'publisher'), (error: unknown) => error instanceof HeraldError && error.code === 'invalid_request' && /not a JWT/.test(error.message));
     await assert.rejects(hs.verify('x'.repeat(17 * 1024), 'publisher'), refused(/longer than 16384 characters/));
   });
 

@@ -1,21 +1,28 @@
-// JWT authorization for publishers and subscribers (Mercure 0.x and 1.0 tokens), with
-// jose: the configured algorithm only (never `none`), exp/nbf honoured, and verified
-// tokens cached until they expire because verification sits on the publish hot path.
-// Keys come from options, or from a JWKS URL (auth-jwks.ts) for public-key tokens.
+// JWT authorization for publishers and subscribers (draft 08 access tokens, and Mercure
+// 0.x and 1.0 tokens in the compat profile), with jose: the configured algorithm only
+// (never `none`), exp/nbf honoured, and verified tokens cached until they expire
+// because verification sits on the publish hot path. Keys come from options or a JWKS
+// URL (key-material.ts, jwks.ts), and per trusted issuer from --jwt-issuers-file
+// (issuers.ts); what a token must look like and where it may come from is token-policy.ts.
 // HMAC signatures are checked by WebCrypto's verify (a constant-time comparison); the
 // cache is keyed by a SHA-256 digest of the token, so no lookup compares token text.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { decodeProtectedHeader, errors, importSPKI, importX509, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type JWTVerifyOptions } from 'jose';
+import { errors, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { HeraldError } from '../../errors.js';
 import { HUB_PATH } from '../mercure-paths.js';
 import { claimsFromPayload, invalidToken, type Claims } from './claims.js';
-import { createKeySet, KEY_SET_ALGORITHMS, keySetReason, type KeyResolver, type KeySetOptions } from './jwks.js';
+import type { IssuerKeys } from './issuers.js';
+import { keySetReason, type KeySetOptions } from './jwks.js';
+import { allowedAlgorithms, canVerify, loadKeyMaterial, reason, verificationKey, type KeyMaterial, type Role } from './key-material.js';
+import { checkProfileConfig, checkShape, checkSource, type MercureProfile } from './token-policy.js';
+import type { TokenSource } from './token.js';
 
-export { canPublish, canReceive, payloadFor, type Claims } from './claims.js';
-export { carriesCookieCredentials, extractCredentials, extractToken, type TokenRequest, type TokenSource } from './token.js';
+export { canPublish, canReceive, MERCURE_DETAIL_TYPE, payloadFor, type Claims } from './claims.js';
+export { carriesCookieCredentials, DRAFT_COOKIE_NAME, extractCredentials, extractToken, type Credentials, type TokenRequest, type TokenSource } from './token.js';
+export type { MercureProfile } from './token-policy.js';
 
-export type Role = 'publisher' | 'subscriber';
+export type { Role } from './key-material.js';
+export { readIssuersFile, type IssuerKeys } from './issuers.js';
 
 export interface AuthOptions {
   /** HS*: the shared secret. RS*, PS*, ES*, EdDSA: a PEM public key (SPKI) or certificate, as text or as a file path. */
@@ -40,6 +47,19 @@ export interface AuthOptions {
    */
   jwksUrl?: string;
   jwks?: KeySetOptions;
+  /**
+   * `compat` (default): 0.x tokens keep the 0.x rules beside draft 08 access tokens.
+   * `draft`: only access tokens (typ at+jwt, so exp, iss and aud are required), never
+   * in the URL, and a trusted issuer must be configured (token-policy.ts).
+   */
+  profile?: MercureProfile;
+  /** Tokens in the URL (`access_token`, `authorization`): 0.x tokens only, never an access token. Default true. */
+  queryTokens?: boolean;
+  /**
+   * More trusted issuers, each with its own keys (--jwt-issuers-file): a token whose
+   * `iss` names one is verified with that issuer's keys only, and must carry that `iss`.
+   */
+  issuers?: IssuerKeys;
   /** Verified tokens kept (oldest dropped first). Default 1000. */
   cacheSize?: number;
   /** Milliseconds since the epoch; injectable for tests. Default Date.now. */
@@ -47,43 +67,45 @@ export interface AuthOptions {
 }
 
 export interface Authenticator {
-  /** Resolves to what the token grants; rejects with HeraldError('unauthorized') saying why it is refused. */
-  verify(token: string, role: Role): Promise<Claims>;
+  /**
+   * Resolves to what the token grants; rejects with HeraldError('unauthorized') (401
+   * invalid_token) saying why it is refused, or HeraldError('invalid_request') (400) for
+   * a token that is no JWT or that came from where it may not (`source`).
+   */
+  verify(token: string, role: Role, source?: TokenSource): Promise<Claims>;
 }
 
-type VerificationKey = CryptoKey | Uint8Array;
-
-const ALGORITHMS = new Set([
-  'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-]);
 /** Larger tokens are refused before any work (and never fill the cache). */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** Throws HeraldError('invalid_config') for an unknown algorithm or a key that cannot be loaded. */
 export async function createAuthenticator(opts: AuthOptions): Promise<Authenticator> {
-  const algorithm = opts.algorithm === '' ? 'HS256' : opts.algorithm;
-  if (!ALGORITHMS.has(algorithm)) {
-    throw new HeraldError('invalid_config', `Unsupported JWT algorithm ${JSON.stringify(algorithm)} (use one of ${[...ALGORITHMS].join(', ')})`);
+  // The options' keys: bound to --jwt-issuer when it is set (and, in the compat profile, to any issuer the file does not list).
+  const main = await loadKeyMaterial({ publisherKey: opts.publisherKey, subscriberKey: opts.subscriberKey, algorithm: opts.algorithm, jwksUrl: opts.jwksUrl, jwks: opts.jwks });
+  const byIssuer = new Map<string, KeyMaterial>();
+  for (const [issuer, spec] of Object.entries(opts.issuers ?? {})) {
+    if (issuer === opts.issuer) throw new HeraldError('invalid_config', `--jwt-issuers-file lists ${JSON.stringify(issuer)}, which is --jwt-issuer (the options' keys): keep one`);
+    byIssuer.set(issuer, await loadKeyMaterial({ ...spec, jwks: opts.jwks }, ` of issuer ${JSON.stringify(issuer)}`));
   }
-  const publisherKey = opts.publisherKey === undefined ? undefined : await loadKey(opts.publisherKey, algorithm, 'publisher');
-  const subscriberKey = opts.subscriberKey === undefined ? publisherKey : await loadKey(opts.subscriberKey, algorithm, 'subscriber');
-  const keys: Record<Role, VerificationKey | undefined> = { publisher: publisherKey, subscriber: subscriberKey };
-  const keySet = opts.jwksUrl === undefined || opts.jwksUrl === '' ? undefined : createKeySet(opts.jwksUrl, opts.jwks);
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 1000;
   const cache = new Map<string, Claims>();
-  const accessTokenRules: JWTVerifyOptions = {
+  const policy = { profile: opts.profile ?? 'compat', queryTokens: opts.queryTokens ?? true } as const;
+  checkProfileConfig(policy, [...(opts.issuer === undefined ? [] : [opts.issuer]), ...byIssuer.keys()]);
+  const audience = opts.audience ?? `${opts.hubUrl}${HUB_PATH}`;
+  const accessTokenRules = (issuer: string | undefined): JWTVerifyOptions => ({
     typ: 'at+jwt',
-    audience: opts.audience ?? `${opts.hubUrl}${HUB_PATH}`,
+    audience,
     requiredClaims: ['exp', 'iss', 'aud'],
-    ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }),
-  };
+    ...(issuer === undefined ? {} : { issuer }),
+  });
 
   return {
-    async verify(token, role) {
-      const key = keys[role];
-      if (key === undefined && keySet === undefined) throw new HeraldError('unauthorized', `No key is configured to verify ${role} tokens`);
+    async verify(token, role, source) {
+      if (!canVerify(main, role) && byIssuer.size === 0) throw new HeraldError('unauthorized', `No key is configured to verify ${role} tokens`);
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(`invalid token: longer than ${MAX_TOKEN_LENGTH} characters`);
+      // Before the cache: a token verified from a header is still refused from a URL.
+      checkSource(token, source, policy);
       // The role is part of the key: the two roles may have different keys.
       const cacheKey = createHash('sha256').update(role).update('\0').update(token).digest('base64');
       const cached = cache.get(cacheKey);
@@ -91,16 +113,28 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
         if (cached.expiresAt === undefined || now() < cached.expiresAt) return cached;
         cache.delete(cacheKey); // expired: verify again, which reports why
       }
+      const shape = checkShape(token, policy);
+      // The unverified `iss` only chooses whose keys to try; jwtVerify then checks it is that issuer.
+      const listed = shape.issuer === undefined ? undefined : byIssuer.get(shape.issuer);
+      const material = listed ?? main;
+      // The draft profile binds the options' keys to --jwt-issuer only: without it they verify no token.
+      if (listed === undefined && policy.profile === 'draft' && opts.issuer === undefined) {
+        throw invalidToken(`invalid token: the issuer ${JSON.stringify((shape.issuer ?? '').slice(0, 200))} is not trusted`);
+      }
+      if (!canVerify(material, role)) {
+        throw invalidToken(listed !== undefined || shape.issuer === undefined ? `invalid token: no key verifies ${role} tokens of this issuer` : `invalid token: the issuer ${JSON.stringify(shape.issuer.slice(0, 200))} is not trusted`);
+      }
+      const issuer = listed !== undefined ? shape.issuer : opts.issuer;
       let payload: Record<string, unknown>;
       try {
-        const algorithms = allowedAlgorithms(algorithm, key, keySet);
-        const options = { algorithms, currentDate: new Date(now()), ...(isAccessToken(token) ? accessTokenRules : {}) };
-        ({ payload } = keySet === undefined
-          ? await jwtVerify(token, key as VerificationKey, options)
-          : await jwtVerify(token, (header: JWSHeaderParameters, input: FlattenedJWSInput) => resolveKey(header, input, key, algorithm, keySet), options));
+        const rules = shape.access ? accessTokenRules(issuer) : listed !== undefined ? { issuer } : {};
+        const options = { algorithms: allowedAlgorithms(material, role), currentDate: new Date(now()), ...rules };
+        const key = verificationKey(material, role);
+        // Two calls: jwtVerify's overloads take a key or a resolver, not their union.
+        ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
       } catch (error) {
         if (error instanceof HeraldError) throw error;
-        throw invalidToken(keySetReason(error) ?? joseReason(error, allowedAlgorithms(algorithm, key, keySet).join(', ')));
+        throw invalidToken(keySetReason(error) ?? joseReason(error, allowedAlgorithms(material, role).join(', ')));
       }
       const claims = claimsFromPayload(payload, opts.hubUrl);
       if (cache.size >= cacheSize) {
@@ -111,46 +145,6 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
       return claims;
     },
   };
-}
-
-/** Header `typ` `at+jwt` or `application/at+jwt`, case-insensitively (RFC 9068); a malformed header is left to jwtVerify. */
-function isAccessToken(token: string): boolean {
-  try {
-    const typ = decodeProtectedHeader(token).typ;
-    return typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'at+jwt';
-  } catch {
-    return false;
-  }
-}
-
-function allowedAlgorithms(algorithm: string, key: VerificationKey | undefined, keySet: KeyResolver | undefined): string[] {
-  const fromKey = key === undefined ? [] : [algorithm];
-  return keySet === undefined ? fromKey : [...new Set([...fromKey, ...KEY_SET_ALGORITHMS])];
-}
-
-/** The role's own key for its algorithm when the token names no key id; the key set otherwise. */
-function resolveKey(header: JWSHeaderParameters, input: FlattenedJWSInput, key: VerificationKey | undefined, algorithm: string, keySet: KeyResolver): Promise<CryptoKey> | VerificationKey {
-  if (key !== undefined && header.alg === algorithm && header.kid === undefined) return key;
-  if (typeof header.alg === 'string' && KEY_SET_ALGORITHMS.includes(header.alg)) return keySet(header, input);
-  throw invalidToken(`invalid token: only ${allowedAlgorithms(algorithm, key, keySet).join(', ')} tokens are accepted`);
-}
-
-async function loadKey(value: string, algorithm: string, role: Role): Promise<VerificationKey> {
-  if (value === '') throw new HeraldError('invalid_config', `The ${role} JWT key is empty`);
-  if (algorithm.startsWith('HS')) return new TextEncoder().encode(value);
-  let pem = value;
-  if (!value.includes('-----BEGIN')) {
-    try {
-      pem = await readFile(value, 'utf8');
-    } catch (error) {
-      throw new HeraldError('invalid_config', `The ${role} JWT key is neither PEM text nor a readable file (${reason(error)})`);
-    }
-  }
-  try {
-    return pem.includes('-----BEGIN CERTIFICATE') ? await importX509(pem, algorithm) : await importSPKI(pem, algorithm);
-  } catch (error) {
-    throw new HeraldError('invalid_config', `The ${role} JWT key is not a PEM public key usable with ${algorithm} (${reason(error)})`);
-  }
 }
 
 /** A refusal reason for the client: specific enough to fix a token, never the key. */
@@ -164,8 +158,4 @@ function joseReason(error: unknown, algorithms: string): string {
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return `invalid token: malformed (${reason(error)})`;
   if (error instanceof errors.JOSEError) return `invalid token: ${reason(error)}`;
   return 'invalid token';
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

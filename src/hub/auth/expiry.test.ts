@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TokenExpiry } from './expiry.js';
+import { lifetimeEnd, TokenExpiry } from './expiry.js';
 import { MatcherSet } from '../topics/matcher-set.js';
 import { Subscriber, type SubscriberSink } from '../fanout/subscriber.js';
 
@@ -71,4 +71,31 @@ test('10 000 subscribers in one bucket expire in one sweep, each once', () => {
   assert.equal(expiry.sweep(), 0);
   assert.equal(new Set(expired).size, 10_000);
   expiry.stop();
+});
+
+test('a lifetime end (--max-connection-lifetime) ends a stream before a later exp, and one without exp', () => {
+  const { expiry, expired, advance } = setup(1_000_000);
+  expiry.track(subscriber('exp-later', 1_010_000), 1_002_000);
+  expiry.track(subscriber('no-exp'), 1_003_000);
+  expiry.track(subscriber('exp-first', 1_001_000), 1_005_000);
+  advance(1000);
+  expiry.sweep();
+  assert.deepEqual(expired, ['exp-first'], 'the token expires before its lifetime');
+  advance(1000);
+  expiry.sweep();
+  assert.deepEqual(expired, ['exp-first', 'exp-later'], 'the lifetime ends before the token');
+  advance(1000);
+  expiry.sweep();
+  assert.deepEqual(expired, ['exp-first', 'exp-later', 'no-exp']);
+  expiry.stop();
+});
+
+test('lifetimeEnd spreads the end over the last 10% of the lifetime', () => {
+  assert.equal(lifetimeEnd(1000, 60_000, 0), 61_000);
+  assert.equal(lifetimeEnd(1000, 60_000, 0.5), 58_000);
+  assert.equal(lifetimeEnd(1000, 60_000, 0.999999), 55_000);
+  for (let i = 0; i < 100; i++) {
+    const end = lifetimeEnd(0, 10_000);
+    assert.ok(end > 9_000 && end <= 10_000, String(end));
+  }
 });

@@ -1,5 +1,8 @@
 // Ends event streams whose token has expired: a token is checked once, when the
 // stream opens, so without this a stream would outlive its authorization for hours.
+// It also ends streams at their maximum lifetime (--max-connection-lifetime, draft 08:
+// `exp` cannot revoke an open stream, so a subscriber must come back and present its
+// token again); the client resumes with Last-Event-ID, so nothing is lost.
 // One shared timer for the whole hub, not one per connection: subscribers are kept
 // in buckets of `intervalMs` by expiry time, and each tick takes the buckets whose
 // time has come, so a tick costs what expires, not what is connected.
@@ -14,6 +17,14 @@ export interface TokenExpiryOptions {
   readonly now?: () => number;
   /** Where a failing sweep is reported. */
   readonly log?: TimerLog;
+}
+
+/** Share of a lifetime spread at random, so streams opened together (a reconnect storm) do not end together. */
+export const LIFETIME_JITTER = 0.1;
+
+/** When a stream opened at `openedAt` ends: somewhere in the last LIFETIME_JITTER of its lifetime (`random` in [0, 1)). */
+export function lifetimeEnd(openedAt: number, lifetimeMs: number, random: number = Math.random()): number {
+  return openedAt + Math.round(lifetimeMs * (1 - LIFETIME_JITTER * random));
 }
 
 export class TokenExpiry {
@@ -40,9 +51,13 @@ export class TokenExpiry {
     return this.bucketOf.size;
   }
 
-  /** Starts watching a subscriber whose token has an `exp`; others are ignored. */
-  track(subscriber: Subscriber): void {
-    const expiresAt = subscriber.claims?.expiresAt;
+  /**
+   * Starts watching a subscriber until its token's `exp` or `endsAt` (its lifetime's
+   * end, lifetimeEnd), whichever comes first; one with neither is ignored.
+   */
+  track(subscriber: Subscriber, endsAt?: number): void {
+    const exp = subscriber.claims?.expiresAt;
+    const expiresAt = exp === undefined ? endsAt : endsAt === undefined ? exp : Math.min(exp, endsAt);
     if (expiresAt === undefined || this.bucketOf.has(subscriber)) return;
     // Idle (nothing tracked, no timer): skip the empty buckets the timer did not visit.
     if (this.bucketOf.size === 0) this.swept = Math.max(this.swept, Math.floor(this.now() / this.intervalMs));

@@ -1,19 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeraldError } from '../../errors.js';
-import { extractToken } from './token.js';
+import { extractCredentials, extractToken } from './token.js';
 
-const malformed = (pattern: RegExp) => (e: unknown) => e instanceof HeraldError && e.code === 'unauthorized' && pattern.test(e.message);
+const malformed = (pattern: RegExp) => (e: unknown) => e instanceof HeraldError && e.code === 'invalid_request' && e.status === 400 && e.headers['WWW-Authenticate'] === 'Bearer error="invalid_request"' && pattern.test(e.message);
 
 describe('extractToken', () => {
-  it('follows the precedence header, then query, then cookie', () => {
+  it('follows the precedence header, then query, then cookie; a cookie is ignored beside either', () => {
     const all = {
       headers: { authorization: 'Bearer from-header' },
-      query: { access_token: 'from-access-token', authorization: 'from-authorization' },
+      query: { access_token: 'from-access-token' },
       cookies: { mercureAuthorization: 'from-cookie-0x', mercureAccessToken: 'from-cookie-1' },
     };
-    assert.equal(extractToken(all), 'from-header');
-    assert.equal(extractToken({ ...all, headers: {} }), 'from-access-token');
+    assert.deepEqual(extractCredentials({ ...all, query: {} }), { token: 'from-header', source: 'header' });
+    assert.deepEqual(extractCredentials({ ...all, headers: {} }), { token: 'from-access-token', source: 'query' });
     assert.equal(extractToken({ ...all, headers: {}, query: { authorization: 'from-authorization' } }), 'from-authorization');
     assert.equal(extractToken({ ...all, headers: {}, query: {} }), 'from-cookie-0x');
     assert.equal(extractToken({ headers: {}, query: {}, cookies: { mercureAccessToken: 'from-cookie-1' } }), 'from-cookie-1');
@@ -31,6 +31,15 @@ describe('extractToken', () => {
       assert.throws(() => extractToken({ headers: { authorization: header }, query: { access_token: 'q' } }), malformed(/Bearer <token>/), header);
     }
     assert.throws(() => extractToken({ headers: { authorization: ['Bearer a', 'Bearer b'] }, query: {} }), malformed(/single Authorization header/));
+    // Node's `headers` keep the first of two; its rawHeaders show both.
+    const raw = { rawHeaders: ['Host', 'h', 'Authorization', 'Bearer a', 'AUTHORIZATION', 'Bearer b'] };
+    assert.throws(() => extractToken({ headers: { authorization: 'Bearer a' }, query: {}, raw }), malformed(/single Authorization header/));
+    assert.equal(extractToken({ headers: { authorization: 'Bearer a' }, query: {}, raw: { rawHeaders: ['Authorization', 'Bearer a'] } }), 'a');
+  });
+
+  it('refuses two explicit presentations: the header and a query token, or both query names', () => {
+    assert.throws(() => extractToken({ headers: { authorization: 'Bearer a' }, query: { access_token: 'q' } }), malformed(/not also in the URL/));
+    assert.throws(() => extractToken({ headers: {}, query: { access_token: 'a', authorization: 'b' } }), malformed(/both "access_token" and "authorization"/));
   });
 
   it('treats empty values as absent and refuses ambiguous repeated query parameters', () => {

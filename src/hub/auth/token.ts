@@ -1,14 +1,24 @@
 // Finds the bearer token of a request, with Mercure's precedence: the Authorization
 // header, then the `access_token` (1.0) or `authorization` (0.x) query parameter, then
-// the `mercureAuthorization` (0.x) or `mercureAccessToken` (1.0) cookie. Only the first
-// mechanism present counts; the others are ignored, never merged.
+// the `mercureAuthorization` (0.x), `mercureAccessToken` (1.0) or
+// `__Secure-mercure_access_token` (draft 08) cookie. A cookie is ambient (the browser
+// adds it on its own), so it is ignored beside an explicit token, as draft 08 says for
+// the header; two explicit presentations (a header and a query token, two query
+// tokens) are a malformed request (RFC 6750 invalid_request, 400), never merged.
+// Whether a query token is then accepted is the authenticator's decision (token-policy.ts).
 import { HeraldError } from '../../errors.js';
+import { TOKEN_QUERY_PARAMS } from '../../log.js';
 
 export interface TokenRequest {
   readonly headers: Record<string, string | string[] | undefined>;
   /** The parsed query string (a Record); typed unknown so a Fastify request fits as is. */
   readonly query: unknown;
   readonly cookies?: Record<string, string | undefined>;
+  /**
+   * Node's request, when there is one: its parsed `headers` keep only the first of two
+   * Authorization headers, its `rawHeaders` show both (a Fastify request fits as is).
+   */
+  readonly raw?: { readonly rawHeaders?: readonly string[] } | undefined;
 }
 
 export interface ExtractTokenOptions {
@@ -16,35 +26,42 @@ export interface ExtractTokenOptions {
   readonly cookieNames?: readonly string[];
 }
 
-const QUERY_NAMES = ['access_token', 'authorization'] as const;
+/** Where a token came from: a cookie is sent by the browser on its own, hence the CSRF checks; a URL leaks (logs, Referer, history). */
+export type TokenSource = 'header' | 'query' | 'cookie';
+
+/** A presented token and how it was presented. */
+export interface Credentials {
+  readonly token: string;
+  readonly source: TokenSource;
+}
+
+/** The query parameters that carry a token: log.ts owns the list, as it redacts them from logged URLs. */
+const QUERY_TOKEN_NAMES = TOKEN_QUERY_PARAMS;
+/** Draft 08's recommended cookie name (advertised as mercure_cookie). */
+export const DRAFT_COOKIE_NAME = '__Secure-mercure_access_token';
 // The 0.x name, the older 1.0 one, and draft 08's recommended one.
-const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken', '__Secure-mercure_access_token'] as const;
+const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken', DRAFT_COOKIE_NAME] as const;
 // RFC 6750 b64token after the case-insensitive scheme name.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-/** Where a token came from: a cookie is sent by the browser on its own, hence the CSRF checks. */
-export type TokenSource = 'header' | 'query' | 'cookie';
-
-/** Throws HeraldError('unauthorized') for a malformed Authorization header or an ambiguous token. */
+/** Throws HeraldError('invalid_request') for a malformed or ambiguous presentation. */
 export function extractToken(req: TokenRequest, options: ExtractTokenOptions = {}): string | undefined {
   return extractCredentials(req, options)?.token;
 }
 
 /** extractToken, also saying which mechanism supplied the token. */
-export function extractCredentials(req: TokenRequest, options: ExtractTokenOptions = {}): { token: string; source: TokenSource } | undefined {
+export function extractCredentials(req: TokenRequest, options: ExtractTokenOptions = {}): Credentials | undefined {
   const header = req.headers.authorization ?? req.headers.Authorization;
+  const query = queryToken(req.query);
   if (header !== undefined) {
-    if (Array.isArray(header) && header.length !== 1) throw malformed('send a single Authorization header');
+    if ((Array.isArray(header) && header.length !== 1) || repeatedAuthorization(req.raw?.rawHeaders)) throw malformedPresentation('send a single Authorization header');
     const value = Array.isArray(header) ? (header[0] as string) : header;
     const match = BEARER.exec(value);
-    if (match === null) throw malformed('the Authorization header must be "Bearer <token>"');
+    if (match === null) throw malformedPresentation('the Authorization header must be "Bearer <token>"');
+    if (query !== undefined) throw malformedPresentation('send the token once: in the Authorization header, not also in the URL');
     return { token: match[1] as string, source: 'header' };
   }
-  const query: Record<string, unknown> = typeof req.query === 'object' && req.query !== null ? (req.query as Record<string, unknown>) : {};
-  for (const name of QUERY_NAMES) {
-    const value = queryValue(query[name], name);
-    if (value !== undefined) return { token: value, source: 'query' };
-  }
+  if (query !== undefined) return { token: query, source: 'query' };
   for (const name of options.cookieNames ?? COOKIE_NAMES) {
     const value = req.cookies?.[name];
     if (value !== undefined && value !== '') return { token: value, source: 'cookie' };
@@ -65,16 +82,32 @@ export function carriesCookieCredentials(req: TokenRequest, options: ExtractToke
   });
 }
 
-/** An empty parameter counts as absent (`?authorization=` left by a client with no token). */
-function queryValue(value: unknown, name: string): string | undefined {
-  if (Array.isArray(value)) {
-    const present = value.filter((v) => v !== '');
-    if (present.length > 1) throw malformed(`send a single "${name}" query parameter`);
-    value = present[0];
-  }
-  return typeof value === 'string' && value !== '' ? value : undefined;
+function repeatedAuthorization(rawHeaders: readonly string[] | undefined): boolean {
+  if (rawHeaders === undefined) return false;
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  return false;
 }
 
-function malformed(reason: string): HeraldError {
-  return new HeraldError('unauthorized', `Malformed credentials: ${reason}`, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
+/** The one token of the query; an empty parameter counts as absent (`?authorization=` left by a client with no token). */
+function queryToken(raw: unknown): string | undefined {
+  const query: Record<string, unknown> = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  let found: { name: string; value: string } | undefined;
+  for (const name of QUERY_TOKEN_NAMES) {
+    let value = query[name];
+    if (Array.isArray(value)) {
+      const present = value.filter((v) => v !== '');
+      if (present.length > 1) throw malformedPresentation(`send a single "${name}" query parameter`);
+      value = present[0];
+    }
+    if (typeof value !== 'string' || value === '') continue;
+    if (found !== undefined) throw malformedPresentation(`send one token: both "${found.name}" and "${name}" are in the URL`);
+    found = { name, value };
+  }
+  return found?.value;
+}
+
+/** RFC 6750 invalid_request: a 400 whose challenge says the presentation, not the token's validity, is at fault. */
+export function malformedPresentation(reason: string): HeraldError {
+  return new HeraldError('invalid_request', `Malformed credentials: ${reason}`, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
 }

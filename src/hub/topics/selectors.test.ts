@@ -178,10 +178,16 @@ describe('validateTopic', () => {
     }
   });
 
-  it('refuses empty, too long, control characters, DEL, C1 and unpaired surrogates', () => {
+  it('refuses a topic over MAX_TOPIC_LENGTH as field_too_long (413: a publication past its limits)', () => {
+    assert.throws(
+      () => validateTopic('x'.repeat(MAX_TOPIC_LENGTH + 1)),
+      (error: unknown) => error instanceof HeraldError && error.code === 'field_too_long' && error.status === 413 && /longer than 2048/.test(error.message),
+    );
+  });
+
+  it('refuses empty, control characters, DEL, C1 and unpaired surrogates', () => {
     const cases: Array<[string, RegExp]> = [
       ['', /empty/],
-      ['x'.repeat(MAX_TOPIC_LENGTH + 1), /longer than 2048/],
       ['a\nb', /U\+000A at position 1/],
       ['a\tb', /U\+0009/],
       ['a\u007fb', /U\+007F/],

@@ -164,8 +164,12 @@ export function isReservedTopic(topic: string, hubUrl: string): boolean {
   return [path, decodeUnreserved(path)].some(isUnderHubPath);
 }
 
-/** Throws HeraldError('invalid_field') for an empty topic, one over MAX_TOPIC_LENGTH, or one with control characters. */
+/**
+ * A publication's topic: HeraldError('field_too_long') (413, draft 08's publication limits)
+ * over MAX_TOPIC_LENGTH, HeraldError('invalid_field') when empty or with control characters.
+ */
 export function validateTopic(topic: string): void {
+  if (topic.length > MAX_TOPIC_LENGTH) throw new HeraldError('field_too_long', `Invalid topic ${quote(topic)}: longer than ${MAX_TOPIC_LENGTH} characters`);
   const problem = stringProblem(topic, MAX_TOPIC_LENGTH);
   if (problem !== undefined) {
     throw new HeraldError('invalid_field', `Invalid topic ${quote(topic)}: ${problem}`);
