@@ -178,7 +178,8 @@ describe('subscription events, draft shape', () => {
     for (const path of [SUBS, `${SUBS}/exact/urn%3Amine`, `${SUBS}/exact/urn%3Aother/urn%3Auuid%3Ax`]) {
       const reply = await get(herald, path, narrow);
       assert.equal(reply.status, 403, path);
-      assert.equal(reply.headers.get('www-authenticate'), 'Bearer error="insufficient_scope"');
+      // resource_metadata: every Bearer challenge names the protected resource metadata (RFC 9728).
+      assert.match(reply.headers.get('www-authenticate') ?? '', /^Bearer error="insufficient_scope", resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/\.well-known\/mercure"$/);
       assert.equal(((await reply.json()) as { error: string }).error, 'forbidden');
     }
     const mine = await get(herald, `${SUBS}/exact/urn%3Amine/urn%3Auuid%3Anobody`, narrow);
