@@ -31,6 +31,12 @@ export interface HistoryQuery {
   readonly beforeId?: string;
   /** Keeps the updates the caller may see and wants; called in log order or reverse. */
   readonly filter: (update: Update) => boolean;
+  /**
+   * A hint: every update `filter` accepts names at least one of these exact topics
+   * (canonical or alternate). A store with a per-topic index may then read only those
+   * topics' updates instead of scanning the log; absent, any update may match.
+   */
+  readonly topics?: readonly string[];
   /** At most this many updates: the NEWEST `limit` matches of the range (the OLDEST with `oldestFirst`), returned oldest first. */
   readonly limit: number;
   /** Scan forward from `afterId` and return the OLDEST `limit` matches: one page of a replay. */

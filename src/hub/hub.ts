@@ -147,7 +147,7 @@ export class Hub {
     if (request.lastEventId !== undefined) {
       const filter = (update: Update): boolean => subscriber.accepts(update);
       try {
-        replay = await locateResume(this.broker, filter, request.lastEventId, this.replayLimits);
+        replay = await locateResume(this.broker, filter, request.lastEventId, this.replayLimits, subscriber.historyTopics());
       } catch (error) {
         this.registry.remove(subscriber);
         throw error;

@@ -9,6 +9,8 @@ export interface RedisKeys {
   readonly idPrefix: string;
   /** `topicPrefix + canonical topic` -> list of entry ids (only with maxPerTopic > 0). */
   readonly topicPrefix: string;
+  /** `indexPrefix + topic` -> stream of the kept updates naming that topic: entry id = the log's, field `u` = update id. */
+  readonly indexPrefix: string;
   /** Hash: `count` of kept updates, `floor` = newest entry id trimmed from the head. */
   readonly meta: string;
   /** List of entry ids trimmed from the middle (per topic), waiting to be deleted. */
@@ -29,6 +31,7 @@ export function redisKeys(prefix: string): RedisKeys {
     stream: `${prefix}{log}:stream`,
     idPrefix: `${prefix}{log}:id:`,
     topicPrefix: `${prefix}{log}:topic:`,
+    indexPrefix: `${prefix}{log}:ix:`,
     meta: `${prefix}{log}:meta`,
     doomed: `${prefix}{log}:doomed`,
     presence: `${prefix}{log}:presence`,
@@ -52,6 +55,11 @@ export function encodeUpdate(update: Update, presence = false): string[] {
   if (update.type !== undefined) fields.push('type', update.type);
   if (update.retry !== undefined) fields.push('retry', String(update.retry));
   return fields;
+}
+
+/** The update's topics without repeats, in order: one index entry per topic. */
+export function distinctTopics(update: Update): string[] {
+  return [...new Set(update.topics)];
 }
 
 /** Whether a stream entry's fields mark a presence event (see encodeUpdate). */

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.js';
 import type { RedisClock } from './clock.js';
 import { COMMAND_TIMEOUT_MS, storeError, type RedisClient } from './connection.js';
-import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, isPresenceEntry, type RedisKeys } from './keys.js';
+import { compareEntryIds, decodeUpdate, distinctTopics, encodeUpdate, entryTimeMs, isPresenceEntry, type RedisKeys } from './keys.js';
+import { indexPages, streamPages, type PageSource, type Range, type StreamEntry } from './pages.js';
 import { publishScript } from './publish-script.js';
 import { maxPresenceOf, type HistoryQuery, type HistoryResult, type RetentionOptions, type Update } from '../types.js';
 
@@ -16,8 +17,9 @@ const FIRST_BOUNDED_PAGE = 8;
 // clock offset's error (half a fast round trip) with a wide margin.
 const DEADLINE_MARGIN_MS = 250;
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
-
-type StreamEntry = [id: string, fields: string[]];
+// A query naming more exact topics than this scans the log: k index reads per page
+// would cost more than they save.
+const MAX_INDEXED_TOPICS = 64;
 
 export class RedisLog {
   constructor(
@@ -61,6 +63,8 @@ export class RedisLog {
           presence ? '1' : '0',
           maxPresenceOf(this.retention),
           this.presenceBacklog,
+          this.keys.indexPrefix,
+          ...counted(distinctTopics(update)),
           ...encodeUpdate(update, presence),
         ],
       );
@@ -94,13 +98,20 @@ export class RedisLog {
     if (cutoff > 0 && (lowerExclusive === null || compareEntryIds(`${cutoff}-0`, lowerExclusive) > 0)) lower = `${cutoff}-0`;
     const upper = before === undefined ? '+' : `(${before}`;
 
-    return this.scan(query, lower, upper);
+    const range: Range = { lower, upper, forward: query.oldestFirst === true };
+    const topics = query.topics === undefined ? undefined : [...new Set(query.topics)];
+    const indexed = topics !== undefined && topics.length <= MAX_INDEXED_TOPICS;
+    const source = indexed
+      ? indexPages(this.redis, this.keys.stream, topics.map((t) => this.keys.indexPrefix + t), range)
+      : streamPages(this.redis, this.keys.stream, range);
+    return this.scan(query, source, indexed);
   }
 
   // Newest first by default, so the scan can stop as soon as it has limit + 1 matches;
   // forward (a replay page) from the lower bound. Pages shrink when maxBytes is set so
   // that one read never pulls far more than the caller asked for.
-  private async scan(query: HistoryQuery, lower: string, upper: string): Promise<HistoryResult> {
+  // `dense`: the source yields (mostly) matches, so a page need not be larger than the limit.
+  private async scan(query: HistoryQuery, source: PageSource, dense: boolean): Promise<HistoryResult> {
     const forward = query.oldestFirst === true;
     const maxScan = query.maxScan ?? Number.POSITIVE_INFINITY;
     const maxBytes = query.maxBytes ?? Number.POSITIVE_INFINITY;
@@ -116,11 +127,10 @@ export class RedisLog {
     // presence churn cannot evict it under a paging reader.
     let stable: string | undefined;
     // Entry sizes are unknown until a page is read: a byte-bounded scan starts small.
-    let count = Math.min(Number.isFinite(maxBytes) ? FIRST_BOUNDED_PAGE : PAGE_SIZE, maxScan);
+    const pageSize = dense ? Math.min(PAGE_SIZE, query.limit + 1) : PAGE_SIZE;
+    let count = Math.max(1, Math.min(Number.isFinite(maxBytes) ? FIRST_BOUNDED_PAGE : pageSize, maxScan));
     for (;;) {
-      const page = (forward
-        ? await this.redis.xrange(this.keys.stream, lower, upper, 'COUNT', count)
-        : await this.redis.xrevrange(this.keys.stream, upper, lower, 'COUNT', count)) as StreamEntry[];
+      const { page, done: exhausted } = await source.next(count);
       let pageBytes = 0;
       for (const { update, presence } of await this.keptUpdates(page)) {
         if (scanned >= maxScan) return done(false, stable ?? examined);
@@ -137,13 +147,10 @@ export class RedisLog {
         stable = update.id;
         bytes += update.data.length;
       }
-      const last = page[page.length - 1];
-      if (page.length < count || last === undefined) return done(false);
+      if (exhausted) return done(false);
       if (scanned >= maxScan) return done(false, stable ?? examined);
-      if (forward) lower = `(${last[0]}`;
-      else upper = `(${last[0]}`;
       const average = pageBytes / Math.max(1, page.length);
-      count = Math.max(1, Math.min(PAGE_SIZE, maxScan - scanned, Number.isFinite(maxBytes) ? Math.floor(Math.max(0, maxBytes - bytes) / Math.max(1, average)) + 1 : PAGE_SIZE));
+      count = Math.max(1, Math.min(PAGE_SIZE, maxScan - scanned, Number.isFinite(maxBytes) ? Math.floor(Math.max(0, maxBytes - bytes) / Math.max(1, average)) + 1 : pageSize));
     }
   }
 
@@ -166,4 +173,9 @@ export class RedisLog {
     if (this.retention.maxAgeSeconds <= 0) return 0;
     return Math.max(0, Math.floor(this.now()) - this.retention.maxAgeSeconds * 1000);
   }
+}
+
+/** A list prefixed with its length, for a script's ARGV. */
+function counted(values: readonly string[]): Array<string | number> {
+  return [values.length, ...values];
 }

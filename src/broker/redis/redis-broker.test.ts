@@ -76,7 +76,11 @@ if (!reachable) {
       for (let i = 1; i <= 40; i++) await broker.publish(makeUpdate(`k${i}`, `urn:t${i % 4}`));
       const topics = [0, 1, 2, 3].map((t) => `{log}:topic:urn:t${t}`);
       const idKeys = (ids: string[]): string[] => ids.map((id) => `{log}:id:${id}`);
-      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k36', 'k37', 'k38', 'k39', 'k40']), ...topics].sort());
+      const indexes = (...ts: number[]): string[] => ts.map((t) => `{log}:ix:urn:t${t}`);
+      const indexed = async (t: number): Promise<string[]> => (await admin.xrange(`${store.prefix}{log}:ix:urn:t${t}`, '-', '+')).map(([entryId, fields]) => `${entryId}=${fields.join(':')}`);
+      const indexOf = async (ids: string[]): Promise<string[]> => (await entryIdsOf(ids)).map((entryId, i) => `${entryId}=u:${ids[i]}`);
+      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k36', 'k37', 'k38', 'k39', 'k40']), ...indexes(0, 1, 2, 3), ...topics].sort());
+      assert.deepEqual(await indexed(0), await indexOf(['k36', 'k40']), 'the index holds exactly the kept updates of its topic');
       assert.deepEqual(await topicLengths(), [2, 1, 1, 1], 'k36 k40 on t0, k37 on t1, k38 on t2, k39 on t3');
       assert.equal(await admin.hget(`${store.prefix}{log}:meta`, 'count'), '5');
       assert.equal(await admin.xlen(stream), 40, 'all still in the stream within the grace period');
@@ -84,7 +88,8 @@ if (!reachable) {
       clock.advance(2000);
       await broker.publish(makeUpdate('k41', 'urn:t1'));
       assert.equal(await admin.xlen(stream), 5, 'the stream holds only the kept updates once the grace is over');
-      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k37', 'k38', 'k39', 'k40', 'k41']), ...topics].sort());
+      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k37', 'k38', 'k39', 'k40', 'k41']), ...indexes(0, 1, 2, 3), ...topics].sort());
+      assert.deepEqual(await indexed(0), await indexOf(['k40']));
       assert.deepEqual(await topicLengths(), [1, 2, 1, 1]);
 
       // Trimmed per topic, from the middle of the log: they wait in the doomed list.
@@ -92,12 +97,15 @@ if (!reachable) {
       // (k37..k39 left from the head as the log was full; then t1 overflowed twice)
       assert.deepEqual(await admin.lrange(`${store.prefix}{log}:topic:urn:t1`, 0, -1), await entryIdsOf(['h2', 'h3', 'h4']));
       assert.deepEqual(await admin.lrange(`${store.prefix}{log}:doomed`, 0, -1), await entryIdsOf(['k41', 'h1']));
+      assert.deepEqual(await indexed(1), await indexOf(['h2', 'h3', 'h4']), 'trimmed from the middle: out of the index at once');
+      assert.deepEqual(await indexed(3), [], 'k39 left from the head, and its emptied index with it');
       clock.advance(2000);
       await broker.publish(makeUpdate('last', 'urn:t2'));
       assert.equal(await admin.exists(`${store.prefix}{log}:doomed`), 0);
       const kept = (await broker.history({ filter: () => true, limit: 100 })).updates.map((u) => u.id);
       assert.deepEqual(kept, ['k40', 'h2', 'h3', 'h4', 'last']);
       assert.equal(await admin.xlen(stream), kept.length);
+      assert.deepEqual((await logKeys()).filter((k) => k.startsWith('{log}:ix:')), indexes(0, 1, 2));
     } finally {
       await store.cleanup();
     }
