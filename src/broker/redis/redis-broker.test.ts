@@ -111,6 +111,21 @@ if (!reachable) {
     }
   });
 
+  test('redis: the bucket count is recorded on first start; another one is refused with a clear error', async () => {
+    const store = newStore();
+    try {
+      await store.open();
+      assert.equal(await admin.get(`${store.prefix}{layout}:log-buckets`), '1');
+      await store.open({ logBuckets: 1 });
+      const refused = (e: unknown): boolean => isHeraldError(e) && e.code === 'invalid_config';
+      await assert.rejects(store.open({ logBuckets: 4 }), refused);
+      await admin.set(`${store.prefix}{layout}:log-buckets`, '4');
+      await assert.rejects(store.open(), (e: unknown) => refused(e) && /created with --redis-log-buckets 4, and this process was started with 1/.test((e as Error).message));
+    } finally {
+      await store.cleanup();
+    }
+  });
+
   test('redis: description hides credentials; a bad URL is invalid_config', () => {
     assert.equal(describeRedisUrl('redis://user:s3cret@127.0.0.1:6380/2'), 'redis://127.0.0.1:6380/2');
     assert.equal(describeRedisUrl('rediss://:pw@cache.example:6379'), 'rediss://cache.example:6379');

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError, isHeraldError } from '../../errors.js';
+import { checkLayout } from './buckets.js';
 import { RedisClock } from './clock.js';
 import { closeConnection, describeRedisUrl, loadScripts, openRedisConnections, probeSlots, storeError } from './connection.js';
 import { redisKeys } from './keys.js';
@@ -42,6 +43,8 @@ export interface RedisBrokerOptions {
   readonly presenceBacklog?: number;
   /** Replicas that must hold each published update before publish resolves (WAIT); default 0. */
   readonly replicasAck?: number;
+  /** Buckets of the log (--redis-log-buckets); default 1, the only count this build implements. */
+  readonly logBuckets?: number;
 }
 
 /** The Broker plus a test hook that kills this "process" without a goodbye. */
@@ -61,6 +64,10 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   const { logger } = opts;
   const keys = redisKeys(opts.prefix);
   const replicasAck = opts.replicasAck ?? 0;
+  const logBuckets = opts.logBuckets ?? 1;
+  if (logBuckets !== 1) {
+    throw new HeraldError('invalid_config', `--redis-log-buckets ${logBuckets}: the sharded log is not implemented in this build yet (docs/redis.md, "The sharded log"); use 1`);
+  }
   const { commands, reader } = await openRedisConnections(opts.url, description, logger);
   const updateListeners = new Set<(update: Update) => void>();
   const expiryListeners = new Set<(records: SubscriptionRecord[]) => void>();
@@ -91,6 +98,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
     notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
   try {
+    await checkLayout(commands, opts.prefix, logBuckets, keys.meta);
     await loadScripts(commands, [publishScript, ...presenceScripts].map((script) => script.source));
     await clock.start();
     await streamReader.start();
