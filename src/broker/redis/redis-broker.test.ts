@@ -111,6 +111,28 @@ if (!reachable) {
     }
   });
 
+  test('redis: the index follows every way an update stops being kept: an id reused after aging out, presence leaving its window', async () => {
+    const store = newStore();
+    try {
+      const clock = new ManualClock();
+      const broker = await store.open({ retention: { maxPerTopic: 0, maxAgeSeconds: 10, maxTotal: 100, maxPresence: 2 }, now: clock.now });
+      const indexKeys = async (): Promise<string[]> => (await keysOf(store.prefix)).filter((k) => k.startsWith('{log}:ix:'));
+      const indexed = async (topic: string): Promise<string[]> => (await admin.xrange(`${store.prefix}{log}:ix:${topic}`, '-', '+')).map(([, fields]) => fields[1]!);
+      await broker.publish(makeUpdate('a', ['urn:x', 'urn:y', 'urn:x']));
+      assert.deepEqual(await indexKeys(), ['{log}:ix:urn:x', '{log}:ix:urn:y'], 'one entry per distinct topic');
+      assert.deepEqual(await indexed('urn:x'), ['a']);
+      clock.advance(11_000);
+      await broker.publish(makeUpdate('a', 'urn:z'));
+      assert.deepEqual(await indexKeys(), ['{log}:ix:urn:z']);
+      for (const n of [1, 2, 3]) await broker.publishPresence(makeUpdate(`p${n}`, `/.well-known/mercure/subscriptions/p${n}`));
+      assert.deepEqual((await indexKeys()).filter((k) => k.includes('subscriptions')), ['{log}:ix:/.well-known/mercure/subscriptions/p2', '{log}:ix:/.well-known/mercure/subscriptions/p3']);
+      const hinted = await broker.history({ filter: () => true, topics: ['/.well-known/mercure/subscriptions/p1', '/.well-known/mercure/subscriptions/p3', 'urn:z', 'urn:x'], limit: 10 });
+      assert.deepEqual(hinted.updates.map((u) => u.id), ['a', 'p3']);
+    } finally {
+      await store.cleanup();
+    }
+  });
+
   test('redis: the bucket count is recorded on first start; another one is refused with a clear error', async () => {
     const store = newStore();
     try {
