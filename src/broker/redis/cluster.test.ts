@@ -12,6 +12,7 @@ if (skipWithoutRedisServer) {
   const topology = await startClusterTopology();
   after(() => topology.stop());
   runBrokerContract('redis cluster', topologyFactory(topology.url));
+  runBrokerContract('redis cluster, 4 log buckets', topologyFactory(topology.url, { logBuckets: 4 }));
 
   test('redis cluster: a live reshard of the log and presence slots while publishing: no "unreachable", nothing lost or doubled, /readyz stays true', { timeout: 90_000 }, async () => {
     const prefix = 'reshard:';

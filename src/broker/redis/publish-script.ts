@@ -26,7 +26,8 @@ import { LuaScript, nowMs } from './scripts.js';
  * them in the same call that drops its id key, and an emptied index is deleted.
  *
  * An update is kept exactly while its id key points at its entry; `meta.count` counts
- * the keys of messages. Returns the new entry id; nil (writing nothing) when the update id is
+ * the keys of messages. Returns the new entry id followed by (update id, claim) pairs of the
+ * updates it stopped keeping that carry a `claim` field; nil (writing nothing) when the update id is
  * already kept; 0 (writing nothing) when Redis only got to the script after its
  * deadline, i.e. after the caller had already reported failure.
  */
@@ -50,6 +51,8 @@ local function field(fields, name)
 end
 
 local count = tonumber(redis.call('HGET', metaKey, 'count') or '0')
+-- claims of the updates this call stops keeping (sharded log: their global id claims are released)
+local released = {}
 local floor = redis.call('HGET', metaKey, 'floor') or '0-0'
 
 local function isPresenceEntry(fields) return field(fields, 'presence') == '1' end
@@ -78,6 +81,8 @@ local function unkeep(entryId, fields)
   if uid and redis.call('GET', idPrefix .. uid) == entryId then
     redis.call('DEL', idPrefix .. uid)
     unindex(entryId, fields)
+    local claim = field(fields, 'claim')
+    if claim then released[#released + 1] = uid; released[#released + 1] = claim end
     if not isPresenceEntry(fields) then count = count - 1 end
   end
 end
@@ -136,7 +141,7 @@ end
 -- deletion, once the grace period is over
 if graceCutoff > 0 then
   if floor ~= '0-0' then
-    local minId = graceCutoff .. '-0'
+    local minId = ARGV[7] .. '-0' -- the string: a Lua number this large would print as 1.7e+15
     if msOf(floor) < graceCutoff then
       local ms, seq = string.match(floor, '^(%d+)-(%d+)$')
       minId = ms .. '-' .. string.format('%d', tonumber(seq) + 1)
@@ -152,7 +157,11 @@ if graceCutoff > 0 then
 end
 
 -- the entry id carries the publisher's clock; if it is behind the log, Redis picks the id
-local entryId = redis.pcall('XADD', stream, ARGV[1] .. '-*', unpack(ARGV, FIELDS))
+-- the bucket's clock (raised by ticks, see tickScript): no later entry goes below it
+local ts = ARGV[1]
+local clock = redis.call('HGET', metaKey, 'clock')
+if clock and tonumber(clock) > tonumber(ts) then ts = clock end
+local entryId = redis.pcall('XADD', stream, ts .. '-*', unpack(ARGV, FIELDS))
 if type(entryId) == 'table' and entryId.err then
   entryId = redis.call('XADD', stream, '*', unpack(ARGV, FIELDS))
 end
@@ -178,8 +187,8 @@ if isPresence then
     redis.call('XDEL', stream, head)
     length = length - 1
   end
-  redis.call('HSET', metaKey, 'count', count, 'floor', floor)
-  return entryId
+  redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'))
+  return { entryId, unpack(released) }
 end
 
 redis.call('SET', idKey, entryId)
@@ -199,6 +208,19 @@ if maxPerTopic > 0 then
   end
 end
 
-redis.call('HSET', metaKey, 'count', count, 'floor', floor)
-return entryId
+redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'))
+return { entryId, unpack(released) }
+`);
+
+/**
+ * A watermark tick (sharded log): raises the bucket's clock to at least ARGV[1], so that
+ * no entry written from now on sorts below it, and returns the clock. KEYS: meta hash.
+ */
+export const tickScript = new LuaScript(`
+local clock = redis.call('HGET', KEYS[1], 'clock')
+if not clock or tonumber(clock) < tonumber(ARGV[1]) then
+  clock = ARGV[1]
+  redis.call('HSET', KEYS[1], 'clock', clock)
+end
+return clock
 `);

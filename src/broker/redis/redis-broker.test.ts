@@ -25,6 +25,17 @@ if (!reachable) {
     },
   });
 
+  runBrokerContract('redis, 4 log buckets', {
+    durable: true,
+    shared: true,
+    shardedCaps: true,
+    async create(opts): Promise<BrokerHandle> {
+      const store = newStore();
+      const options = { retention: opts.retention, logBuckets: 4, ...(opts.now ? { now: opts.now } : {}) };
+      return { broker: await store.open(options), reopen: () => store.open(options), cleanup: store.cleanup };
+    },
+  });
+
   test('redis: a new process starts its live feed at the end of the log, history still has the past', async () => {
     const store = newStore();
     try {
