@@ -12,6 +12,8 @@ export interface CreateBrokerOptions {
   readonly redisPrefix?: string;
   /** Buckets of the Redis log (--redis-log-buckets); default 1. */
   readonly redisLogBuckets?: number;
+  /** With buckets, read only those the subscribers need (--redis-interest). */
+  readonly redisInterest?: boolean;
   /** Replicas that must confirm each Redis write before publish resolves (WAIT); default 0. */
   readonly redisReplicasAck?: number;
 }
@@ -57,6 +59,7 @@ export const STORES: readonly StoreKind[] = [
         logger: opts.logger,
         replicasAck: opts.redisReplicasAck ?? 0,
         logBuckets: opts.redisLogBuckets ?? 1,
+        interest: opts.redisInterest ?? false,
       }),
   })),
 ];

@@ -107,6 +107,15 @@ export interface Broker {
    */
   onUpdate(listener: (update: Update) => void): Unsubscribe;
 
+  /**
+   * Optional (a sharded store that filters by interest): the hub says which exact topics
+   * a new subscriber needs ('all' for one with a pattern) BEFORE it reads the
+   * subscriber's history. Resolves once updates on them published from now on reach
+   * onUpdate (earlier ones are in history); the returned function ends that. A broker
+   * without it, or not filtering, delivers everything to onUpdate.
+   */
+  follow?(topics: readonly string[] | 'all'): Promise<Unsubscribe>;
+
   /** Reads the kept log (see HistoryQuery). */
   history(query: HistoryQuery): Promise<HistoryResult>;
 

@@ -24,51 +24,130 @@ type XReadReply = [key: string, entries: StreamEntry[]][] | null;
 interface Feed {
   readonly bucket: number;
   readonly keys: RedisKeys;
-  readonly client: RedisClient;
+  client: RedisClient | null;
+  /** Followed: in the merge (joining ones hold it back until their start is known). */
+  active: boolean;
+  /** Subscribers' follows of this bucket (interest filtering); Infinity: always followed. */
+  followers: number;
+  joining: Promise<void> | null;
   lastId: string;
   watermark: number;
-  readonly queue: StreamEntry[];
+  queue: StreamEntry[];
   ticking: boolean;
   loop?: Promise<void>;
 }
 
 export class MergedReader {
-  private readonly feeds: Feed[] = [];
+  private readonly feeds: Feed[];
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  /** Entry time of the last update emitted: a bucket joining later starts past it. */
+  private emitted = 0;
 
   constructor(
     private readonly commands: RedisClient,
+    buckets: readonly RedisKeys[],
+    /** A new blocking connection (one per followed bucket). */
+    private readonly openBlocking: (role: string) => Promise<RedisClient>,
     private readonly deliver: (update: Update) => void,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', watermark: -1, queue: [], ticking: false }));
+  }
 
-  /** Starts every bucket after its current newest entry, each on its own blocking client. */
-  async start(buckets: ReadonlyArray<{ keys: RedisKeys; client: RedisClient }>): Promise<void> {
-    for (const [bucket, { keys, client }] of buckets.entries()) {
-      const [lastId, clock] = await Promise.all([this.lastGeneratedId(keys.stream), this.commands.hget(keys.meta, 'clock')]);
-      this.feeds.push({ bucket, keys, client, lastId, watermark: Math.max(entryTimeMs(lastId), Number(clock ?? 0)), queue: [], ticking: false });
+  /** Follows every bucket for good (no interest filtering), each from its current end. */
+  async followAll(): Promise<void> {
+    for (const feed of this.feeds) feed.followers = Number.POSITIVE_INFINITY;
+    await Promise.all(this.feeds.map((feed) => this.join(feed)));
+  }
+
+  /**
+   * Interest filtering: follows `buckets` (all of them for 'all') until the returned
+   * release. Resolves once every one is in the merge: an update published from then on
+   * in those buckets is delivered, one published before is in history. Either way, it
+   * sorts after everything already delivered, so the live order stays the global one.
+   */
+  async follow(buckets: readonly number[] | 'all'): Promise<() => void> {
+    const feeds = buckets === 'all' ? this.feeds : [...new Set(buckets)].map((b) => this.feeds[b]!);
+    for (const feed of feeds) feed.followers++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      for (const feed of feeds) if (--feed.followers === 0) this.leave(feed);
+    };
+    try {
+      await Promise.all(feeds.map((feed) => this.join(feed)));
+    } catch (error) {
+      release();
+      throw error;
     }
-    for (const feed of this.feeds) feed.loop = this.run(feed);
+    return release;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
-    for (const feed of this.feeds) feed.client.disconnect();
+    for (const feed of this.feeds) feed.client?.disconnect();
     await Promise.all(this.feeds.map((feed) => feed.loop));
   }
 
-  private async run(feed: Feed): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
+  // In the merge at once, as a bucket that holds the others back, so nothing past the
+  // join point goes out before its start is known: its clock raised past what was
+  // emitted (no later entry sorts before it), then its current end (what is at or
+  // before it is history), then its blocking read.
+  private join(feed: Feed): Promise<void> {
+    if (feed.active) return feed.joining ?? Promise.resolve();
+    feed.active = true;
+    feed.ticking = true;
+    feed.watermark = -1;
+    feed.queue = [];
+    const past = this.emitted + 1;
+    feed.joining = (async () => {
       try {
-        const reply = (await feed.client.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', feed.keys.stream, feed.lastId)) as XReadReply;
+        const client = feed.client ?? (await this.openBlocking(`reader-${feed.bucket}`));
+        const clock = Number(await tickScript.run(this.commands, [feed.keys.meta], [past]));
+        const lastId = await this.lastGeneratedId(feed.keys.stream);
+        if (!feed.active) {
+          client.disconnect();
+          return;
+        }
+        feed.client = client;
+        feed.lastId = lastId;
+        feed.watermark = Math.max(clock, entryTimeMs(lastId));
+        feed.loop = this.run(feed, client);
+      } catch (error) {
+        feed.active = false;
+        throw error;
+      } finally {
+        feed.ticking = false;
+        feed.joining = null;
+        this.drain();
+      }
+    })();
+    return feed.joining;
+  }
+
+  private leave(feed: Feed): void {
+    if (!feed.active) return;
+    feed.active = false;
+    feed.queue = [];
+    feed.client?.disconnect();
+    feed.client = null;
+    this.drain();
+  }
+
+  private async run(feed: Feed, client: RedisClient): Promise<void> {
+    let failures = 0;
+    while (!this.stopped && feed.client === client) {
+      try {
+        const reply = (await client.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', feed.keys.stream, feed.lastId)) as XReadReply;
         failures = 0;
+        if (feed.client !== client) return;
         this.accept(feed, reply?.[0]?.[1] ?? []);
         this.drain();
       } catch (error) {
-        if (this.stopped) return;
+        if (this.stopped || feed.client !== client) return;
         failures++;
         if (failures === 1) this.logger?.warn({ err: error, bucket: feed.bucket }, 'redis bucket reader lost its connection; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** Math.min(failures - 1, 5), MAX_BACKOFF_MS)));
@@ -89,21 +168,22 @@ export class MergedReader {
   private drain(): void {
     while (!this.stopped) {
       let head: Feed | undefined;
-      for (const feed of this.feeds) {
+      const active = this.feeds.filter((f) => f.active);
+      for (const feed of active) {
         const entry = feed.queue[0];
         if (entry !== undefined && (head === undefined || before(entry, feed.bucket, head.queue[0]!, head.bucket))) head = feed;
       }
       if (head === undefined) return;
       const t = entryTimeMs(head.queue[0]![0]);
       const bucket = head.bucket;
-      const lagging = this.feeds.filter((f) => f !== head && f.queue.length === 0 && !(f.watermark > t || (f.watermark === t && f.bucket > bucket)));
+      const lagging = active.filter((f) => f !== head && f.queue.length === 0 && !(f.watermark > t || (f.watermark === t && f.bucket > bucket)));
       if (lagging.length > 0) {
         // One tick covers everything queued: raise to just past the newest queued entry, no
         // further. Raising quiet buckets ahead of time was measured: their next entries land
         // on the raised clock and need the next tick all the same, and a process's publishes
         // in flight would be raised past its later ones (their call order).
         let newest = t;
-        for (const feed of this.feeds) {
+        for (const feed of active) {
           const last = feed.queue[feed.queue.length - 1];
           if (last !== undefined) newest = Math.max(newest, entryTimeMs(last[0]));
         }
@@ -111,6 +191,7 @@ export class MergedReader {
         return;
       }
       const [entryId, fields] = head.queue.shift()!;
+      this.emitted = Math.max(this.emitted, t);
       const update = decodeUpdate(fields);
       if (update === null) this.logger?.warn({ entryId, bucket }, 'skipping a stream entry Herald did not write');
       else this.deliver(update);
@@ -118,7 +199,7 @@ export class MergedReader {
   }
 
   private async tick(feed: Feed, at: number): Promise<void> {
-    if (feed.ticking) return;
+    if (feed.ticking || !feed.active) return;
     feed.ticking = true;
     try {
       const from = feed.lastId;
@@ -136,6 +217,7 @@ export class MergedReader {
       }
       if (tickError) throw tickError;
       const clock = Number(clockReply);
+      if (!feed.active) return;
       // Everything at or below the clock was written before the tick returned: read it, then W = clock.
       this.accept(feed, entries);
       if (entries.length < BATCH) feed.watermark = Math.max(feed.watermark, clock);

@@ -8,7 +8,7 @@ import { HeraldError, isHeraldError } from '../../errors.js';
 import { bucketTags, checkLayout } from './buckets.js';
 import { claimScripts } from './claim-scripts.js';
 import { RedisClock } from './clock.js';
-import { closeConnection, COMMAND_TIMEOUT_MS, describeRedisUrl, loadScripts, openRedisConnections, probeSlots, storeError, type RedisClient } from './connection.js';
+import { closeConnection, COMMAND_TIMEOUT_MS, describeRedisUrl, loadScripts, openRedisConnections, probeSlots, storeError } from './connection.js';
 import { redisKeys } from './keys.js';
 import { RedisLog } from './log.js';
 import { MergedReader } from './merged-reader.js';
@@ -48,6 +48,11 @@ export interface RedisBrokerOptions {
   readonly replicasAck?: number;
   /** Buckets of the log (--redis-log-buckets), each its own hash slot; default 1 (the unsharded `{log}`). */
   readonly logBuckets?: number;
+  /**
+   * With buckets: deliver only the buckets that `follow()` asked for (interest filtering);
+   * default false, every update reaches onUpdate as the Broker contract says.
+   */
+  readonly interest?: boolean;
 }
 
 /** The Broker plus a test hook that kills this "process" without a goodbye. */
@@ -113,8 +118,8 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   };
   const logs = bucketKeys.map((k) => new RedisLog(commands, k, clock, bucketOptions));
   const log = new ShardedLog(commands, logs, bucketKeys, () => clock.deadline(COMMAND_TIMEOUT_MS - 250));
-  const streamReader = sharded ? new MergedReader(commands, deliver, logger) : new StreamReader(reader, keys.stream, deliver, logger);
-  const blocking: RedisClient[] = [];
+  const streamReader = sharded ? new MergedReader(commands, bucketKeys, openBlocking, deliver, logger) : new StreamReader(reader, keys.stream, deliver, logger);
+  const interest = sharded && opts.interest === true;
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
     notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
   try {
@@ -122,8 +127,9 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     await loadScripts(commands, [publishScript, tickScript, ...claimScripts, ...presenceScripts].map((script) => script.source));
     await clock.start();
     if (streamReader instanceof MergedReader) {
-      for (let b = 1; b < logBuckets; b++) blocking.push(await openBlocking(`reader-${b}`));
-      await streamReader.start(bucketKeys.map((k, b) => ({ keys: k, client: b === 0 ? reader : blocking[b - 1]! })));
+      // One blocking connection per followed bucket, opened as they are followed.
+      reader.disconnect();
+      if (!interest) await streamReader.followAll();
     } else {
       await streamReader.start();
     }
@@ -132,7 +138,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     clock.stop();
     await presence.stop(false);
     await streamReader.stop();
-    for (const client of [reader, ...blocking]) client.disconnect();
+    reader.disconnect();
     commands.disconnect();
     throw unavailable(error, 'the broker could not start');
   }
@@ -169,6 +175,11 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     onUpdate(listener) {
       updateListeners.add(listener);
       return once(() => updateListeners.delete(listener));
+    },
+    follow: async (topics) => {
+      if (!interest || !(streamReader instanceof MergedReader)) return () => {};
+      const release = await guarded(() => streamReader.follow(topics === 'all' ? 'all' : topics.map((t) => log.bucketOf(t))), 'follow');
+      return once(release);
     },
     history: (query) => guarded(() => log.history(query), 'history'),
     lastEventId: () => guarded(() => log.lastEventId(), 'lastEventId'),

@@ -110,3 +110,67 @@ if (!reachable) {
     }
   });
 }
+
+if (reachable) {
+  test('sharded interest: a process reads only the buckets it follows; a bucket joined while publishing loses nothing between the follow and the history read', { timeout: 60_000 }, async () => {
+    const store = newStore();
+    try {
+      const [a, b, c] = topicsByBucket();
+      const publisher = await store.open({ logBuckets: BUCKETS });
+      const follower = await store.open({ logBuckets: BUCKETS, interest: true });
+      const recorder = new Recorder(follower);
+      await publisher.publish(makeUpdate('before-any', a!));
+      const releaseB = await follower.follow!([b!]);
+      await publisher.publish(makeUpdate('on-a', a!));
+      await publisher.publish(makeUpdate('on-b', b!));
+      await recorder.waitForId('on-b');
+      assert.deepEqual(recorder.ids, ['on-b'], 'bucket a is not read');
+
+      // Join bucket a while updates stream into it; the hub's sequence: follow, then read history.
+      let publishing = true;
+      const acked: string[] = [];
+      const writer = (async () => {
+        for (let i = 0; publishing; i++) {
+          await publisher.publish(makeUpdate(`race${i}`, i % 2 === 0 ? a! : c!));
+          acked.push(`race${i}`);
+        }
+      })();
+      while (acked.length < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+      const start = acked[5]!;
+      const releaseA = await follower.follow!([a!]);
+      const replay = (await follower.history({ afterId: start, filter: (u) => u.topics[0] === a, topics: [a!], limit: 10_000, oldestFirst: true })).updates.map((u) => u.id);
+      while (acked.length < 60) await new Promise((resolve) => setTimeout(resolve, 5));
+      publishing = false;
+      await writer;
+      await publisher.publish(makeUpdate('end', a!));
+      await recorder.waitForId('end');
+      const live = recorder.ids.filter((id) => id.startsWith('race'));
+      const expected = acked.slice(acked.indexOf(start) + 1).filter((id) => Number(id.slice(4)) % 2 === 0);
+      // Replay, then the live updates it did not cover: exactly the updates after `start`, in order.
+      const seen = [...replay, ...live.filter((id) => !replay.includes(id))];
+      assert.deepEqual(seen, expected);
+      assert.ok(live.every((id) => Number(id.slice(4)) % 2 === 0), 'bucket c is still not read');
+      assert.ok(live.length > 0 && replay.length > 0, `both parts carry some: replay ${replay.length}, live ${live.length}`);
+      const history = (await follower.history({ filter: () => true, limit: 10_000 })).updates.map((u) => u.id);
+      const followed = new Set([a, b]);
+      const inBuckets = history.filter((id) => recorder.ids.includes(id));
+      assert.deepEqual(recorder.ids.filter((id) => inBuckets.includes(id)), inBuckets, 'live order is the global order');
+      assert.ok(history.length > 0 && followed.size === 2);
+
+      // Released: bucket b is no longer read.
+      releaseB();
+      await publisher.publish(makeUpdate('on-b-2', b!));
+      await publisher.publish(makeUpdate('end-2', a!));
+      await recorder.waitForId('end-2');
+      assert.equal(recorder.ids.includes('on-b-2'), false);
+      releaseA();
+      // 'all' follows every bucket, as a pattern subscriber needs.
+      const releaseAll = await follower.follow!('all');
+      await publisher.publish(makeUpdate('on-c', c!));
+      await recorder.waitForId('on-c');
+      releaseAll();
+    } finally {
+      await store.cleanup();
+    }
+  });
+}
