@@ -14,7 +14,7 @@ test('keySlot is Redis Cluster\'s (CRC16/XMODEM mod 16384, hash tags honoured)',
 
 test('one bucket is today\'s {log} layout; N buckets get one tag each in the i-th of N equal slot ranges', () => {
   assert.deepEqual(bucketTags(1), ['log']);
-  for (const count of [2, 3, 16, 64, 1024]) {
+  for (const count of [2, 3, 16, 64, 256]) {
     const tags = bucketTags(count);
     assert.equal(new Set(tags).size, count);
     tags.forEach((tag, i) => {

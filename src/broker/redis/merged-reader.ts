@@ -141,6 +141,7 @@ export class MergedReader {
     let failures = 0;
     while (!this.stopped && feed.client === client) {
       try {
+        if (failures > 0) await this.resync(feed);
         const reply = (await client.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', feed.keys.stream, feed.lastId)) as XReadReply;
         failures = 0;
         if (feed.client !== client) return;
@@ -230,6 +231,15 @@ export class MergedReader {
       feed.ticking = false;
     }
     this.drain();
+  }
+
+  /** After an outage: a bucket that went back in time (restart without data, failover to a lagging replica) is followed from its new end. */
+  private async resync(feed: Feed): Promise<void> {
+    const lastId = await this.lastGeneratedId(feed.keys.stream);
+    if (compareEntryIds(lastId, feed.lastId) < 0) {
+      this.logger?.warn({ bucket: feed.bucket, lastId: feed.lastId, streamLastId: lastId }, 'a redis log bucket went back in time; following it from its newest entry');
+      feed.lastId = lastId;
+    }
   }
 
   private async lastGeneratedId(stream: string): Promise<string> {

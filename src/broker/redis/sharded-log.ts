@@ -13,9 +13,9 @@ import { claimScript, releaseClaimScript, replaceClaimScript } from './claim-scr
 import { mergeSources, scanHistory } from './scan.js';
 import type { HistoryQuery, HistoryResult, Update } from '../types.js';
 
-// A query naming more exact topics than this scans the log: k index reads per bucket
-// and page would cost more than they save.
-const MAX_INDEXED_TOPICS = 64;
+// A query whose topics x buckets exceed this scans the log: that many index reads per
+// page would cost more than they save (and bound what one subscriber's page costs).
+const MAX_INDEX_READS = 1024;
 
 interface Position {
   readonly bucket: number;
@@ -100,7 +100,7 @@ export class ShardedLog {
     if (after === null || before === null) return { updates: [], found: false, truncated: false };
     const forward = query.oldestFirst === true;
     const topics = query.topics === undefined ? undefined : [...new Set(query.topics)];
-    const indexed = topics !== undefined && topics.length <= MAX_INDEXED_TOPICS;
+    const indexed = topics !== undefined && topics.length * this.logs.length <= MAX_INDEX_READS;
     const sources = await Promise.all(this.logs.map(async (log, b) => {
       const range = await log.range(after === undefined ? null : lowerAfter(after, b), before === undefined ? null : upperBefore(before, b), forward);
       return log.source(range, b, indexed ? topics : undefined);
