@@ -3,7 +3,7 @@
 // (the `topics` hint) and without (the scan), at several log sizes; and the publish
 // script's Redis CPU from INFO commandstats. Starts its own redis-server on a free port.
 //
-//   node --import tsx bench/redis-history.ts [sizes...]   (default 10000 200000 1000000)
+//   node --import tsx bench/redis-history.ts [--buckets N] [sizes...]   (default 10000 200000 1000000)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,10 @@ import { canConnect, freePort } from '../scripts/cluster/ports.js';
 import { createRedisBroker, type RedisBroker } from '../src/broker/redis/redis-broker.js';
 import type { Update } from '../src/broker/types.js';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const args = process.argv.slice(2);
+const bucketsAt = args.indexOf('--buckets');
+const logBuckets = bucketsAt >= 0 ? Number(args.splice(bucketsAt, 2)[1]) : 1;
+const sizes = args.map(Number).filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [10_000, 200_000, 1_000_000];
 const SCAN_UP_TO = 200_000;
 const RUNS = 20;
@@ -57,7 +60,7 @@ async function publishCpu(): Promise<string> {
   return line?.match(/usec_per_call=([\d.]+)/)?.[1] ?? '?';
 }
 
-const broker = await createRedisBroker({ url: `redis://127.0.0.1:${port}/0`, prefix: 'bench:', retention: { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 2_000_000 } });
+const broker = await createRedisBroker({ url: `redis://127.0.0.1:${port}/0`, prefix: 'bench:', retention: { maxPerTopic: 0, maxAgeSeconds: 0, maxTotal: 2_000_000 }, logBuckets });
 try {
   let filled = 0;
   for (const size of SIZES) {
@@ -77,7 +80,7 @@ try {
       ? `; scan: recent 10 ${(await time(() => broker.history({ filter: rare, limit: 10 }), 3)).toFixed(1)} ms, absent topic ${(await time(() => broker.history({ filter: () => false, limit: 10 }), 3)).toFixed(1)} ms`
       : '';
     const memory = (await admin.info('memory')).match(/used_memory:(\d+)/)?.[1];
-    console.log(`${size} kept (filled in ${fillMs} ms, publish script ${await publishCpu()} µs/call on Redis, used_memory ${(Number(memory) / 1e6).toFixed(0)} MB): ` +
+    console.log(`${logBuckets} bucket(s), ${size} kept (filled in ${fillMs} ms, publish script ${await publishCpu()} µs/call on Redis, used_memory ${(Number(memory) / 1e6).toFixed(0)} MB): ` +
       `index: rare resume ${resumeIndexed.toFixed(2)} ms, rare recent 10 ${recentIndexed.toFixed(2)} ms, absent topic ${absentIndexed.toFixed(2)} ms${scans}`);
   }
 } finally {
