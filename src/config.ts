@@ -32,6 +32,8 @@ const OPTIONS = {
   'public-url': { kind: 'string', default: undefined, help: 'Public base URL of the hub, used to resolve relative topics (default http://localhost:<port>)' },
   store: { kind: 'string', default: 'sqlite:./data/herald.db', help: 'Where updates live: sqlite:<path>, memory, redis://[user:pass@]host:port/db, redis-sentinel://host:port,host:port/mastername or redis-cluster://host:port,host:port (docs/redis.md)' },
   'redis-prefix': { kind: 'string', default: 'herald:', help: 'Prefix of every Redis key' },
+  'redis-log-buckets': { kind: 'int', default: 1, min: 1, max: 256, help: 'Buckets the Redis log is sharded into by topic hash, each its own hash slot (docs/redis.md). 1: one slot, as before. Fixed per deployment: a process started with another number than the one stored refuses to start' },
+  'redis-interest': { kind: 'bool', default: false, help: 'With --redis-log-buckets > 1: each process reads only the buckets of its subscribers\' exact topics (all of them once one has a pattern). An exact subscriber then misses live the updates naming its topic only as an alternate from another bucket (docs/redis.md)' },
   'redis-replicas-ack': { kind: 'int', default: 0, min: 0, max: 16, help: 'Replicas that must hold each update before its publish answers 200 (Redis WAIT); fewer within 800 ms: 503 store_unavailable, the update may still be stored. 0: replication is asynchronous and a failover can lose acknowledged updates (docs/redis.md)' },
   'publisher-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying publishers\' JWTs: HS* secret, or PEM public key (text or file path)' },
   'subscriber-jwt-key': { kind: 'string', default: undefined, help: 'Key verifying subscribers\' JWTs (default: the publisher key)' },

@@ -62,6 +62,8 @@ export async function startHerald(given: Config, logger: Logger = createLogger(g
     logger,
     redisPrefix: config.redisPrefix,
     redisReplicasAck: config.redisReplicasAck,
+    redisLogBuckets: config.redisLogBuckets,
+    redisInterest: config.redisInterest,
   }));
   // Subscribers' tokens (the chat's cookies among them) need a key even when the
   // operator configured none; a made-up one serves a single process only.

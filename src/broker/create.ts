@@ -10,6 +10,10 @@ export interface CreateBrokerOptions {
   readonly logger?: Logger;
   /** Key prefix of every Redis key (default `herald:`); ignored by the other stores. */
   readonly redisPrefix?: string;
+  /** Buckets of the Redis log (--redis-log-buckets); default 1. */
+  readonly redisLogBuckets?: number;
+  /** With buckets, read only those the subscribers need (--redis-interest). */
+  readonly redisInterest?: boolean;
   /** Replicas that must confirm each Redis write before publish resolves (WAIT); default 0. */
   readonly redisReplicasAck?: number;
 }
@@ -54,6 +58,8 @@ export const STORES: readonly StoreKind[] = [
         retention: opts.retention,
         logger: opts.logger,
         replicasAck: opts.redisReplicasAck ?? 0,
+        logBuckets: opts.redisLogBuckets ?? 1,
+        interest: opts.redisInterest ?? false,
       }),
   })),
 ];

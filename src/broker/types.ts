@@ -31,6 +31,12 @@ export interface HistoryQuery {
   readonly beforeId?: string;
   /** Keeps the updates the caller may see and wants; called in log order or reverse. */
   readonly filter: (update: Update) => boolean;
+  /**
+   * A hint: every update `filter` accepts names at least one of these exact topics
+   * (canonical or alternate). A store with a per-topic index may then read only those
+   * topics' updates instead of scanning the log; absent, any update may match.
+   */
+  readonly topics?: readonly string[];
   /** At most this many updates: the NEWEST `limit` matches of the range (the OLDEST with `oldestFirst`), returned oldest first. */
   readonly limit: number;
   /** Scan forward from `afterId` and return the OLDEST `limit` matches: one page of a replay. */
@@ -109,6 +115,15 @@ export interface Broker {
    * exactly once, in log order. The listener is called synchronously and must not throw.
    */
   onUpdate(listener: (update: Update) => void): Unsubscribe;
+
+  /**
+   * Optional (a sharded store that filters by interest): the hub says which exact topics
+   * a new subscriber needs ('all' for one with a pattern) BEFORE it reads the
+   * subscriber's history. Resolves once updates on them published from now on reach
+   * onUpdate (earlier ones are in history); the returned function ends that. A broker
+   * without it, or not filtering, delivers everything to onUpdate.
+   */
+  follow?(topics: readonly string[] | 'all'): Promise<Unsubscribe>;
 
   /** Reads the kept log (see HistoryQuery). */
   history(query: HistoryQuery): Promise<HistoryResult>;

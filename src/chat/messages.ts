@@ -81,7 +81,7 @@ export async function readHistory(hub: Pick<Hub, 'history'>, request: HistoryReq
   let next: string | undefined;
   for (;;) {
     const slice = Math.min(SCAN_SLICE, request.maxScan - scanned);
-    const result = await hub.history({ filter, limit: request.limit - found.length, maxScan: slice, ...(beforeId === undefined ? {} : { beforeId }) });
+    const result = await hub.history({ filter, topics: [roomTopic(request.room)], limit: request.limit - found.length, maxScan: slice, ...(beforeId === undefined ? {} : { beforeId }) });
     if (!result.found) {
       if (beforeId === request.beforeId) throw new HeraldError('not_found', `Message ${JSON.stringify(request.beforeId)} is not in the kept history (too old, or never existed)`);
       // The slice's cursor was trimmed meanwhile: what is older went with it.

@@ -34,6 +34,8 @@ export class Hub {
   private readonly dispatcher: Dispatcher;
   private readonly presence: PresenceAnnouncer;
   private readonly flushListeners = new Set<FlushListener>();
+  /** What each subscriber asked the broker to follow (interest filtering), ended on disconnect. */
+  private readonly follows = new Map<Subscriber, Unsubscribe>();
   private lastKnownId: string | null;
   private readonly stopListening: Unsubscribe[];
   private readonly heartbeat: NodeJS.Timeout | undefined;
@@ -149,13 +151,27 @@ export class Hub {
     if (wantsReplay) subscriber.startReplay();
     // Registered before anything is awaited or sent: nothing published from now on is missed.
     this.registry.add(subscriber);
+    // A store that delivers only what is followed follows this subscriber's topics first,
+    // so that what its history read does not cover is delivered live.
+    if (this.broker.follow !== undefined) {
+      try {
+        const unfollow = await this.broker.follow(subscriber.historyTopics() ?? 'all');
+        if (subscriber.closed) unfollow();
+        else this.follows.set(subscriber, unfollow);
+      } catch (error) {
+        this.registry.remove(subscriber);
+        throw error;
+      }
+    }
     let replay: Resume | undefined;
     if (request.lastEventId !== undefined) {
       const filter = (update: Update): boolean => subscriber.accepts(update);
       try {
-        replay = await locateResume(this.broker, filter, request.lastEventId, this.replayLimits);
+        replay = await locateResume(this.broker, filter, request.lastEventId, this.replayLimits, subscriber.historyTopics());
       } catch (error) {
         this.registry.remove(subscriber);
+        this.follows.get(subscriber)?.();
+        this.follows.delete(subscriber);
         throw error;
       }
     }
@@ -205,6 +221,8 @@ export class Hub {
   disconnect(subscriber: Subscriber): void {
     if (!subscriber.markClosed()) return;
     this.registry.remove(subscriber);
+    this.follows.get(subscriber)?.();
+    this.follows.delete(subscriber);
     this.tokenExpiry.untrack(subscriber);
     subscriber.sink.close();
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ subscriber: subscriber.id }, 'subscriber disconnected');

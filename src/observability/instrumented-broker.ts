@@ -65,6 +65,10 @@ export class InstrumentedBroker implements Broker {
     return this.inner.onUpdate(listener);
   }
 
+  follow(topics: readonly string[] | 'all'): Promise<Unsubscribe> {
+    return this.inner.follow?.(topics) ?? Promise.resolve(() => {});
+  }
+
   history(query: HistoryQuery): Promise<HistoryResult> {
     return this.watch('history', this.inner.history(query));
   }

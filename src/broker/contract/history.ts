@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BrokerFactory } from './kit.js';
-import { ids, makeUpdate, withBroker } from './kit.js';
+import { allIds, ids, makeUpdate, withBroker } from './kit.js';
 import type { Broker, HistoryQuery } from '../types.js';
 
 const all = (): boolean => true;
@@ -124,6 +124,54 @@ export function historyCases(factory: BrokerFactory): void {
         before = result.next;
       }
       assert.deepEqual(backward, ['u2', 'u3']);
+    });
+  });
+
+  test('history: the topics hint (exact topics the filter needs) changes no answer, paging and trimming included', async () => {
+    const retention = { maxPerTopic: 4, maxAgeSeconds: 0, maxTotal: 12 };
+    await withBroker(factory, { retention }, async ({ broker }) => {
+      await publishSix(broker);
+      for (let i = 1; i <= 14; i++) await broker.publish(makeUpdate(`h${i}`, i % 3 === 0 ? ['urn:c', 'urn:a'] : i % 2 === 0 ? 'urn:a' : 'urn:rare'));
+      const cases: Array<[readonly string[], (u: { topics: readonly string[] }) => boolean]> = [
+        [['urn:a'], (u) => u.topics.includes('urn:a')],
+        [['urn:b', 'urn:rare'], (u) => u.topics.includes('urn:b') || u.topics.includes('urn:rare')],
+        [['urn:c', 'urn:a', 'urn:c'], (u) => u.topics.includes('urn:c') || u.topics.includes('urn:a')],
+        [['urn:none'], (u) => u.topics.includes('urn:none')],
+        [[], () => false],
+      ];
+      const kept = await allIds(broker);
+      for (const [topics, filter] of cases) {
+        const bounds: Array<Partial<HistoryQuery>> = [
+          {}, { limit: 2 }, { oldestFirst: true, limit: 3 },
+          { afterId: kept[2] }, { beforeId: kept.at(-2) }, { afterId: kept[1], beforeId: kept.at(-1), oldestFirst: true },
+          { afterId: 'u1' },
+        ];
+        for (const q of bounds) {
+          const plain = await broker.history({ filter, limit: 100, ...q });
+          const hinted = await broker.history({ filter, topics, limit: 100, ...q });
+          assert.deepEqual(
+            { ...hinted, updates: ids(hinted.updates) },
+            { ...plain, updates: ids(plain.updates) },
+            `topics ${topics.join(',')} with ${JSON.stringify(q)}`,
+          );
+        }
+        // Slices stop at different places (a store may examine only the topics' updates), but cover the same.
+        const expected = ids((await broker.history({ filter, limit: 100 })).updates);
+        for (const slice of [{ oldestFirst: true, maxScan: 1 }, { oldestFirst: true, maxBytes: 1 }, { maxScan: 2 }] as const) {
+          const got: string[] = [];
+          let cursor: string | undefined;
+          for (let i = 0; i < 40; i++) {
+            const bound = cursor === undefined ? {} : slice.oldestFirst === true ? { afterId: cursor } : { beforeId: cursor };
+            const result = await broker.history({ filter, topics, limit: 100, ...slice, ...bound });
+            assert.equal(result.found, true);
+            if (slice.oldestFirst === true) got.push(...ids(result.updates));
+            else got.unshift(...ids(result.updates));
+            if (result.next === undefined) break;
+            cursor = result.next;
+          }
+          assert.deepEqual(got, expected, `topics ${topics.join(',')} in slices of ${JSON.stringify(slice)}`);
+        }
+      }
     });
   });
 

@@ -17,6 +17,12 @@ export interface BrokerFactory {
   readonly durable: boolean;
   /** Brokers opened on the same store see each other's updates and presence (several hub processes). */
   readonly shared: boolean;
+  /**
+   * maxTotal and maxPresence hold per shard, as an even share (ceil(cap / shards)): the
+   * log keeps at most about the cap, not exactly the newest cap (the sharded Redis log).
+   * The cases that count an exact global cap are skipped; one checks the bound instead.
+   */
+  readonly shardedCaps?: boolean;
 }
 
 export interface BrokerHandle {

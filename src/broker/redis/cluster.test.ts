@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { KEEP_ALL, Recorder, runBrokerContract } from '../contract/contract.js';
+import { bucketTags, keySlot } from './buckets.js';
 import { createRedisBroker } from './redis-broker.js';
 import { keepPublishing, skipWithoutRedisServer, startClusterTopology, topologyFactory, waitFor } from './topology-kit.js';
 
@@ -12,6 +13,7 @@ if (skipWithoutRedisServer) {
   const topology = await startClusterTopology();
   after(() => topology.stop());
   runBrokerContract('redis cluster', topologyFactory(topology.url));
+  runBrokerContract('redis cluster, 4 log buckets', topologyFactory(topology.url, { logBuckets: 4 }));
 
   test('redis cluster: a live reshard of the log and presence slots while publishing: no "unreachable", nothing lost or doubled, /readyz stays true', { timeout: 90_000 }, async () => {
     const prefix = 'reshard:';
@@ -66,6 +68,41 @@ if (skipWithoutRedisServer) {
       await prober;
       await publisher.close();
       await follower.close();
+    }
+  });
+
+  test('redis cluster, 4 log buckets: a live reshard of every bucket slot while publishing: exactly the acknowledged updates, one order on both processes', { timeout: 120_000 }, async () => {
+    const prefix = 'reshard-buckets:';
+    const options = { url: topology.url, prefix, retention: KEEP_ALL, logBuckets: 4 };
+    const publisher = await createRedisBroker(options);
+    const followers = [await createRedisBroker(options), await createRedisBroker(options)];
+    const recorders = followers.map((f) => new Recorder(f));
+    const publishing = keepPublishing(publisher, 'rb');
+    try {
+      await publishing.waitForMore(200, 30_000);
+      const moves: string[] = [];
+      for (const tag of bucketTags(4)) {
+        const slot = keySlot(`{${tag}}`);
+        const from = await topology.ownerOf(slot);
+        const to = topology.masters.find((m) => m !== from)!;
+        const keys = await topology.migrateSlot(slot, to, 10);
+        moves.push(`${tag} (slot ${slot}): ${keys} keys`);
+      }
+      await publishing.waitForMore(200, 30_000);
+      await publishing.stop();
+      console.log(`reshard of 4 buckets: ${moves.join('; ')}; ${publishing.acked.length} acknowledged, ${publishing.failures.length} failed (${[...new Set(publishing.failures.map((f) => f.message))].join(' | ') || 'none'})`);
+      assert.deepEqual(publishing.failures.filter((f) => /unreachable/i.test(f.message)), [], 'a reshard is not an outage');
+      const history = (await followers[0]!.history({ filter: () => true, limit: 100_000 })).updates.map((u) => u.id);
+      assert.deepEqual([...history].sort(), [...publishing.acked].sort(), 'exactly the acknowledged updates are stored');
+      for (const recorder of recorders) await recorder.waitForId(history.at(-1)!, 20_000);
+      assert.deepEqual(recorders[0]!.ids, recorders[1]!.ids, 'both processes emit one order');
+      assert.equal(new Set(recorders[0]!.ids).size, recorders[0]!.ids.length, 'no duplicate delivery');
+      assert.deepEqual(recorders[0]!.ids.filter((id) => history.includes(id)), history.filter((id) => recorders[0]!.ids.includes(id)), 'live order is history order');
+      assert.deepEqual(history.filter((id) => !recorders[0]!.ids.includes(id)), [], 'every update reached the followers');
+    } finally {
+      await publishing.stop();
+      await publisher.close();
+      for (const f of followers) await f.close();
     }
   });
 

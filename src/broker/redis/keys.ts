@@ -7,8 +7,12 @@ export interface RedisKeys {
   readonly stream: string;
   /** `idPrefix + update.id` -> stream entry id, for O(1) Last-Event-ID lookups. */
   readonly idPrefix: string;
+  /** Sharded log: `claimPrefix + update id` -> the global claim of ids whose hash is this bucket (claim-scripts.ts). */
+  readonly claimPrefix: string;
   /** `topicPrefix + canonical topic` -> list of entry ids (only with maxPerTopic > 0). */
   readonly topicPrefix: string;
+  /** `indexPrefix + topic` -> stream of the kept updates naming that topic: entry id = the log's, field `u` = update id. */
+  readonly indexPrefix: string;
   /** Hash: `count` of kept updates, `floor` = newest entry id trimmed from the head. */
   readonly meta: string;
   /** List of entry ids trimmed from the middle (per topic), waiting to be deleted. */
@@ -24,14 +28,18 @@ export interface RedisKeys {
 // The log keys share the `{log}` hash tag, so each Lua script only ever touches keys of
 // one Redis Cluster slot. Presence has a directory under `{presence}` and one hash tag
 // per node, so nodes' records spread over the slots (and a cluster's masters).
-export function redisKeys(prefix: string): RedisKeys {
+// `tag`: the bucket's hash tag (buckets.ts); `log` for the unsharded log.
+export function redisKeys(prefix: string, tag = 'log'): RedisKeys {
+  const log = `${prefix}{${tag}}`;
   return {
-    stream: `${prefix}{log}:stream`,
-    idPrefix: `${prefix}{log}:id:`,
-    topicPrefix: `${prefix}{log}:topic:`,
-    meta: `${prefix}{log}:meta`,
-    doomed: `${prefix}{log}:doomed`,
-    presence: `${prefix}{log}:presence`,
+    stream: `${log}:stream`,
+    idPrefix: `${log}:id:`,
+    claimPrefix: `${log}:claim:`,
+    topicPrefix: `${log}:topic:`,
+    indexPrefix: `${log}:ix:`,
+    meta: `${log}:meta`,
+    doomed: `${log}:doomed`,
+    presence: `${log}:presence`,
     nodes: `${prefix}{presence}:nodes`,
     nodePrefix: `${prefix}{presence:`,
   };
@@ -52,6 +60,11 @@ export function encodeUpdate(update: Update, presence = false): string[] {
   if (update.type !== undefined) fields.push('type', update.type);
   if (update.retry !== undefined) fields.push('retry', String(update.retry));
   return fields;
+}
+
+/** The update's topics without repeats, in order: one index entry per topic. */
+export function distinctTopics(update: Update): string[] {
+  return [...new Set(update.topics)];
 }
 
 /** Whether a stream entry's fields mark a presence event (see encodeUpdate). */

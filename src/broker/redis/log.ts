@@ -1,169 +1,160 @@
-// The Redis broker's log: publish through one Lua script, and history read back from
-// the global stream newest-first in pages (Mercure's resume needs one order across
-// topics). An entry is part of the kept log only while its id key points at it; the
-// stream also holds trimmed entries for a grace period (see redis-publish-script.ts).
+// One bucket of the Redis broker's log (the whole log when --redis-log-buckets is 1):
+// publish through one Lua script, and the kept entries of a range read back in pages,
+// from the bucket's stream or from its per-topic index. An entry is part of the kept
+// log only while its id key points at it; the stream also holds trimmed entries for a
+// grace period (see publish-script.ts). ShardedLog (sharded-log.ts) merges buckets.
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.js';
 import type { RedisClock } from './clock.js';
 import { COMMAND_TIMEOUT_MS, storeError, type RedisClient } from './connection.js';
-import { compareEntryIds, decodeUpdate, encodeUpdate, entryTimeMs, isPresenceEntry, type RedisKeys } from './keys.js';
+import { compareEntryIds, decodeUpdate, distinctTopics, encodeUpdate, entryTimeMs, isPresenceEntry, type RedisKeys } from './keys.js';
+import { indexPages, streamPages, type Range, type StreamEntry } from './pages.js';
 import { publishScript } from './publish-script.js';
-import { maxPresenceOf, type HistoryQuery, type HistoryResult, type RetentionOptions, type Update } from '../types.js';
+import type { KeptItem, KeptSource } from './scan.js';
+import { maxPresenceOf, type RetentionOptions, type Update } from '../types.js';
 
-const PAGE_SIZE = 200;
-const FIRST_BOUNDED_PAGE = 8;
 // The script refuses to run this long before our command timeout fires: room for the
 // clock offset's error (half a fast round trip) with a wide margin.
 const DEADLINE_MARGIN_MS = 250;
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
-type StreamEntry = [id: string, fields: string[]];
+/** What a bucket's publish did: the entry, and the claims of the updates it stopped keeping. */
+export interface Published {
+  readonly entryId: string;
+  readonly released: ReadonlyArray<readonly [updateId: string, claim: string]>;
+}
+
+export interface BucketLogOptions {
+  readonly retention: RetentionOptions;
+  /** Our clock in ms (age retention, grace). */
+  readonly now: () => number;
+  /** Entry-id time units per ms: 1 (one bucket: ms, as always) or 1000 (buckets: µs). */
+  readonly unit: number;
+  /** The time part proposed for the next entry, in units (strictly increasing with buckets). */
+  readonly stamp: () => number;
+  /** How long a trimmed entry stays in the stream for readers that lag behind (ms). */
+  readonly trimGraceMs: number;
+  /** Presence events past maxPresence that may wait out the grace period in the stream, at most. */
+  readonly presenceBacklog: number;
+  readonly logger?: Logger;
+}
 
 export class RedisLog {
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: RedisKeys,
-    private readonly retention: RetentionOptions,
+    readonly keys: RedisKeys,
     private readonly clock: RedisClock,
-    private readonly now: () => number,
-    /** How long a trimmed entry stays in the stream for readers that lag behind. */
-    private readonly trimGraceMs: number,
-    /** Presence events past maxPresence that may wait out the grace period in the stream, at most. */
-    private readonly presenceBacklog: number,
-    private readonly logger?: Logger,
+    private readonly opts: BucketLogOptions,
   ) {}
 
-  /** Resolves with the new entry id once Redis has stored it; `presence`: under the presence retention. */
-  async publish(update: Update, presence = false): Promise<string> {
-    const now = Math.max(0, Math.floor(this.now()));
-    const { maxTotal, maxPerTopic } = this.retention;
-    let entryId: unknown;
+  /**
+   * Resolves once Redis has stored the update; `presence`: under the presence retention;
+   * `claim`: the global id claim's token (sharded log), kept in the entry to release it.
+   */
+  async publish(update: Update, presence = false, claim?: string): Promise<Published> {
+    const now = Math.max(0, Math.floor(this.opts.now()));
+    const { retention, unit } = this.opts;
+    const { maxTotal, maxPerTopic } = retention;
+    const fields = encodeUpdate(update, presence);
+    if (claim !== undefined) fields.push('claim', claim);
+    let reply: unknown;
     try {
-      entryId = await publishScript.run(
+      reply = await publishScript.run(
         this.redis,
+        [this.keys.stream, this.keys.idPrefix + update.id, this.keys.topicPrefix + (update.topics[0] ?? ''), this.keys.meta, this.keys.doomed, this.keys.presence],
         [
-          this.keys.stream,
-          this.keys.idPrefix + update.id,
-          this.keys.topicPrefix + (update.topics[0] ?? ''),
-          this.keys.meta,
-          this.keys.doomed,
-          this.keys.presence,
-        ],
-        [
-          now,
+          this.opts.stamp(),
           maxTotal > 0 ? maxTotal : UNLIMITED,
           this.ageCutoff(),
           maxPerTopic,
           this.keys.idPrefix,
           this.keys.topicPrefix,
-          Math.max(0, now - this.trimGraceMs),
+          Math.max(0, now - this.opts.trimGraceMs) * unit,
           this.clock.deadline(COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS),
           presence ? '1' : '0',
-          maxPresenceOf(this.retention),
-          this.presenceBacklog,
-          ...encodeUpdate(update, presence),
+          maxPresenceOf(retention),
+          this.opts.presenceBacklog,
+          this.keys.indexPrefix,
+          ...counted(distinctTopics(update)),
+          ...fields,
         ],
       );
     } catch (error) {
-      this.logger?.warn({ err: error, updateId: update.id }, 'redis publish failed');
+      this.opts.logger?.warn({ err: error, updateId: update.id }, 'redis publish failed');
       throw storeError(error, 'the update was not published');
     }
     // Only when the clock offset is badly off: Redis ran the script past its deadline.
-    if (entryId === 0) throw new HeraldError('store_unavailable', 'Redis answered too late; the update was not published');
-    if (entryId === null) {
+    if (reply === 0) throw new HeraldError('store_unavailable', 'Redis answered too late; the update was not published');
+    if (reply === null) {
       throw new HeraldError('duplicate_id', `An update with id "${update.id}" is already in the log; ids must be unique`);
     }
-    return String(entryId);
+    const [entryId, ...rest] = (reply as unknown[]).map(String);
+    const released: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < rest.length; i += 2) released.push([rest[i]!, rest[i + 1]!]);
+    return { entryId: entryId!, released };
   }
 
-  async history(query: HistoryQuery): Promise<HistoryResult> {
-    const notFound: HistoryResult = { updates: [], found: false, truncated: false };
-    const cutoff = this.ageCutoff();
-    const [after, before, floor] = await Promise.all([
-      query.afterId != null ? this.redis.get(this.keys.idPrefix + query.afterId) : undefined,
-      query.beforeId !== undefined ? this.redis.get(this.keys.idPrefix + query.beforeId) : undefined,
-      this.redis.hget(this.keys.meta, 'floor'),
-    ]);
-    const kept = (entryId: string | null | undefined): entryId is string => typeof entryId === 'string' && entryTimeMs(entryId) >= cutoff;
-    if ((after !== undefined && !kept(after)) || (before !== undefined && !kept(before))) return notFound;
-
-    // The lower bound is the highest of: afterId (exclusive), the trimmed head (exclusive), the age cutoff.
-    let lowerExclusive = after ?? null;
-    if (floor !== null && floor !== '0-0' && (lowerExclusive === null || compareEntryIds(floor, lowerExclusive) > 0)) lowerExclusive = floor;
-    let lower = lowerExclusive === null ? '-' : `(${lowerExclusive}`;
-    if (cutoff > 0 && (lowerExclusive === null || compareEntryIds(`${cutoff}-0`, lowerExclusive) > 0)) lower = `${cutoff}-0`;
-    const upper = before === undefined ? '+' : `(${before}`;
-
-    return this.scan(query, lower, upper);
+  /** The entry id of the kept update `updateId` in this bucket, or null. */
+  async entryOf(updateId: string): Promise<string | null> {
+    const entryId = await this.redis.get(this.keys.idPrefix + updateId);
+    return entryId !== null && entryTimeMs(entryId) >= this.ageCutoff() ? entryId : null;
   }
 
-  // Newest first by default, so the scan can stop as soon as it has limit + 1 matches;
-  // forward (a replay page) from the lower bound. Pages shrink when maxBytes is set so
-  // that one read never pulls far more than the caller asked for.
-  private async scan(query: HistoryQuery, lower: string, upper: string): Promise<HistoryResult> {
-    const forward = query.oldestFirst === true;
-    const maxScan = query.maxScan ?? Number.POSITIVE_INFINITY;
-    const maxBytes = query.maxBytes ?? Number.POSITIVE_INFINITY;
-    const matches: Update[] = [];
-    const done = (truncated: boolean, next?: string): HistoryResult => {
-      if (!forward) matches.reverse();
-      return next === undefined ? { updates: matches, found: true, truncated } : { updates: matches, found: true, truncated, next };
+  /**
+   * The XRANGE bounds of a read from `lowerInclusive` to before `upperExclusive` (null:
+   * open), narrowed to what is kept: after the trimmed head, not older than the age cutoff.
+   */
+  async range(lowerInclusive: string | null, upperExclusive: string | null, forward: boolean): Promise<Range> {
+    const floor = await this.redis.hget(this.keys.meta, 'floor');
+    let lower = lowerInclusive;
+    const raise = (candidate: string): void => {
+      if (lower === null || compareEntryIds(candidate, lower) > 0) lower = candidate;
     };
-    let scanned = 0;
-    let bytes = 0;
-    let examined: string | undefined;
-    // As in UpdateLog: hand back a message or a returned update as the cursor, so that
-    // presence churn cannot evict it under a paging reader.
-    let stable: string | undefined;
-    // Entry sizes are unknown until a page is read: a byte-bounded scan starts small.
-    let count = Math.min(Number.isFinite(maxBytes) ? FIRST_BOUNDED_PAGE : PAGE_SIZE, maxScan);
-    for (;;) {
-      const page = (forward
-        ? await this.redis.xrange(this.keys.stream, lower, upper, 'COUNT', count)
-        : await this.redis.xrevrange(this.keys.stream, upper, lower, 'COUNT', count)) as StreamEntry[];
-      let pageBytes = 0;
-      for (const { update, presence } of await this.keptUpdates(page)) {
-        if (scanned >= maxScan) return done(false, stable ?? examined);
-        const previous = stable ?? examined;
-        scanned++;
-        examined = update.id;
-        if (!presence) stable = examined;
-        pageBytes += update.data.length;
-        if (!query.filter(update)) continue;
-        if (matches.length >= query.limit) return done(true);
-        // Never over maxBytes, unless one update alone is: then it is the whole page.
-        if (matches.length > 0 && bytes + update.data.length > maxBytes) return done(false, previous);
-        matches.push(update);
-        stable = update.id;
-        bytes += update.data.length;
-      }
-      const last = page[page.length - 1];
-      if (page.length < count || last === undefined) return done(false);
-      if (scanned >= maxScan) return done(false, stable ?? examined);
-      if (forward) lower = `(${last[0]}`;
-      else upper = `(${last[0]}`;
-      const average = pageBytes / Math.max(1, page.length);
-      count = Math.max(1, Math.min(PAGE_SIZE, maxScan - scanned, Number.isFinite(maxBytes) ? Math.floor(Math.max(0, maxBytes - bytes) / Math.max(1, average)) + 1 : PAGE_SIZE));
-    }
+    if (floor !== null && floor !== '0-0') raise(nextEntryId(floor));
+    const cutoff = this.ageCutoff();
+    if (cutoff > 0) raise(`${cutoff}-0`);
+    return { lower: lower ?? '-', upper: upperExclusive === null ? '+' : `(${upperExclusive}`, forward };
   }
 
-  async lastEventId(): Promise<string | null> {
-    const newest = await this.history({ filter: () => true, limit: 1 });
-    return newest.updates[0]?.id ?? null;
+  /** The kept entries of `range`, from the stream, or from the index of `topics` (deduplicated). */
+  source(range: Range, bucket: number, topics?: readonly string[]): KeptSource {
+    const pages = topics !== undefined
+      ? indexPages(this.redis, this.keys.stream, topics.map((t) => this.keys.indexPrefix + t), range)
+      : streamPages(this.redis, this.keys.stream, range);
+    return {
+      next: async (count) => {
+        const { page, done } = await pages.next(count);
+        return { items: await this.kept(page, bucket), done };
+      },
+    };
   }
 
   /** The page's updates that are still kept (trimmed ones wait out their grace in the stream). */
-  private async keptUpdates(page: readonly StreamEntry[]): Promise<Array<{ update: Update; presence: boolean }>> {
-    const decoded = page.map(([entryId, fields]) => ({ entryId, update: decodeUpdate(fields), presence: isPresenceEntry(fields) }));
-    const candidates = decoded.filter((d): d is { entryId: string; update: Update; presence: boolean } => d.update !== null);
+  private async kept(page: readonly StreamEntry[], bucket: number): Promise<KeptItem[]> {
+    const decoded = page.map(([entryId, fields]) => ({ entryId, bucket, update: decodeUpdate(fields), presence: isPresenceEntry(fields) }));
+    const candidates = decoded.filter((d): d is KeptItem => d.update !== null);
     if (candidates.length === 0) return [];
     const pointers = await this.redis.mget(candidates.map((c) => this.keys.idPrefix + c.update.id));
     return candidates.filter((c, i) => pointers[i] === c.entryId);
   }
 
-  /** Entries published before this ms have aged out; 0 when age is unlimited. */
-  private ageCutoff(): number {
-    if (this.retention.maxAgeSeconds <= 0) return 0;
-    return Math.max(0, Math.floor(this.now()) - this.retention.maxAgeSeconds * 1000);
+  /** Entries published before this time (in entry-id units) have aged out; 0 when age is unlimited. */
+  ageCutoff(): number {
+    const { retention, now, unit } = this.opts;
+    if (retention.maxAgeSeconds <= 0) return 0;
+    return Math.max(0, Math.floor(now()) - retention.maxAgeSeconds * 1000) * unit;
   }
+}
+
+/** The smallest entry id after `entryId`: an exclusive bound as an inclusive one. */
+export function nextEntryId(entryId: string): string {
+  const dash = entryId.indexOf('-');
+  const ms = dash < 0 ? entryId : entryId.slice(0, dash);
+  const seq = dash < 0 ? 0n : BigInt(entryId.slice(dash + 1));
+  return `${ms}-${seq + 1n}`;
+}
+
+/** A list prefixed with its length, for a script's ARGV. */
+function counted(values: readonly string[]): Array<string | number> {
+  return [values.length, ...values];
 }

@@ -50,7 +50,7 @@ if (!reachable) {
       // Nothing left to claim, so no second report can come; watch a few more sweeps anyway.
       // (the second survivor holds no records, and Redis keeps no empty hash; each node has its own hash tag)
       const [first, second] = survivors.map((s) => s!.nodeId);
-      assert.deepEqual(await keysOf(store.prefix), [`{presence:${first}}:node`, `{presence:${first}}:alive`, `{presence:${second}}:alive`, '{presence}:nodes'].sort());
+      assert.deepEqual(await keysOf(store.prefix), [`{presence:${first}}:node`, `{presence:${first}}:alive`, `{presence:${second}}:alive`, '{presence}:nodes', '{layout}:log-buckets'].sort());
       assert.equal(await admin.exists(`${store.prefix}{presence:${dead.nodeId}}:alive`), 0);
       assert.equal(await admin.zscore(`${store.prefix}{presence}:nodes`, dead.nodeId), null);
       await new Promise((resolve) => setTimeout(resolve, 3 * ttl));

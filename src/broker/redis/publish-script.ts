@@ -17,11 +17,17 @@ import { LuaScript, nowMs } from './scripts.js';
  * ARGV: [1] entry id ms, [2] maxTotal, [3] age cutoff ms (0: none), [4] maxPerTopic,
  * [5] id key prefix, [6] topic key prefix, [7] grace cutoff ms (entries published before
  * it may be deleted), [8] deadline (Redis clock, ms), [9] '1' for a presence event,
- * [10] maxPresence, [11] presence backlog, [12..] the entry's field/value pairs (a
- * presence event's include `presence` = `1`).
+ * [10] maxPresence, [11] presence backlog, [12] index key prefix, [13] k = number of
+ * distinct topics, [14..13+k] the update's distinct topics, [14+k..] the entry's
+ * field/value pairs (a presence event's include `presence` = `1`).
+ *
+ * The per-topic index: a kept update has one entry, with its own entry id and field
+ * `u` = its update id, in the index stream of each of its distinct topics; it leaves
+ * them in the same call that drops its id key, and an emptied index is deleted.
  *
  * An update is kept exactly while its id key points at its entry; `meta.count` counts
- * the keys of messages. Returns the new entry id; nil (writing nothing) when the update id is
+ * the keys of messages. Returns the new entry id followed by (update id, claim) pairs of the
+ * updates it stopped keeping that carry a `claim` field; nil (writing nothing) when the update id is
  * already kept; 0 (writing nothing) when Redis only got to the script after its
  * deadline, i.e. after the caller had already reported failure.
  */
@@ -32,6 +38,8 @@ local maxTotal, cutoffMs, maxPerTopic = tonumber(ARGV[2]), tonumber(ARGV[3]), to
 local idPrefix, topicPrefix, graceCutoff = ARGV[5], ARGV[6], tonumber(ARGV[7])
 local presenceKey, isPresence = KEYS[6], ARGV[9] == '1'
 local maxPresence, backlog = tonumber(ARGV[10]), tonumber(ARGV[11])
+local indexPrefix, topicCount = ARGV[12], tonumber(ARGV[13])
+local FIELDS = 14 + topicCount
 local BATCH = 1000
 
 local function msOf(entryId) return tonumber(string.match(entryId, '^%d+')) end
@@ -43,16 +51,52 @@ local function field(fields, name)
 end
 
 local count = tonumber(redis.call('HGET', metaKey, 'count') or '0')
+-- claims of the updates this call stops keeping (sharded log: their global id claims are released)
+local released = {}
 local floor = redis.call('HGET', metaKey, 'floor') or '0-0'
 
 local function isPresenceEntry(fields) return field(fields, 'presence') == '1' end
+
+local function distinctTopics(fields)
+  local ok, topics = pcall(cjson.decode, field(fields, 'topics') or '')
+  if not ok or type(topics) ~= 'table' then return {} end
+  local seen, list = {}, {}
+  for _, t in ipairs(topics) do
+    if type(t) == 'string' and not seen[t] then seen[t] = true; list[#list + 1] = t end
+  end
+  return list
+end
+
+local function unindex(entryId, fields)
+  for _, t in ipairs(distinctTopics(fields)) do
+    local index = indexPrefix .. t
+    redis.call('XDEL', index, entryId)
+    if redis.call('XLEN', index) == 0 then redis.call('DEL', index) end
+  end
+end
 
 -- the update of this entry stops being kept (unless its id was reused by a later one)
 local function unkeep(entryId, fields)
   local uid = field(fields, 'id')
   if uid and redis.call('GET', idPrefix .. uid) == entryId then
     redis.call('DEL', idPrefix .. uid)
+    unindex(entryId, fields)
+    local claim = field(fields, 'claim')
+    if claim then released[#released + 1] = uid; released[#released + 1] = claim end
     if not isPresenceEntry(fields) then count = count - 1 end
+  end
+end
+
+-- a kept update is in the index of each of its topics, under its own entry id
+local function index(entryId, uid)
+  for i = 14, 13 + topicCount do
+    local key = indexPrefix .. ARGV[i]
+    local ok = redis.pcall('XADD', key, entryId, 'u', uid)
+    -- an index ahead of the log (the log was deleted behind Herald's back) is stale: start it again
+    if type(ok) == 'table' and ok.err then
+      redis.call('DEL', key)
+      redis.call('XADD', key, entryId, 'u', uid)
+    end
   end
 end
 
@@ -62,6 +106,7 @@ if existing then
   -- aged out, not trimmed yet: the id is free again
   local old = redis.call('XRANGE', stream, existing, existing)[1]
   redis.call('DEL', idKey)
+  if old then unindex(existing, old[2]) end
   if not (old and isPresenceEntry(old[2])) then count = count - 1 end
 end
 
@@ -96,7 +141,7 @@ end
 -- deletion, once the grace period is over
 if graceCutoff > 0 then
   if floor ~= '0-0' then
-    local minId = graceCutoff .. '-0'
+    local minId = ARGV[7] .. '-0' -- the string: a Lua number this large would print as 1.7e+15
     if msOf(floor) < graceCutoff then
       local ms, seq = string.match(floor, '^(%d+)-(%d+)$')
       minId = ms .. '-' .. string.format('%d', tonumber(seq) + 1)
@@ -112,13 +157,21 @@ if graceCutoff > 0 then
 end
 
 -- the entry id carries the publisher's clock; if it is behind the log, Redis picks the id
-local entryId = redis.pcall('XADD', stream, ARGV[1] .. '-*', unpack(ARGV, 12))
+-- the bucket's clock (raised by ticks, see tickScript): no later entry goes below it
+local ts = ARGV[1]
+local clock = redis.call('HGET', metaKey, 'clock')
+if clock and tonumber(clock) > tonumber(ts) then ts = clock end
+local entryId = redis.pcall('XADD', stream, ts .. '-*', unpack(ARGV, FIELDS))
 if type(entryId) == 'table' and entryId.err then
-  entryId = redis.call('XADD', stream, '*', unpack(ARGV, 12))
+  entryId = redis.call('XADD', stream, '*', unpack(ARGV, FIELDS))
 end
+local uid = ARGV[FIELDS + 1] -- encodeUpdate puts the id first
 
 if isPresence then
-  if maxPresence > 0 then redis.call('SET', idKey, entryId) end
+  if maxPresence > 0 then
+    redis.call('SET', idKey, entryId)
+    index(entryId, uid)
+  end
   local length = redis.call('RPUSH', presenceKey, entryId)
   -- the presence event that just left the kept window
   if maxPresence > 0 and length > maxPresence then
@@ -134,11 +187,12 @@ if isPresence then
     redis.call('XDEL', stream, head)
     length = length - 1
   end
-  redis.call('HSET', metaKey, 'count', count, 'floor', floor)
-  return entryId
+  redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'))
+  return { entryId, unpack(released) }
 end
 
 redis.call('SET', idKey, entryId)
+index(entryId, uid)
 count = count + 1
 
 -- per-topic trimming, from the middle of the log: the entry waits in the doomed list
@@ -154,6 +208,19 @@ if maxPerTopic > 0 then
   end
 end
 
-redis.call('HSET', metaKey, 'count', count, 'floor', floor)
-return entryId
+redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'))
+return { entryId, unpack(released) }
+`);
+
+/**
+ * A watermark tick (sharded log): raises the bucket's clock to at least ARGV[1], so that
+ * no entry written from now on sorts below it, and returns the clock. KEYS: meta hash.
+ */
+export const tickScript = new LuaScript(`
+local clock = redis.call('HGET', KEYS[1], 'clock')
+if not clock or tonumber(clock) < tonumber(ARGV[1]) then
+  clock = ARGV[1]
+  redis.call('HSET', KEYS[1], 'clock', clock)
+end
+return clock
 `);

@@ -25,6 +25,17 @@ if (!reachable) {
     },
   });
 
+  runBrokerContract('redis, 4 log buckets', {
+    durable: true,
+    shared: true,
+    shardedCaps: true,
+    async create(opts): Promise<BrokerHandle> {
+      const store = newStore();
+      const options = { retention: opts.retention, logBuckets: 4, ...(opts.now ? { now: opts.now } : {}) };
+      return { broker: await store.open(options), reopen: () => store.open(options), cleanup: store.cleanup };
+    },
+  });
+
   test('redis: a new process starts its live feed at the end of the log, history still has the past', async () => {
     const store = newStore();
     try {
@@ -76,7 +87,11 @@ if (!reachable) {
       for (let i = 1; i <= 40; i++) await broker.publish(makeUpdate(`k${i}`, `urn:t${i % 4}`));
       const topics = [0, 1, 2, 3].map((t) => `{log}:topic:urn:t${t}`);
       const idKeys = (ids: string[]): string[] => ids.map((id) => `{log}:id:${id}`);
-      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k36', 'k37', 'k38', 'k39', 'k40']), ...topics].sort());
+      const indexes = (...ts: number[]): string[] => ts.map((t) => `{log}:ix:urn:t${t}`);
+      const indexed = async (t: number): Promise<string[]> => (await admin.xrange(`${store.prefix}{log}:ix:urn:t${t}`, '-', '+')).map(([entryId, fields]) => `${entryId}=${fields.join(':')}`);
+      const indexOf = async (ids: string[]): Promise<string[]> => (await entryIdsOf(ids)).map((entryId, i) => `${entryId}=u:${ids[i]}`);
+      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k36', 'k37', 'k38', 'k39', 'k40']), ...indexes(0, 1, 2, 3), ...topics].sort());
+      assert.deepEqual(await indexed(0), await indexOf(['k36', 'k40']), 'the index holds exactly the kept updates of its topic');
       assert.deepEqual(await topicLengths(), [2, 1, 1, 1], 'k36 k40 on t0, k37 on t1, k38 on t2, k39 on t3');
       assert.equal(await admin.hget(`${store.prefix}{log}:meta`, 'count'), '5');
       assert.equal(await admin.xlen(stream), 40, 'all still in the stream within the grace period');
@@ -84,7 +99,8 @@ if (!reachable) {
       clock.advance(2000);
       await broker.publish(makeUpdate('k41', 'urn:t1'));
       assert.equal(await admin.xlen(stream), 5, 'the stream holds only the kept updates once the grace is over');
-      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k37', 'k38', 'k39', 'k40', 'k41']), ...topics].sort());
+      assert.deepEqual(await logKeys(), ['{log}:meta', '{log}:stream', ...idKeys(['k37', 'k38', 'k39', 'k40', 'k41']), ...indexes(0, 1, 2, 3), ...topics].sort());
+      assert.deepEqual(await indexed(0), await indexOf(['k40']));
       assert.deepEqual(await topicLengths(), [1, 2, 1, 1]);
 
       // Trimmed per topic, from the middle of the log: they wait in the doomed list.
@@ -92,12 +108,52 @@ if (!reachable) {
       // (k37..k39 left from the head as the log was full; then t1 overflowed twice)
       assert.deepEqual(await admin.lrange(`${store.prefix}{log}:topic:urn:t1`, 0, -1), await entryIdsOf(['h2', 'h3', 'h4']));
       assert.deepEqual(await admin.lrange(`${store.prefix}{log}:doomed`, 0, -1), await entryIdsOf(['k41', 'h1']));
+      assert.deepEqual(await indexed(1), await indexOf(['h2', 'h3', 'h4']), 'trimmed from the middle: out of the index at once');
+      assert.deepEqual(await indexed(3), [], 'k39 left from the head, and its emptied index with it');
       clock.advance(2000);
       await broker.publish(makeUpdate('last', 'urn:t2'));
       assert.equal(await admin.exists(`${store.prefix}{log}:doomed`), 0);
       const kept = (await broker.history({ filter: () => true, limit: 100 })).updates.map((u) => u.id);
       assert.deepEqual(kept, ['k40', 'h2', 'h3', 'h4', 'last']);
       assert.equal(await admin.xlen(stream), kept.length);
+      assert.deepEqual((await logKeys()).filter((k) => k.startsWith('{log}:ix:')), indexes(0, 1, 2));
+    } finally {
+      await store.cleanup();
+    }
+  });
+
+  test('redis: the index follows every way an update stops being kept: an id reused after aging out, presence leaving its window', async () => {
+    const store = newStore();
+    try {
+      const clock = new ManualClock();
+      const broker = await store.open({ retention: { maxPerTopic: 0, maxAgeSeconds: 10, maxTotal: 100, maxPresence: 2 }, now: clock.now });
+      const indexKeys = async (): Promise<string[]> => (await keysOf(store.prefix)).filter((k) => k.startsWith('{log}:ix:'));
+      const indexed = async (topic: string): Promise<string[]> => (await admin.xrange(`${store.prefix}{log}:ix:${topic}`, '-', '+')).map(([, fields]) => fields[1]!);
+      await broker.publish(makeUpdate('a', ['urn:x', 'urn:y', 'urn:x']));
+      assert.deepEqual(await indexKeys(), ['{log}:ix:urn:x', '{log}:ix:urn:y'], 'one entry per distinct topic');
+      assert.deepEqual(await indexed('urn:x'), ['a']);
+      clock.advance(11_000);
+      await broker.publish(makeUpdate('a', 'urn:z'));
+      assert.deepEqual(await indexKeys(), ['{log}:ix:urn:z']);
+      for (const n of [1, 2, 3]) await broker.publishPresence(makeUpdate(`p${n}`, `/.well-known/mercure/subscriptions/p${n}`));
+      assert.deepEqual((await indexKeys()).filter((k) => k.includes('subscriptions')), ['{log}:ix:/.well-known/mercure/subscriptions/p2', '{log}:ix:/.well-known/mercure/subscriptions/p3']);
+      const hinted = await broker.history({ filter: () => true, topics: ['/.well-known/mercure/subscriptions/p1', '/.well-known/mercure/subscriptions/p3', 'urn:z', 'urn:x'], limit: 10 });
+      assert.deepEqual(hinted.updates.map((u) => u.id), ['a', 'p3']);
+    } finally {
+      await store.cleanup();
+    }
+  });
+
+  test('redis: the bucket count is recorded on first start; another one is refused with a clear error', async () => {
+    const store = newStore();
+    try {
+      await store.open();
+      assert.equal(await admin.get(`${store.prefix}{layout}:log-buckets`), '1');
+      await store.open({ logBuckets: 1 });
+      const refused = (e: unknown): boolean => isHeraldError(e) && e.code === 'invalid_config';
+      await assert.rejects(store.open({ logBuckets: 4 }), refused);
+      await admin.set(`${store.prefix}{layout}:log-buckets`, '4');
+      await assert.rejects(store.open(), (e: unknown) => refused(e) && /created with --redis-log-buckets 4, and this process was started with 1/.test((e as Error).message));
     } finally {
       await store.cleanup();
     }

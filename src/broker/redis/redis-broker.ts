@@ -5,16 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError, isHeraldError } from '../../errors.js';
+import { bucketTags, checkLayout } from './buckets.js';
+import { claimScripts } from './claim-scripts.js';
 import { RedisClock } from './clock.js';
-import { closeConnection, describeRedisUrl, loadScripts, openRedisConnections, probeSlots, storeError } from './connection.js';
+import { closeConnection, COMMAND_TIMEOUT_MS, describeRedisUrl, loadScripts, openRedisConnections, probeSlots, storeError } from './connection.js';
 import { redisKeys } from './keys.js';
 import { RedisLog } from './log.js';
+import { MergedReader } from './merged-reader.js';
+import { ShardedLog } from './sharded-log.js';
 import { RedisPresence } from './presence.js';
 import { awaitReplicas } from './replicas.js';
 import { StreamReader } from './reader.js';
-import { publishScript } from './publish-script.js';
+import { publishScript, tickScript } from './publish-script.js';
 import { presenceScripts } from './scripts.js';
-import type { Broker, RetentionOptions, SubscriptionRecord, Unsubscribe, Update } from '../types.js';
+import { DEFAULT_MAX_PRESENCE, type Broker, type RetentionOptions, type SubscriptionRecord, type Unsubscribe, type Update } from '../types.js';
 
 export interface RedisBrokerOptions {
   /** `redis://[user:pass@]host:port/db`, `rediss://...` (TLS), `redis-sentinel://...` or `redis-cluster://...` (see target.ts). */
@@ -42,6 +46,13 @@ export interface RedisBrokerOptions {
   readonly presenceBacklog?: number;
   /** Replicas that must hold each published update before publish resolves (WAIT); default 0. */
   readonly replicasAck?: number;
+  /** Buckets of the log (--redis-log-buckets), each its own hash slot; default 1 (the unsharded `{log}`). */
+  readonly logBuckets?: number;
+  /**
+   * With buckets: deliver only the buckets that `follow()` asked for (interest filtering);
+   * default false, every update reaches onUpdate as the Broker contract says.
+   */
+  readonly interest?: boolean;
 }
 
 /** The Broker plus a test hook that kills this "process" without a goodbye. */
@@ -61,7 +72,9 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   const { logger } = opts;
   const keys = redisKeys(opts.prefix);
   const replicasAck = opts.replicasAck ?? 0;
-  const { commands, reader } = await openRedisConnections(opts.url, description, logger);
+  const logBuckets = opts.logBuckets ?? 1;
+  const bucketKeys = bucketTags(logBuckets).map((tag) => redisKeys(opts.prefix, tag));
+  const { commands, reader, openBlocking } = await openRedisConnections(opts.url, description, logger);
   const updateListeners = new Set<(update: Update) => void>();
   const expiryListeners = new Set<(records: SubscriptionRecord[]) => void>();
   const restoreListeners = new Set<(records: SubscriptionRecord[]) => void>();
@@ -86,19 +99,46 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   };
 
   const clock = new RedisClock(commands, logger);
-  const log = new RedisLog(commands, keys, opts.retention, clock, opts.now ?? Date.now, opts.trimGraceMs ?? 30_000, opts.presenceBacklog ?? 10_000, logger);
-  const streamReader = new StreamReader(reader, keys.stream, deliver, logger);
+  const now = opts.now ?? Date.now;
+  const sharded = logBuckets > 1;
+  // Buckets: µs entry times, strictly increasing per process, so its own publishes keep
+  // their call order across buckets (docs/redis.md); one bucket: ms, as always.
+  let lastStamp = 0;
+  const stamp = sharded ? () => (lastStamp = Math.max(Math.floor(now() * 1000), lastStamp + 1)) : () => Math.max(0, Math.floor(now()));
+  // Retention caps are per bucket: an even share of the deployment's.
+  const share = (n: number): number => (sharded ? Math.ceil(n / logBuckets) : n);
+  const bucketOptions = {
+    retention: { ...opts.retention, maxTotal: share(opts.retention.maxTotal), maxPresence: share(opts.retention.maxPresence ?? DEFAULT_MAX_PRESENCE) },
+    now,
+    unit: sharded ? 1000 : 1,
+    stamp,
+    trimGraceMs: opts.trimGraceMs ?? 30_000,
+    presenceBacklog: share(opts.presenceBacklog ?? 10_000),
+    ...(logger ? { logger } : {}),
+  };
+  const logs = bucketKeys.map((k) => new RedisLog(commands, k, clock, bucketOptions));
+  const log = new ShardedLog(commands, logs, bucketKeys, () => clock.deadline(COMMAND_TIMEOUT_MS - 250));
+  const streamReader = sharded ? new MergedReader(commands, bucketKeys, openBlocking, deliver, logger) : new StreamReader(reader, keys.stream, deliver, logger);
+  const interest = sharded && opts.interest === true;
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
     notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
   try {
-    await loadScripts(commands, [publishScript, ...presenceScripts].map((script) => script.source));
+    await checkLayout(commands, opts.prefix, logBuckets, keys.meta);
+    await loadScripts(commands, [publishScript, tickScript, ...claimScripts, ...presenceScripts].map((script) => script.source));
     await clock.start();
-    await streamReader.start();
+    if (streamReader instanceof MergedReader) {
+      // One blocking connection per followed bucket, opened as they are followed.
+      reader.disconnect();
+      if (!interest) await streamReader.followAll();
+    } else {
+      await streamReader.start();
+    }
     await presence.start();
   } catch (error) {
     clock.stop();
     await presence.stop(false);
     await streamReader.stop();
+    reader.disconnect();
     commands.disconnect();
     throw unavailable(error, 'the broker could not start');
   }
@@ -106,6 +146,8 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   let closing: Promise<void> | null = null;
   const shutdown = (leave: boolean): Promise<void> => {
     closing ??= (async () => {
+      // Publishes still waiting for their turn to be sent are stored first.
+      if (leave) await log.settle();
       clock.stop();
       await presence.stop(leave).catch((error: unknown) => logger?.warn({ err: error }, 'could not remove this node from redis presence'));
       await streamReader.stop();
@@ -121,7 +163,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     publish: async (update) => {
       if (closing) throw new HeraldError('store_unavailable', 'The Redis broker is closed; the update was not published');
       await log.publish(update);
-      await awaitReplicas(commands, keys.stream, replicasAck).catch((error: unknown) => {
+      await awaitReplicas(commands, bucketKeys[log.bucketOf(update.topics[0] ?? '')]!.stream, replicasAck).catch((error: unknown) => {
         logger?.warn({ err: error, updateId: update.id }, 'redis replicas did not confirm a publish');
         throw error;
       });
@@ -133,6 +175,11 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     onUpdate(listener) {
       updateListeners.add(listener);
       return once(() => updateListeners.delete(listener));
+    },
+    follow: async (topics) => {
+      if (!interest || !(streamReader instanceof MergedReader)) return () => {};
+      const release = await guarded(() => streamReader.follow(topics === 'all' ? 'all' : topics.map((t) => log.bucketOf(t))), 'follow');
+      return once(release);
     },
     history: (query) => guarded(() => log.history(query), 'history'),
     lastEventId: () => guarded(() => log.lastEventId(), 'lastEventId'),
@@ -149,7 +196,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     },
     // A command on a key of each hash slot the broker writes, not PING: a Cluster whose
     // slot has no reachable owner, or is moving for longer than the retry bound, is not ready.
-    isReady: async () => !closing && (await probeSlots(commands, [keys.meta, keys.nodes], READY_TIMEOUT_MS)),
+    isReady: async () => !closing && (await probeSlots(commands, [...bucketKeys.map((k) => k.meta), keys.nodes], READY_TIMEOUT_MS)),
     close: () => shutdown(true),
     simulateCrash: () => shutdown(false),
     heartbeatNow: () => presence.tick(),

@@ -324,11 +324,13 @@ export async function startClusterTopology(options: ClusterOptions = {}): Promis
 /** The Broker contract's factory for brokers on `url` (a fresh key prefix per store; the servers are private). */
 export function topologyFactory(url: string, extra: Partial<RedisBrokerOptions> = {}): BrokerFactory {
   let stores = 0;
+  const sharded = (extra.logBuckets ?? 1) > 1;
   return {
     durable: true,
     shared: true,
+    shardedCaps: sharded,
     async create(opts): Promise<BrokerHandle> {
-      const prefix = `contract:${++stores}:`;
+      const prefix = `contract${sharded ? `-${extra.logBuckets}b` : ''}:${++stores}:`;
       const opened: RedisBroker[] = [];
       const open = async (): Promise<RedisBroker> => {
         const broker = await createRedisBroker({ url, prefix, retention: opts.retention, ...(opts.now ? { now: opts.now } : {}), ...extra });

@@ -41,11 +41,11 @@ export interface Resume {
  * Locates the replay for a requested Last-Event-ID ('earliest': all that is kept). An
  * unknown id gets everything kept (the client may have missed any of it) and is told so.
  */
-export async function locateResume(broker: Broker, filter: (update: Update) => boolean, requested: string, limits: ReplayLimits): Promise<Resume> {
+export async function locateResume(broker: Broker, filter: (update: Update) => boolean, requested: string, limits: ReplayLimits, topics?: readonly string[]): Promise<Resume> {
   const earliest = requested === 'earliest';
-  let start = await locateReplay(broker, filter, earliest ? null : requested, limits);
+  let start = await locateReplay(broker, filter, earliest ? null : requested, limits, topics);
   const unknown = !start.found;
-  if (unknown) start = await locateReplay(broker, filter, null, limits);
+  if (unknown) start = await locateReplay(broker, filter, null, limits, topics);
   const cursor = start.startAfter ?? 'earliest';
   if (unknown) return { start, cursor, gap: { reason: 'unknown_id', lastEventId: requested } };
   if (start.truncated) return { start, cursor, gap: { reason: 'replay_cut', lastEventId: requested } };
@@ -69,6 +69,11 @@ export interface ReplayTarget {
 
 export type ReplayOutcome = 'done' | 'closed' | 'lost';
 
+/** The history hint of an exact-only subscriber: the store may read just those topics. */
+function hint(topics: readonly string[] | undefined): { topics?: readonly string[] } {
+  return topics === undefined ? {} : { topics };
+}
+
 function pageBytes(limits: ReplayLimits): number {
   return Math.max(1, Math.floor(limits.maxPendingBytes / 2));
 }
@@ -78,12 +83,12 @@ function pageBytes(limits: ReplayLimits): number {
  * matches (what --replay-max has always meant): counts matches newest first, one
  * slice at a time, keeping nothing but the count.
  */
-export async function locateReplay(broker: Broker, filter: (update: Update) => boolean, afterId: string | null, limits: ReplayLimits): Promise<ReplayStart> {
+export async function locateReplay(broker: Broker, filter: (update: Update) => boolean, afterId: string | null, limits: ReplayLimits, topics?: readonly string[]): Promise<ReplayStart> {
   let counted = 0;
   let beforeId: string | undefined;
   for (;;) {
     const left = limits.replayMax - counted;
-    const result = await broker.history({ afterId, filter, limit: left + 1, maxScan: SCAN_SLICE, maxBytes: pageBytes(limits), ...(beforeId === undefined ? {} : { beforeId }) });
+    const result = await broker.history({ afterId, filter, ...hint(topics), limit: left + 1, maxScan: SCAN_SLICE, maxBytes: pageBytes(limits), ...(beforeId === undefined ? {} : { beforeId }) });
     // The slice's own bound was trimmed away meanwhile: start from the requested id.
     if (!result.found) return { found: beforeId !== undefined, startAfter: afterId, truncated: false };
     if (result.updates.length > left) return { found: true, startAfter: result.updates[0]!.id, truncated: true };
@@ -106,12 +111,13 @@ export async function streamReplay(broker: Broker, target: ReplayTarget, resume:
   let gap = resume.gap;
   const maxBytes = pageBytes(limits);
   const filter = (update: Update): boolean => subscriber.accepts(update);
+  const topics = hint(subscriber.historyTopics());
   let cursor = start.startAfter;
   let left = limits.replayMax;
   while (left > 0) {
     while (!subscriber.closed && subscriber.sink.pendingBytes() >= maxBytes) await sleep(DRAIN_POLL_MS);
     if (subscriber.closed) return 'closed';
-    const page = await broker.history({ afterId: cursor, filter, limit: left, oldestFirst: true, maxScan: SCAN_SLICE, maxBytes });
+    const page = await broker.history({ afterId: cursor, filter, ...topics, limit: left, oldestFirst: true, maxScan: SCAN_SLICE, maxBytes });
     if (subscriber.closed) return 'closed';
     if (!page.found) return 'lost';
     const heldAt = page.updates.findIndex((update) => subscriber.isHeld(update.id));

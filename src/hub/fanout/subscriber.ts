@@ -171,6 +171,11 @@ export class Subscriber {
     this.lastReplayedId = undefined;
   }
 
+  /** The exact topics every update this subscriber accepts names (a history hint); undefined when it has a pattern or `*`. */
+  historyTopics(): string[] | undefined {
+    return this.matchers.isExactOnly ? this.matchers.exactTopics() : undefined;
+  }
+
   /** Whether this subscriber wants and may read the update. */
   accepts(update: Update): boolean {
     if (update.private && !this.mayReadPrivate) return false;

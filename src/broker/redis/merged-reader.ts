@@ -1,0 +1,263 @@
+// The fan-out of the sharded log: one blocking XREAD loop per bucket (XREAD across
+// slots is CROSSSLOT on a Cluster, and a blocked connection serves nobody else), and a
+// deterministic merge of the buckets into the global order (entry time, bucket, seq),
+// so every process emits the same order. Each bucket has a watermark W: no entry not
+// read yet sorts below (W, bucket). The head entry (t, b) goes out once every other
+// bucket with nothing queued has W > t, or W = t and a higher bucket number. A quiet
+// bucket's W is raised by a tick: a script raising its clock (no later entry goes
+// below it), then a read of what it holds; no stream entry is written for it.
+import type { Logger } from 'pino';
+import type { RedisClient } from './connection.js';
+import { compareEntryIds, decodeUpdate, entryTimeMs, type RedisKeys } from './keys.js';
+import { tickScript } from './publish-script.js';
+import type { Update } from '../types.js';
+
+const BLOCK_MS = 5000;
+const BATCH = 500;
+const MAX_BACKOFF_MS = 2000;
+const TICK_RETRY_MS = 100;
+
+
+type StreamEntry = [id: string, fields: string[]];
+type XReadReply = [key: string, entries: StreamEntry[]][] | null;
+
+interface Feed {
+  readonly bucket: number;
+  readonly keys: RedisKeys;
+  client: RedisClient | null;
+  /** Followed: in the merge (joining ones hold it back until their start is known). */
+  active: boolean;
+  /** Subscribers' follows of this bucket (interest filtering); Infinity: always followed. */
+  followers: number;
+  joining: Promise<void> | null;
+  lastId: string;
+  watermark: number;
+  queue: StreamEntry[];
+  ticking: boolean;
+  loop?: Promise<void>;
+}
+
+export class MergedReader {
+  private readonly feeds: Feed[];
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+  /** Entry time of the last update emitted: a bucket joining later starts past it. */
+  private emitted = 0;
+
+  constructor(
+    private readonly commands: RedisClient,
+    buckets: readonly RedisKeys[],
+    /** A new blocking connection (one per followed bucket). */
+    private readonly openBlocking: (role: string) => Promise<RedisClient>,
+    private readonly deliver: (update: Update) => void,
+    private readonly logger?: Logger,
+  ) {
+    this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', watermark: -1, queue: [], ticking: false }));
+  }
+
+  /** Follows every bucket for good (no interest filtering), each from its current end. */
+  async followAll(): Promise<void> {
+    for (const feed of this.feeds) feed.followers = Number.POSITIVE_INFINITY;
+    await Promise.all(this.feeds.map((feed) => this.join(feed)));
+  }
+
+  /**
+   * Interest filtering: follows `buckets` (all of them for 'all') until the returned
+   * release. Resolves once every one is in the merge: an update published from then on
+   * in those buckets is delivered, one published before is in history. Either way, it
+   * sorts after everything already delivered, so the live order stays the global one.
+   */
+  async follow(buckets: readonly number[] | 'all'): Promise<() => void> {
+    const feeds = buckets === 'all' ? this.feeds : [...new Set(buckets)].map((b) => this.feeds[b]!);
+    for (const feed of feeds) feed.followers++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      for (const feed of feeds) if (--feed.followers === 0) this.leave(feed);
+    };
+    try {
+      await Promise.all(feeds.map((feed) => this.join(feed)));
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    for (const feed of this.feeds) feed.client?.disconnect();
+    await Promise.all(this.feeds.map((feed) => feed.loop));
+  }
+
+  // In the merge at once, as a bucket that holds the others back, so nothing past the
+  // join point goes out before its start is known: its clock raised past what was
+  // emitted (no later entry sorts before it), then its current end (what is at or
+  // before it is history), then its blocking read.
+  private join(feed: Feed): Promise<void> {
+    if (feed.active) return feed.joining ?? Promise.resolve();
+    feed.active = true;
+    feed.ticking = true;
+    feed.watermark = -1;
+    feed.queue = [];
+    const past = this.emitted + 1;
+    feed.joining = (async () => {
+      try {
+        const client = feed.client ?? (await this.openBlocking(`reader-${feed.bucket}`));
+        const clock = Number(await tickScript.run(this.commands, [feed.keys.meta], [past]));
+        const lastId = await this.lastGeneratedId(feed.keys.stream);
+        if (!feed.active) {
+          client.disconnect();
+          return;
+        }
+        feed.client = client;
+        feed.lastId = lastId;
+        feed.watermark = Math.max(clock, entryTimeMs(lastId));
+        feed.loop = this.run(feed, client);
+      } catch (error) {
+        feed.active = false;
+        throw error;
+      } finally {
+        feed.ticking = false;
+        feed.joining = null;
+        this.drain();
+      }
+    })();
+    return feed.joining;
+  }
+
+  private leave(feed: Feed): void {
+    if (!feed.active) return;
+    feed.active = false;
+    feed.queue = [];
+    feed.client?.disconnect();
+    feed.client = null;
+    this.drain();
+  }
+
+  private async run(feed: Feed, client: RedisClient): Promise<void> {
+    let failures = 0;
+    while (!this.stopped && feed.client === client) {
+      try {
+        if (failures > 0) await this.resync(feed);
+        const reply = (await client.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', feed.keys.stream, feed.lastId)) as XReadReply;
+        failures = 0;
+        if (feed.client !== client) return;
+        this.accept(feed, reply?.[0]?.[1] ?? []);
+        this.drain();
+      } catch (error) {
+        if (this.stopped || feed.client !== client) return;
+        failures++;
+        if (failures === 1) this.logger?.warn({ err: error, bucket: feed.bucket }, 'redis bucket reader lost its connection; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** Math.min(failures - 1, 5), MAX_BACKOFF_MS)));
+      }
+    }
+  }
+
+  // Entries may come twice (the blocking read and a tick's read overlap): only what follows lastId counts.
+  private accept(feed: Feed, entries: readonly StreamEntry[]): void {
+    for (const entry of entries) {
+      if (compareEntryIds(entry[0], feed.lastId) <= 0) continue;
+      feed.queue.push(entry);
+      feed.lastId = entry[0];
+      feed.watermark = Math.max(feed.watermark, entryTimeMs(entry[0]));
+    }
+  }
+
+  private drain(): void {
+    while (!this.stopped) {
+      let head: Feed | undefined;
+      const active = this.feeds.filter((f) => f.active);
+      for (const feed of active) {
+        const entry = feed.queue[0];
+        if (entry !== undefined && (head === undefined || before(entry, feed.bucket, head.queue[0]!, head.bucket))) head = feed;
+      }
+      if (head === undefined) return;
+      const t = entryTimeMs(head.queue[0]![0]);
+      const bucket = head.bucket;
+      const lagging = active.filter((f) => f !== head && f.queue.length === 0 && !(f.watermark > t || (f.watermark === t && f.bucket > bucket)));
+      if (lagging.length > 0) {
+        // One tick covers everything queued: raise to just past the newest queued entry, no
+        // further. Raising quiet buckets ahead of time was measured: their next entries land
+        // on the raised clock and need the next tick all the same, and a process's publishes
+        // in flight would be raised past its later ones (their call order).
+        let newest = t;
+        for (const feed of active) {
+          const last = feed.queue[feed.queue.length - 1];
+          if (last !== undefined) newest = Math.max(newest, entryTimeMs(last[0]));
+        }
+        for (const feed of lagging) void this.tick(feed, newest + 1);
+        return;
+      }
+      const [entryId, fields] = head.queue.shift()!;
+      this.emitted = Math.max(this.emitted, t);
+      const update = decodeUpdate(fields);
+      if (update === null) this.logger?.warn({ entryId, bucket }, 'skipping a stream entry Herald did not write');
+      else this.deliver(update);
+    }
+  }
+
+  private async tick(feed: Feed, at: number): Promise<void> {
+    if (feed.ticking || !feed.active) return;
+    feed.ticking = true;
+    try {
+      const from = feed.lastId;
+      // One round trip: the tick, then (same slot, same connection, in order) what the bucket holds.
+      const replies = (await this.commands.pipeline().evalsha(tickScript.sha, 1, feed.keys.meta, at).xrange(feed.keys.stream, `(${from}`, '+', 'COUNT', BATCH).exec()) ?? [];
+      let [tickError, clockReply] = replies[0] ?? [new Error('no reply to the tick')];
+      const [readError, read] = replies[1] ?? [new Error('no reply to the read')];
+      let entries = read as StreamEntry[];
+      if (tickError instanceof Error && tickError.message.startsWith('NOSCRIPT')) {
+        // Redis restarted and lost the script cache: tick, then read, in two trips.
+        [tickError, clockReply] = [null, await tickScript.run(this.commands, [feed.keys.meta], [at])];
+        entries = (await this.commands.xrange(feed.keys.stream, `(${from}`, '+', 'COUNT', BATCH)) as StreamEntry[];
+      } else if (readError) {
+        throw readError;
+      }
+      if (tickError) throw tickError;
+      const clock = Number(clockReply);
+      if (!feed.active) return;
+      // Everything at or below the clock was written before the tick returned: read it, then W = clock.
+      this.accept(feed, entries);
+      if (entries.length < BATCH) feed.watermark = Math.max(feed.watermark, clock);
+    } catch (error) {
+      this.logger?.debug({ err: error, bucket: feed.bucket }, 'redis bucket tick failed; retrying');
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.drain(), TICK_RETRY_MS);
+      this.retry.unref();
+    } finally {
+      feed.ticking = false;
+    }
+    this.drain();
+  }
+
+  /** After an outage: a bucket that went back in time (restart without data, failover to a lagging replica) is followed from its new end. */
+  private async resync(feed: Feed): Promise<void> {
+    const lastId = await this.lastGeneratedId(feed.keys.stream);
+    if (compareEntryIds(lastId, feed.lastId) < 0) {
+      this.logger?.warn({ bucket: feed.bucket, lastId: feed.lastId, streamLastId: lastId }, 'a redis log bucket went back in time; following it from its newest entry');
+      feed.lastId = lastId;
+    }
+  }
+
+  private async lastGeneratedId(stream: string): Promise<string> {
+    try {
+      const reply = (await this.commands.xinfo('STREAM', stream)) as unknown[];
+      for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === 'last-generated-id' && typeof reply[i + 1] === 'string') return reply[i + 1] as string;
+    } catch (error) {
+      if (!(error instanceof Error && /no such key/i.test(error.message))) throw error;
+    }
+    return '0-0';
+  }
+}
+
+/** The global order of two entries of buckets a and b. */
+function before(a: StreamEntry, bucketA: number, b: StreamEntry, bucketB: number): boolean {
+  const ta = entryTimeMs(a[0]);
+  const tb = entryTimeMs(b[0]);
+  if (ta !== tb) return ta < tb;
+  if (bucketA !== bucketB) return bucketA < bucketB;
+  return compareEntryIds(a[0], b[0]) < 0;
+}
