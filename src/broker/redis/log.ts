@@ -105,7 +105,15 @@ export class RedisLog {
    * open), narrowed to what is kept: after the trimmed head, not older than the age cutoff.
    */
   async range(lowerInclusive: string | null, upperExclusive: string | null, forward: boolean): Promise<Range> {
-    const floor = await this.redis.hget(this.keys.meta, 'floor');
+    // An open range ends at the stream's newest entry as of now: a read over several
+    // cursors (topic indexes, buckets) must not see an entry appended after one cursor
+    // ran dry but before another reads past it, or it would return a later entry without
+    // an earlier one (a gap and, once that one arrives live, an order the live stream
+    // never had). What is appended after this snapshot reaches the subscriber live.
+    const [floor, newest] = await Promise.all([
+      this.redis.hget(this.keys.meta, 'floor'),
+      upperExclusive === null ? this.redis.xrevrange(this.keys.stream, '+', '-', 'COUNT', 1) as Promise<StreamEntry[]> : Promise.resolve(undefined),
+    ]);
     let lower = lowerInclusive;
     const raise = (candidate: string): void => {
       if (lower === null || compareEntryIds(candidate, lower) > 0) lower = candidate;
@@ -113,7 +121,8 @@ export class RedisLog {
     if (floor !== null && floor !== '0-0') raise(nextEntryId(floor));
     const cutoff = this.ageCutoff();
     if (cutoff > 0) raise(`${cutoff}-0`);
-    return { lower: lower ?? '-', upper: upperExclusive === null ? '+' : `(${upperExclusive}`, forward };
+    const snapshot = newest === undefined ? undefined : (newest[0]?.[0] ?? '0-0');
+    return { lower: lower ?? '-', upper: snapshot ?? `(${upperExclusive}`, forward };
   }
 
   /** The kept entries of `range`, from the stream, or from the index of `topics` (deduplicated). */
