@@ -146,10 +146,14 @@ export abstract class Exchange implements StreamDoor {
         body = parseQueryString(raw.toString());
       }
       deps.limits.chargePublish(this, body);
-      publishBody(deps.hub, this, body).then(
-        (answer) => this.published(answer),
-        (error: unknown) => this.fail(error),
-      );
+      const answer = publishBody(deps.hub, this, body);
+      // A cached token and the memory store answer at once: no promise, no closures.
+      if (!(answer instanceof Promise)) this.published(answer);
+      else
+        answer.then(
+          (reply) => this.published(reply),
+          (error: unknown) => this.fail(error),
+        );
     } catch (error) {
       this.fail(error);
     }

@@ -2,13 +2,13 @@
 // It knows a Broker (never which one) and SubscriberSinks (never an HTTP response).
 // Its parts (the broker, the registry, the dispatcher) are private: the HTTP routes,
 // the chat, telemetry and shutdown use the methods below, nothing else.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Broker, HistoryResult, SubscriptionRecord, Unsubscribe, Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { encodeRetry, HEARTBEAT } from '../sse/encode.js';
 import { guarded } from '../timers.js';
 import { PresenceAnnouncer } from './announcer.js';
+import { newUuidUrn } from './event-id.js';
 import type { Authenticator, Claims } from './auth/authenticator.js';
 import { TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
@@ -102,11 +102,33 @@ export class Hub {
     return this.authenticator.verify(token, role);
   }
 
+  /**
+   * authenticate() without a promise when the token was verified before (the
+   * authenticator's cache): the publish path's common case. Throws what authenticate()
+   * would reject with.
+   */
+  authenticateNow(token: string | undefined, role: 'publisher' | 'subscriber'): Claims | undefined | Promise<Claims | undefined> {
+    if (token === undefined || this.authenticator === undefined) return this.authenticate(token, role);
+    return this.authenticator.cached?.(token, role) ?? this.authenticator.verify(token, role);
+  }
+
   /** A publisher's update: validated, authorized, stored, then fanned out. Resolves to its id. */
   async publish(fields: PublicationFields, claims: Claims | undefined): Promise<string> {
+    return this.publishNow(fields, claims);
+  }
+
+  /**
+   * publish() without a promise when the store acknowledges at once (the memory
+   * store's publishNow): the id, or a throw of what publish() would reject with.
+   * Otherwise the store's promise, resolving to the id.
+   */
+  publishNow(fields: PublicationFields, claims: Claims | undefined): string | Promise<string> {
     const update = authorizedUpdate(fields, claims, this.settings.publicUrl, this.publication);
-    await this.broker.publish(update);
-    return update.id;
+    if (this.broker.publishNow !== undefined) {
+      this.broker.publishNow(update);
+      return update.id;
+    }
+    return this.broker.publish(update).then(() => update.id);
   }
 
   /**
@@ -136,7 +158,7 @@ export class Hub {
           'Use fewer URI templates or URL patterns, or exact topics, which cost 1',
       );
     }
-    const id = `urn:uuid:${randomUUID()}`;
+    const id = newUuidUrn();
     const records = this.settings.subscriptions ? subscriptionRecords(request.selectors, id, request.claims?.payload) : [];
     const subscriber = new Subscriber(id, request.matchers, request.claims, request.sink, records);
     const wantsReplay = request.lastEventId !== undefined;

@@ -14,6 +14,7 @@ export interface SseEvent {
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
+const ANY_LINE_BREAK = /[\r\n]/;
 const FORBIDDEN_IN_FIELD = /[\r\n\0]/;
 
 export class SseFieldError extends Error {
@@ -44,7 +45,9 @@ export function encodeEventText(event: SseEvent): string {
   }
   // One space after the colon: the parser strips exactly one, so data that starts
   // with spaces survives byte for byte.
-  for (const line of event.data.split(LINE_BREAK)) text += `data: ${line}\n`;
+  // Most data is one line: no array of pieces then.
+  if (!ANY_LINE_BREAK.test(event.data)) text += `data: ${event.data}\n`;
+  else for (const line of event.data.split(LINE_BREAK)) text += `data: ${line}\n`;
   return text + '\n';
 }
 

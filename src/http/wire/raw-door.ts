@@ -14,11 +14,11 @@
 // same 408 as from Node.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { Exchange, type FrontDoor, type FrontDoorDeps } from '../front-door.js';
+import { Exchange, type DoorRequest, type FrontDoor, type FrontDoorDeps } from '../front-door.js';
 import { recognise } from '../front-door-recognise.js';
 import { holdStreamSocket } from '../release-http.js';
 import { readHead, MAX_HEAD_BYTES, type RequestHead } from './request-head.js';
-import { replyHead } from './reply-head.js';
+import { replyBytes } from './reply-head.js';
 import { Sweeper } from './sweeper.js';
 
 export interface RawDoorSettings {
@@ -63,6 +63,27 @@ class Connection {
   ) {}
 }
 
+/** The request fields every shared function reads (DoorRequest), as a class: no getter closure per request. */
+class RawRequest implements DoorRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: RequestHead['headers'];
+  readonly httpVersionMajor = 1;
+
+  constructor(
+    head: RequestHead,
+    readonly socket: Socket,
+  ) {
+    this.method = head.method;
+    this.url = head.url;
+    this.headers = head.headers;
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+}
+
 /** A request the raw door serves: replies go straight to the socket as one write. */
 class RawExchange extends Exchange {
   done = false;
@@ -74,7 +95,7 @@ class RawExchange extends Exchange {
     readonly head: RequestHead,
     queryText: string,
   ) {
-    super(front, deps, { method: head.method, url: head.url, headers: head.headers, httpVersionMajor: 1, socket: connection.socket, get destroyed() { return connection.socket.destroyed; } }, queryText);
+    super(front, deps, new RawRequest(head, connection.socket), queryText);
   }
 
   protected holdSlot(): void {
@@ -97,15 +118,8 @@ class RawExchange extends Exchange {
     if (!socket.writable) return;
     const door = connection.door;
     const keepAlive = this.head.keepAlive && door.serving();
-    const bodyBytes = Buffer.byteLength(body);
-    const head = replyHead(status, { requestId: this.id, extra, type, bodyBytes, keepAliveSeconds: keepAlive ? door.keepAliveSeconds : undefined });
-    if (bodyBytes === body.length) socket.write(head + body, 'latin1');
-    else {
-      socket.cork();
-      socket.write(head, 'latin1');
-      socket.write(body, 'utf8');
-      socket.uncork();
-    }
+    // Head and body in one buffer: one write (one system call) per reply, whatever the body's encoding.
+    socket.write(replyBytes(status, body, extra, type, keepAlive ? door.keepAliveSeconds : undefined, this.id));
     if (!keepAlive) {
       door.forget(connection);
       socket.end();

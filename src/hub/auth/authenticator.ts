@@ -4,7 +4,7 @@
 // Keys come from options, or from a JWKS URL (auth-jwks.ts) for public-key tokens.
 // HMAC signatures are checked by WebCrypto's verify (a constant-time comparison); the
 // cache is keyed by a SHA-256 digest of the token, so no lookup compares token text.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { decodeProtectedHeader, errors, importSPKI, importX509, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type JWTVerifyOptions } from 'jose';
 import { HeraldError } from '../../errors.js';
@@ -40,7 +40,7 @@ export interface AuthOptions {
    */
   jwksUrl?: string;
   jwks?: KeySetOptions;
-  /** Verified tokens kept (oldest dropped first). Default 1000. */
+  /** Verified tokens kept per role (oldest dropped first). Default 1000. */
   cacheSize?: number;
   /** Milliseconds since the epoch; injectable for tests. Default Date.now. */
   now?: () => number;
@@ -49,6 +49,12 @@ export interface AuthOptions {
 export interface Authenticator {
   /** Resolves to what the token grants; rejects with HeraldError('unauthorized') saying why it is refused. */
   verify(token: string, role: Role): Promise<Claims>;
+  /**
+   * The claims of a token verified before and not expired, without a promise (the
+   * publish path's common case); undefined when verify() has to decide. Never refuses:
+   * whatever it does not know, verify() answers exactly as before.
+   */
+  cached?(token: string, role: Role): Claims | undefined;
 }
 
 type VerificationKey = CryptoKey | Uint8Array;
@@ -58,6 +64,10 @@ const ALGORITHMS = new Set([
 ]);
 /** Larger tokens are refused before any work (and never fill the cache). */
 const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** The cache key: crypto.hash (Node 20.12+) is one call and one string, no Hash object. */
+const digest: (token: string) => string =
+  typeof hash === 'function' ? (token) => hash('sha256', token, 'base64') : (token) => createHash('sha256').update(token).digest('base64');
 
 /** Throws HeraldError('invalid_config') for an unknown algorithm or a key that cannot be loaded. */
 export async function createAuthenticator(opts: AuthOptions): Promise<Authenticator> {
@@ -71,7 +81,6 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
   const keySet = opts.jwksUrl === undefined || opts.jwksUrl === '' ? undefined : createKeySet(opts.jwksUrl, opts.jwks);
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 1000;
-  const cache = new Map<string, Claims>();
   const accessTokenRules: JWTVerifyOptions = {
     typ: 'at+jwt',
     audience: opts.audience ?? `${opts.hubUrl}${HUB_PATH}`,
@@ -79,18 +88,30 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
     ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }),
   };
 
+  // One table per role (the two roles may have different keys), keyed by the token's
+  // SHA-256: no lookup compares token text.
+  const caches: Record<Role, Map<string, Claims>> = { publisher: new Map(), subscriber: new Map() };
+  const lookup = (cache: Map<string, Claims>, cacheKey: string): Claims | undefined => {
+    const cached = cache.get(cacheKey);
+    if (cached === undefined) return undefined;
+    if (cached.expiresAt === undefined || now() < cached.expiresAt) return cached;
+    cache.delete(cacheKey); // expired: verify again, which reports why
+    return undefined;
+  };
+
   return {
+    cached(token, role) {
+      if (token.length > MAX_TOKEN_LENGTH) return undefined;
+      return lookup(caches[role], digest(token));
+    },
     async verify(token, role) {
       const key = keys[role];
       if (key === undefined && keySet === undefined) throw new HeraldError('unauthorized', `No key is configured to verify ${role} tokens`);
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(`invalid token: longer than ${MAX_TOKEN_LENGTH} characters`);
-      // The role is part of the key: the two roles may have different keys.
-      const cacheKey = createHash('sha256').update(role).update('\0').update(token).digest('base64');
-      const cached = cache.get(cacheKey);
-      if (cached !== undefined) {
-        if (cached.expiresAt === undefined || now() < cached.expiresAt) return cached;
-        cache.delete(cacheKey); // expired: verify again, which reports why
-      }
+      const cache = caches[role];
+      const cacheKey = digest(token);
+      const cached = lookup(cache, cacheKey);
+      if (cached !== undefined) return cached;
       let payload: Record<string, unknown>;
       try {
         const algorithms = allowedAlgorithms(algorithm, key, keySet);
