@@ -34,6 +34,13 @@ function singleLineField(name: string, value: string): string {
   return `${name}: ${value}\n`;
 }
 
+/** Throws the SseFieldError encodeEventText would throw for this event, without encoding it. */
+export function checkEvent(event: SseEvent): void {
+  if (event.type !== undefined && event.type !== '' && !isSafeFieldValue(event.type)) throw new SseFieldError('event');
+  if (event.id !== undefined && !isSafeFieldValue(event.id)) throw new SseFieldError('id');
+  if (event.retry !== undefined && (!Number.isSafeInteger(event.retry) || event.retry < 0)) throw new SseFieldError('retry');
+}
+
 /** Encodes one event as text; the trailing blank line ends it. */
 export function encodeEventText(event: SseEvent): string {
   let text = '';

@@ -47,7 +47,11 @@ class Connection {
   pending: Buffer | undefined;
   /** A POST whose body is still arriving. */
   head: RequestHead | undefined;
-  bodyChunks: Buffer[] | undefined;
+  /** The chunk the body starts in (at bodyStart: no subarray made), and any later chunks. */
+  body: Buffer | undefined;
+  bodyStart = 0;
+  bodyMore: Buffer[] | undefined;
+  /** Body bytes received so far (from bodyStart on). */
   bodyBytes = 0;
   /** A request is being served: its reply is awaited. */
   exchange: RawExchange | undefined;
@@ -205,7 +209,10 @@ export class RawDoor {
 
   received(connection: Connection, chunk: Buffer): void {
     if (connection.head !== undefined) {
-      (connection.bodyChunks ??= []).push(chunk);
+      if (connection.body === undefined) {
+        connection.body = chunk;
+        connection.bodyStart = 0;
+      } else (connection.bodyMore ??= []).push(chunk);
       connection.bodyBytes += chunk.length;
       this.bodyProgress(connection);
       return;
@@ -241,17 +248,18 @@ export class RawDoor {
     }
     this.stats.served++;
     this.front.stats.served++;
-    const rest = bytes.length === head.length ? undefined : bytes.subarray(head.length);
     const exchange = new RawExchange(this.front, deps!, connection, head, queryText);
     if (head.method === 'GET') {
-      connection.pending = rest;
+      connection.pending = bytes.length === head.length ? undefined : bytes.subarray(head.length);
       this.begin(connection, exchange);
       return;
     }
     connection.pending = undefined;
     connection.head = head;
-    connection.bodyChunks = rest === undefined ? undefined : [rest];
-    connection.bodyBytes = rest === undefined ? 0 : rest.length;
+    const rest = bytes.length - head.length;
+    connection.body = rest === 0 ? undefined : bytes;
+    connection.bodyStart = head.length;
+    connection.bodyBytes = rest;
     connection.exchange = exchange;
     const timeout = this.settings!.requestTimeoutMs;
     connection.deadline = timeout === 0 ? idle : connection.requestStart + timeout;
@@ -270,17 +278,23 @@ export class RawDoor {
   private bodyProgress(connection: Connection): void {
     const expected = Number(connection.head!.headers['content-length']);
     if (connection.bodyBytes < expected) return;
-    const chunks = connection.bodyChunks!;
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, connection.bodyBytes);
-    const body = all.length === expected ? all : all.subarray(0, expected);
-    connection.pending = all.length === expected ? undefined : all.subarray(expected);
+    let all = connection.body!;
+    let start = connection.bodyStart;
+    if (connection.bodyMore !== undefined) {
+      all = Buffer.concat([all.subarray(start), ...connection.bodyMore], connection.bodyBytes);
+      start = 0;
+    }
+    const end = start + expected;
+    connection.pending = all.length === end ? undefined : all.subarray(end);
     connection.head = undefined;
-    connection.bodyChunks = undefined;
+    connection.body = undefined;
+    connection.bodyMore = undefined;
     connection.bodyBytes = 0;
     connection.deadline = idle;
     const exchange = connection.exchange!;
+    // The body is decoded straight from the chunk it arrived in (as UTF-8, as both parsers read it).
     if (exchange.done) this.replied(connection);
-    else exchange.publish(body);
+    else exchange.publish(all.toString('utf8', start, end));
   }
 
   /** The reply is out and the connection stays: read the next request, if any came. */
