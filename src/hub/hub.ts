@@ -23,6 +23,9 @@ import type { BoundedHistoryQuery, FlushListener, HubOptions, HubSettings, HubSt
 export type { BoundedHistoryQuery, FlushListener, HubOptions, HubSettings, HubStats, Readiness, SubscribeRequest, SubscriptionStart } from './types.js';
 
 
+/** Shared by every stream without presence records (none is ever added to it). */
+const NO_RECORDS: readonly SubscriptionRecord[] = Object.freeze([]);
+
 export class Hub {
   private readonly broker: Broker;
   private readonly authenticator: Authenticator | undefined;
@@ -159,7 +162,7 @@ export class Hub {
       );
     }
     const id = newUuidUrn();
-    const records = this.settings.subscriptions ? subscriptionRecords(request.selectors, id, request.claims?.payload) : [];
+    const records = this.settings.subscriptions ? subscriptionRecords(request.selectors, id, request.claims?.payload) : NO_RECORDS;
     const subscriber = new Subscriber(id, request.matchers, request.claims, request.sink, records);
     const wantsReplay = request.lastEventId !== undefined;
     if (wantsReplay) subscriber.startReplay();
