@@ -317,6 +317,8 @@ export class RawDoor {
   /** An event stream took the socket: it keeps only what the stream needs. */
   streaming(connection: Connection): void {
     this.forget(connection);
+    // holdStreamSocket's error listener destroys the socket too: one listener, not an array of two.
+    connection.socket.removeListener('error', onError);
     holdStreamSocket(connection.socket);
     // Bytes after a stream's request could never be answered (as the node:http door does).
     if (connection.pending !== undefined) connection.socket.destroy();

@@ -20,7 +20,8 @@ export class MatcherSet {
   readonly isExactOnly: boolean;
   /** Sum of the matchers' costs: the most steps one topic's evaluation takes, per topic character. */
   readonly cost: number;
-  private readonly exact: ReadonlySet<string>;
+  /** The exact topics: one alone as a string (the common stream: no Set), several in a Set. */
+  private readonly exact: ReadonlySet<string> | string | undefined;
   private readonly patterns: readonly TopicMatcher[];
   /** Patterns that can end with any character, then those filed by the code unit they must end with. */
   private readonly anyEnd: readonly TopicMatcher[];
@@ -32,7 +33,8 @@ export class MatcherSet {
   constructor(matchers: readonly TopicMatcher[], options: MatcherSetOptions = {}) {
     this.matchers = matchers;
     this.hasAny = matchers.some((m) => m.kind === 'any');
-    this.exact = new Set(matchers.filter((m) => m.kind === 'exact').map((m) => m.source));
+    const exact = new Set(matchers.filter((m) => m.kind === 'exact').map((m) => m.source));
+    this.exact = exact.size === 0 ? undefined : exact.size === 1 ? (exact.values().next().value as string) : exact;
     const patterns = matchers.filter((m) => m.kind === 'template' || m.kind === 'urlpattern');
     this.patterns = patterns.length === 0 ? NONE : patterns;
     this.isExactOnly = !this.hasAny && patterns.length === 0;
@@ -64,11 +66,13 @@ export class MatcherSet {
 
   /** The distinct exact topics, in first-seen order. */
   exactTopics(): string[] {
-    return [...this.exact];
+    const exact = this.exact;
+    return exact === undefined ? [] : typeof exact === 'string' ? [exact] : [...exact];
   }
 
   matches(topic: string): boolean {
-    if (this.hasAny || this.exact.has(topic)) return true;
+    const exact = this.exact;
+    if (this.hasAny || (typeof exact === 'string' ? exact === topic : exact?.has(topic) === true)) return true;
     const cache = this.cache;
     if (cache === undefined) return false;
     const cached = cache.get(topic);
