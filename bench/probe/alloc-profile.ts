@@ -31,7 +31,7 @@ if (!sampling) {
 }
 const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: Node } };
 interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
-const bySelf = new Map<string, number>(); const byStack = new Map<string, number>();
+const bySelf = new Map<string, number>(); const byStack = new Map<string, number>(); const byPath = new Map<string, number>();
 let total = 0;
 const walk = (n: Node, path: string[]) => {
   const name = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/|src\/)/, '$1')}:${n.callFrame.lineNumber + 1}`;
@@ -42,6 +42,8 @@ const walk = (n: Node, path: string[]) => {
     // attribute to first frame in our src or fastify
     const owner = [...p].reverse().find((f) => /src\/|fastify|pino|cookie|formbody|querystring|find-my-way|light|avvio/.test(f)) ?? name;
     byStack.set(owner, (byStack.get(owner) ?? 0) + n.selfSize);
+    const path = p.slice(-4).reverse().map((f) => f.split(' ')[0]).join(' < ');
+    byPath.set(path, (byPath.get(path) ?? 0) + n.selfSize);
   }
   for (const c of n.children) walk(c, p);
 };
@@ -50,5 +52,7 @@ console.log(`door ${door}: ${ok} publishes, sampled ${(total / ok).toFixed(0)} B
 for (const [k, v] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / ok).toFixed(0).padStart(6)} self  ${k}`);
 console.log('--- by nearest project/framework frame');
 for (const [k, v] of [...byStack].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / ok).toFixed(0).padStart(6)}  ${k}`);
+console.log('--- by call path (allocating frame < its callers)');
+for (const [k, v] of [...byPath].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(v / ok).toFixed(0).padStart(6)}  ${k}`);
 await herald.close();
 process.exit(0);

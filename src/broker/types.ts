@@ -101,6 +101,13 @@ export interface Broker {
   publish(update: Update): Promise<void>;
 
   /**
+   * Optional, for a store that acknowledges synchronously (memory): publish() without
+   * its promise. Returns once the update is stored; throws what publish() would
+   * reject with. The hub's publish path uses it when present: no promise per publish.
+   */
+  readonly publishNow?: (update: Update) => void;
+
+  /**
    * Like publish, for the hub's own subscription events (presence): delivered to every
    * process in the same log order as messages, and readable in history, but kept under
    * the presence retention (`RetentionOptions.maxPresence`). Presence events never

@@ -52,20 +52,27 @@ export function applyDeadlines(server: DeadlineServer, options: DeadlineOptions,
 const headDeadline = Symbol('headDeadline');
 type DeadlineSocket = Socket & { [headDeadline]?: NodeJS.Timeout };
 
+// Shared by every socket: once its head arrives a connection keeps no timer, closure or listener of this.
+function destroyLate(socket: Socket): void {
+  socket.destroy();
+}
+function clearHeadDeadline(this: DeadlineSocket): void {
+  const timer = this[headDeadline];
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  this[headDeadline] = undefined;
+  this.removeListener('close', clearHeadDeadline);
+}
+
 /** Destroys a socket whose first request head has not arrived within `timeoutMs`. */
 function reapSilentSockets(server: DeadlineServer, timeoutMs: number): (socket: DeadlineSocket) => void {
   server.on('connection', (socket: DeadlineSocket) => {
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    const timer = setTimeout(destroyLate, timeoutMs, socket);
     timer.unref();
     socket[headDeadline] = timer;
-    socket.once('close', () => clearTimeout(timer));
+    socket.on('close', clearHeadDeadline);
   });
-  return (socket) => {
-    const timer = socket[headDeadline];
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    socket[headDeadline] = undefined;
-  };
+  return (socket) => clearHeadDeadline.call(socket);
 }
 
 function trackPending(server: DeadlineServer, max: number, log: LimitLog): (socket: Socket) => void {

@@ -139,25 +139,29 @@ export abstract class Exchange implements StreamDoor {
     return false;
   }
 
-  /** A POST's whole body: parsed as Fastify's parsers would, charged to the rate limit, published. */
-  publish(raw: Buffer): void {
+  /** A POST's whole body (decoded as UTF-8): parsed as Fastify's parsers would, charged to the rate limit, published. */
+  publish(text: string): void {
     try {
       const deps = this.deps;
       let body: unknown;
       if (BODY_TYPES.get((this.headers['content-type'] as string).toLowerCase()) === 'json') {
-        deps.parseJson(this.request as IncomingMessage, raw.toString('utf8'), captureJson);
+        deps.parseJson(this.request as IncomingMessage, text, captureJson);
         const { error, value } = parsedJson;
         parsedJson = { error: null, value: undefined };
         if (error !== null) throw error;
         body = value;
       } else {
-        body = parseQueryString(raw.toString());
+        body = parseQueryString(text);
       }
       deps.limits.chargePublish(this, body);
-      publishBody(deps.hub, this, body).then(
-        (answer) => this.published(answer),
-        (error: unknown) => this.fail(error),
-      );
+      const answer = publishBody(deps.hub, this, body);
+      // A cached token and the memory store answer at once: no promise, no closures.
+      if (!(answer instanceof Promise)) this.published(answer);
+      else
+        answer.then(
+          (reply) => this.published(reply),
+          (error: unknown) => this.fail(error),
+        );
     } catch (error) {
       this.fail(error);
     }
@@ -246,7 +250,7 @@ class NodeExchange extends Exchange {
       return;
     }
     const chunks = this.chunks ?? [];
-    this.publish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.received));
+    this.publish((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.received)).toString('utf8'));
   }
 }
 

@@ -4,7 +4,20 @@
 // which RFC 9112 §6.3 allows for a response without Content-Length or
 // Transfer-Encoding, and which is how an event stream ends anyway.
 import type { Socket } from 'node:net';
-import type { SubscriberSink } from '../hub/fanout/subscriber.js';
+import type { Subscriber, SubscriberSink } from '../hub/fanout/subscriber.js';
+
+/** What ends a stream when its socket closes (the hub). */
+export interface StreamOwner {
+  disconnect(subscriber: Subscriber): void;
+}
+
+const SINK = Symbol('socketSink');
+type SinkSocket = Socket & { [SINK]?: SocketSink };
+
+// One 'close' listener shared by every stream: no closure per connection.
+function onStreamSocketClose(this: SinkSocket): void {
+  this[SINK]?.socketClosed();
+}
 
 const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -26,9 +39,23 @@ export function responseHead(status: number, reason: string, headers: Record<str
 
 export class SocketSink implements SubscriberSink {
   private readonly socket: Socket;
+  private owner: StreamOwner | undefined;
+  private subscriber: Subscriber | undefined;
 
   constructor(socket: Socket) {
     this.socket = socket;
+  }
+
+  /** When the socket closes, `owner` disconnects `subscriber`. */
+  endsWithSocket(owner: StreamOwner, subscriber: Subscriber): void {
+    this.owner = owner;
+    this.subscriber = subscriber;
+    (this.socket as SinkSocket)[SINK] = this;
+    this.socket.on('close', onStreamSocketClose);
+  }
+
+  socketClosed(): void {
+    if (this.owner !== undefined && this.subscriber !== undefined) this.owner.disconnect(this.subscriber);
   }
 
   write(chunk: Buffer): void {

@@ -58,6 +58,7 @@ export async function openStream(
     lastEventId: requestedLastEventId(request, query, request.body),
     sink: http1 ? new SocketSink(socket) : new ResponseSink(res),
   });
+  const sink = start.subscriber.sink;
   const doorHeaders = door.takeOver();
   // A request whose body was read (QUERY) is destroyed once read: only an unfinished one means the client left.
   if (socket.destroyed || (raw.destroyed && !raw.readableEnded)) {
@@ -82,7 +83,8 @@ export async function openStream(
     socket.setKeepAlive(true, STREAM_KEEPALIVE_MS);
     socket.write(responseHead(200, 'OK', { ...headers, Connection: 'close' }));
     door.streaming?.(socket);
-    socket.on('close', () => hub.disconnect(subscriber));
+    if (sink instanceof SocketSink) sink.endsWithSocket(hub, subscriber);
+    else socket.on('close', () => hub.disconnect(subscriber));
   } else {
     res.on('close', () => hub.disconnect(subscriber));
     (res as ServerResponse).writeHead(200, headers);

@@ -2,13 +2,13 @@
 // It knows a Broker (never which one) and SubscriberSinks (never an HTTP response).
 // Its parts (the broker, the registry, the dispatcher) are private: the HTTP routes,
 // the chat, telemetry and shutdown use the methods below, nothing else.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Broker, HistoryResult, SubscriptionRecord, Unsubscribe, Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { encodeRetry, HEARTBEAT } from '../sse/encode.js';
 import { guarded } from '../timers.js';
 import { PresenceAnnouncer } from './announcer.js';
+import { newUuidUrn } from './event-id.js';
 import { payloadFor, type Authenticator, type Claims, type Credentials } from './auth/authenticator.js';
 import { lifetimeEnd, TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
@@ -22,6 +22,9 @@ import type { BoundedHistoryQuery, FlushListener, HubOptions, HubSettings, HubSt
 
 export type { BoundedHistoryQuery, FlushListener, HubOptions, HubSettings, HubStats, Readiness, SubscribeRequest, SubscriptionStart } from './types.js';
 
+
+/** Shared by every stream without presence records (none is ever added to it). */
+const NO_RECORDS: readonly SubscriptionRecord[] = Object.freeze([]);
 
 export class Hub {
   private readonly broker: Broker;
@@ -109,11 +112,34 @@ export class Hub {
     return this.authenticator.verify(credentials.token, role, credentials.source);
   }
 
+  /**
+   * authenticate() without a promise when the token was verified before (the
+   * authenticator's cache): the publish path's common case. Throws what authenticate()
+   * would reject with.
+   */
+  authenticateNow(credentials: Credentials | undefined, role: 'publisher' | 'subscriber'): Claims | undefined | Promise<Claims | undefined> {
+    // Only a header token skips verify(): where any other came from is verify()'s to check.
+    if (credentials === undefined || credentials.source !== 'header' || this.authenticator === undefined) return this.authenticate(credentials, role);
+    return this.authenticator.cached?.(credentials.token, role) ?? this.authenticator.verify(credentials.token, role, credentials.source);
+  }
+
   /** A publisher's update: validated, authorized, stored, then fanned out. Resolves to its id. */
   async publish(fields: PublicationFields, claims: Claims | undefined): Promise<string> {
+    return this.publishNow(fields, claims);
+  }
+
+  /**
+   * publish() without a promise when the store acknowledges at once (the memory
+   * store's publishNow): the id, or a throw of what publish() would reject with.
+   * Otherwise the store's promise, resolving to the id.
+   */
+  publishNow(fields: PublicationFields, claims: Claims | undefined): string | Promise<string> {
     const update = authorizedUpdate(fields, claims, this.settings.publicUrl, this.publication);
-    await this.broker.publish(update);
-    return update.id;
+    if (this.broker.publishNow !== undefined) {
+      this.broker.publishNow(update);
+      return update.id;
+    }
+    return this.broker.publish(update).then(() => update.id);
   }
 
   /**
@@ -143,9 +169,9 @@ export class Hub {
           'Use fewer URI templates or URL patterns, or exact topics, which cost 1',
       );
     }
-    const id = `urn:uuid:${randomUUID()}`;
+    const id = newUuidUrn();
     const claims = request.claims;
-    const records = this.settings.subscriptions ? subscriptionRecords(request.matchers.matchers, id, (selector) => payloadFor(claims, selector), this.subscriptionsFormat) : [];
+    const records = this.settings.subscriptions ? subscriptionRecords(request.matchers.matchers, id, (selector) => payloadFor(claims, selector), this.subscriptionsFormat) : NO_RECORDS;
     const subscriber = new Subscriber(id, request.matchers, request.claims, request.sink, records);
     const wantsReplay = request.lastEventId !== undefined;
     if (wantsReplay) subscriber.startReplay();

@@ -1,11 +1,11 @@
 // Turns a publisher's fields (Mercure form POST or Herald's batch extension) into an
 // Update, refusing anything that could corrupt the stream or address the hub's own
 // reserved topics. Transport-agnostic: the HTTP layer only collects the fields.
-import { randomUUID } from 'node:crypto';
 import type { Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { isSafeFieldValue } from '../sse/encode.js';
 import { isReservedTopic, validateTopic } from './topics/selectors.js';
+import { newUuidUrn } from './event-id.js';
 
 export interface PublicationFields {
   readonly topics: readonly string[];
@@ -23,7 +23,7 @@ export interface PublicationLimits {
 }
 
 export function newEventId(): string {
-  return `urn:uuid:${randomUUID()}`;
+  return newUuidUrn();
 }
 
 /** Field length limits; past them draft 08 asks for a 413, as for the body and `data`. */

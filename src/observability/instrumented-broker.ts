@@ -1,7 +1,8 @@
 // A Broker that counts what passes through it and delegates everything: updates
 // stored, store errors by operation, and the acceptance time of each publish (for
 // the publish-to-write latency). Wrapping keeps the brokers and the hub free of
-// metrics code; the cost is one Map entry per publish in flight.
+// metrics code; the cost is one Map entry per publish in flight. The stored count is
+// a plain number read at scrape time (prom-client's inc() allocates on every call).
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { isHeraldError } from '../errors.js';
@@ -23,6 +24,10 @@ export class InstrumentedBroker implements Broker {
   private readonly debug: boolean;
   private lastWarnAt = -Infinity;
   private unlogged = 0;
+  /** Updates stored since the last scrape (added to the counter by its collect()). */
+  private storedSinceScrape = 0;
+  /** Present when the inner store has it (Broker.publishNow): a publish with no promise. */
+  readonly publishNow: ((update: Update) => void) | undefined;
 
   constructor(inner: Broker, registry: Registry, latency: PublishLatency, logger: Logger) {
     this.inner = inner;
@@ -30,7 +35,15 @@ export class InstrumentedBroker implements Broker {
     this.latency = latency;
     this.logger = logger;
     this.debug = logger.isLevelEnabled('debug');
-    this.stored = new Counter({ name: 'herald_updates_stored_total', help: 'Updates the store accepted (HTTP publishes, batches, chat messages and presence events)', registers: [registry] });
+    this.stored = new Counter({
+      name: 'herald_updates_stored_total',
+      help: 'Updates the store accepted (HTTP publishes, batches, chat messages and presence events)',
+      registers: [registry],
+      collect: () => {
+        if (this.storedSinceScrape > 0) this.stored.inc(this.storedSinceScrape);
+        this.storedSinceScrape = 0;
+      },
+    });
     this.errors = new Counter({
       name: 'herald_store_errors_total',
       help: 'Store operations that failed, by operation',
@@ -38,26 +51,49 @@ export class InstrumentedBroker implements Broker {
       registers: [registry],
     });
     for (const operation of ['publish', 'history', 'presence', 'ready'] as const) this.errors.labels(operation).inc(0);
+    const innerNow = inner.publishNow;
+    this.publishNow = innerNow === undefined ? undefined : (update) => this.publishNowThrough(innerNow, update);
   }
 
   publish(update: Update): Promise<void> {
-    return this.store(update, () => this.inner.publish(update));
+    this.latency.accept(update.id);
+    return this.settle(update, this.inner.publish(update));
   }
 
   publishPresence(update: Update): Promise<void> {
-    return this.store(update, () => this.inner.publishPresence(update));
+    this.latency.accept(update.id);
+    return this.settle(update, this.inner.publishPresence(update));
   }
 
-  private async store(update: Update, publish: () => Promise<void>): Promise<void> {
-    this.latency.accept(update.id);
+  private async settle(update: Update, pending: Promise<void>): Promise<void> {
     try {
-      await publish();
+      await pending;
     } catch (error) {
-      this.latency.abandoned(update.id);
-      this.failed('publish', error);
+      this.refused(update, error);
       throw error;
     }
-    this.stored.inc();
+    this.storedOne(update);
+  }
+
+  /** publish(), for an inner store that acknowledges synchronously. */
+  private publishNowThrough(inner: (update: Update) => void, update: Update): void {
+    this.latency.accept(update.id);
+    try {
+      inner(update);
+    } catch (error) {
+      this.refused(update, error);
+      throw error;
+    }
+    this.storedOne(update);
+  }
+
+  private refused(update: Update, error: unknown): void {
+    this.latency.abandoned(update.id);
+    this.failed('publish', error);
+  }
+
+  private storedOne(update: Update): void {
+    this.storedSinceScrape++;
     if (this.debug) this.logger.debug({ id: update.id, topics: update.topics, private: update.private }, 'update stored');
   }
 

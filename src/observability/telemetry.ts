@@ -34,6 +34,8 @@ export class Telemetry {
   readonly registry = new Registry();
   readonly latency: PublishLatency;
   private readonly publishRequests: Counter<'outcome'>;
+  /** Answers since the last scrape, by outcome: plain numbers on the publish path, added to the counter by its collect(). */
+  private readonly answered = { ok: 0, refused: 0, failed: 0 };
   private readonly logger: Logger;
   private readonly withProcess: boolean;
   private stopFlushListener: (() => void) | undefined;
@@ -47,6 +49,12 @@ export class Telemetry {
       help: 'POSTs to the hub endpoint by outcome: ok (stored), refused (4xx: token, validation, limits), failed (5xx: store unavailable)',
       labelNames: ['outcome'],
       registers: [this.registry],
+      collect: () => {
+        for (const outcome of ['ok', 'refused', 'failed'] as const) {
+          if (this.answered[outcome] > 0) this.publishRequests.labels(outcome).inc(this.answered[outcome]);
+          this.answered[outcome] = 0;
+        }
+      },
     });
     for (const outcome of ['ok', 'refused', 'failed'] as const) this.publishRequests.labels(outcome).inc(0);
   }
@@ -100,7 +108,7 @@ export class Telemetry {
   /** Counts one POST to the hub endpoint by its response status. */
   publishAnswered(status: number): void {
     const outcome: PublishOutcome = status < 400 ? 'ok' : status < 500 ? 'refused' : 'failed';
-    this.publishRequests.labels(outcome).inc();
+    this.answered[outcome]++;
   }
 
   get contentType(): string {

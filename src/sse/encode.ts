@@ -14,6 +14,7 @@ export interface SseEvent {
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
+const ANY_LINE_BREAK = /[\r\n]/;
 const FORBIDDEN_IN_FIELD = /[\r\n\0]/;
 
 export class SseFieldError extends Error {
@@ -33,6 +34,13 @@ function singleLineField(name: string, value: string): string {
   return `${name}: ${value}\n`;
 }
 
+/** Throws the SseFieldError encodeEventText would throw for this event, without encoding it. */
+export function checkEvent(event: SseEvent): void {
+  if (event.type !== undefined && event.type !== '' && !isSafeFieldValue(event.type)) throw new SseFieldError('event');
+  if (event.id !== undefined && !isSafeFieldValue(event.id)) throw new SseFieldError('id');
+  if (event.retry !== undefined && (!Number.isSafeInteger(event.retry) || event.retry < 0)) throw new SseFieldError('retry');
+}
+
 /** Encodes one event as text; the trailing blank line ends it. */
 export function encodeEventText(event: SseEvent): string {
   let text = '';
@@ -44,7 +52,9 @@ export function encodeEventText(event: SseEvent): string {
   }
   // One space after the colon: the parser strips exactly one, so data that starts
   // with spaces survives byte for byte.
-  for (const line of event.data.split(LINE_BREAK)) text += `data: ${line}\n`;
+  // Most data is one line: no array of pieces then.
+  if (!ANY_LINE_BREAK.test(event.data)) text += `data: ${event.data}\n`;
+  else for (const line of event.data.split(LINE_BREAK)) text += `data: ${line}\n`;
   return text + '\n';
 }
 

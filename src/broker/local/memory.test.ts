@@ -53,3 +53,17 @@ test('memory: a throwing listener does not stop the others nor the publish', asy
   assert.deepEqual(seen, ['a']);
   await broker.close();
 });
+
+test('publishNow stores and delivers before it returns, and throws what publish rejects with', async () => {
+  const broker = new MemoryBroker({ retention });
+  const seen: string[] = [];
+  broker.onUpdate((update) => seen.push(update.id));
+  const update = makeUpdate('a', ['https://example.com/t']);
+  broker.publishNow(update);
+  assert.deepEqual(seen, ['a']);
+  assert.equal((await broker.lastEventId()), 'a');
+  const rejected = await broker.publish(update).then(() => undefined, (error: unknown) => error);
+  assert.throws(() => broker.publishNow(update), (error: unknown) => error instanceof Error && error.message === (rejected as Error).message);
+  assert.deepEqual(seen, ['a']);
+  await broker.close();
+});

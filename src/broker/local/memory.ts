@@ -39,6 +39,11 @@ export class MemoryBroker extends LocalBroker {
     this.store(update, false);
   }
 
+  /** Everything happens inside store(): no promise needed (Broker.publishNow). */
+  readonly publishNow = (update: Update): void => {
+    this.store(update, false);
+  };
+
   async publishPresence(update: Update): Promise<void> {
     this.store(update, true);
   }

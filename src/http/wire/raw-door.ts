@@ -14,11 +14,11 @@
 // same 408 as from Node.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { Exchange, type FrontDoor, type FrontDoorDeps } from '../front-door.js';
+import { Exchange, type DoorRequest, type FrontDoor, type FrontDoorDeps } from '../front-door.js';
 import { recognise } from '../front-door-recognise.js';
 import { holdStreamSocket } from '../release-http.js';
 import { readHead, MAX_HEAD_BYTES, type RequestHead } from './request-head.js';
-import { replyHead } from './reply-head.js';
+import { replyBytes } from './reply-head.js';
 import { Sweeper } from './sweeper.js';
 
 export interface RawDoorSettings {
@@ -47,7 +47,11 @@ class Connection {
   pending: Buffer | undefined;
   /** A POST whose body is still arriving. */
   head: RequestHead | undefined;
-  bodyChunks: Buffer[] | undefined;
+  /** The chunk the body starts in (at bodyStart: no subarray made), and any later chunks. */
+  body: Buffer | undefined;
+  bodyStart = 0;
+  bodyMore: Buffer[] | undefined;
+  /** Body bytes received so far (from bodyStart on). */
   bodyBytes = 0;
   /** A request is being served: its reply is awaited. */
   exchange: RawExchange | undefined;
@@ -63,6 +67,27 @@ class Connection {
   ) {}
 }
 
+/** The request fields every shared function reads (DoorRequest), as a class: no getter closure per request. */
+class RawRequest implements DoorRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: RequestHead['headers'];
+  readonly httpVersionMajor = 1;
+
+  constructor(
+    head: RequestHead,
+    readonly socket: Socket,
+  ) {
+    this.method = head.method;
+    this.url = head.url;
+    this.headers = head.headers;
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+}
+
 /** A request the raw door serves: replies go straight to the socket as one write. */
 class RawExchange extends Exchange {
   done = false;
@@ -74,7 +99,7 @@ class RawExchange extends Exchange {
     readonly head: RequestHead,
     queryText: string,
   ) {
-    super(front, deps, { method: head.method, url: head.url, headers: head.headers, httpVersionMajor: 1, socket: connection.socket, get destroyed() { return connection.socket.destroyed; } }, queryText);
+    super(front, deps, new RawRequest(head, connection.socket), queryText);
   }
 
   protected holdSlot(): void {
@@ -97,15 +122,8 @@ class RawExchange extends Exchange {
     if (!socket.writable) return;
     const door = connection.door;
     const keepAlive = this.head.keepAlive && door.serving();
-    const bodyBytes = Buffer.byteLength(body);
-    const head = replyHead(status, { requestId: this.id, extra, type, bodyBytes, keepAliveSeconds: keepAlive ? door.keepAliveSeconds : undefined });
-    if (bodyBytes === body.length) socket.write(head + body, 'latin1');
-    else {
-      socket.cork();
-      socket.write(head, 'latin1');
-      socket.write(body, 'utf8');
-      socket.uncork();
-    }
+    // Head and body in one buffer: one write (one system call) per reply, whatever the body's encoding.
+    socket.write(replyBytes(status, body, extra, type, keepAlive ? door.keepAliveSeconds : undefined, this.id));
     if (!keepAlive) {
       door.forget(connection);
       socket.end();
@@ -191,7 +209,10 @@ export class RawDoor {
 
   received(connection: Connection, chunk: Buffer): void {
     if (connection.head !== undefined) {
-      (connection.bodyChunks ??= []).push(chunk);
+      if (connection.body === undefined) {
+        connection.body = chunk;
+        connection.bodyStart = 0;
+      } else (connection.bodyMore ??= []).push(chunk);
       connection.bodyBytes += chunk.length;
       this.bodyProgress(connection);
       return;
@@ -227,17 +248,18 @@ export class RawDoor {
     }
     this.stats.served++;
     this.front.stats.served++;
-    const rest = bytes.length === head.length ? undefined : bytes.subarray(head.length);
     const exchange = new RawExchange(this.front, deps!, connection, head, queryText);
     if (head.method === 'GET') {
-      connection.pending = rest;
+      connection.pending = bytes.length === head.length ? undefined : bytes.subarray(head.length);
       this.begin(connection, exchange);
       return;
     }
     connection.pending = undefined;
     connection.head = head;
-    connection.bodyChunks = rest === undefined ? undefined : [rest];
-    connection.bodyBytes = rest === undefined ? 0 : rest.length;
+    const rest = bytes.length - head.length;
+    connection.body = rest === 0 ? undefined : bytes;
+    connection.bodyStart = head.length;
+    connection.bodyBytes = rest;
     connection.exchange = exchange;
     const timeout = this.settings!.requestTimeoutMs;
     connection.deadline = timeout === 0 ? idle : connection.requestStart + timeout;
@@ -256,17 +278,23 @@ export class RawDoor {
   private bodyProgress(connection: Connection): void {
     const expected = Number(connection.head!.headers['content-length']);
     if (connection.bodyBytes < expected) return;
-    const chunks = connection.bodyChunks!;
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, connection.bodyBytes);
-    const body = all.length === expected ? all : all.subarray(0, expected);
-    connection.pending = all.length === expected ? undefined : all.subarray(expected);
+    let all = connection.body!;
+    let start = connection.bodyStart;
+    if (connection.bodyMore !== undefined) {
+      all = Buffer.concat([all.subarray(start), ...connection.bodyMore], connection.bodyBytes);
+      start = 0;
+    }
+    const end = start + expected;
+    connection.pending = all.length === end ? undefined : all.subarray(end);
     connection.head = undefined;
-    connection.bodyChunks = undefined;
+    connection.body = undefined;
+    connection.bodyMore = undefined;
     connection.bodyBytes = 0;
     connection.deadline = idle;
     const exchange = connection.exchange!;
+    // The body is decoded straight from the chunk it arrived in (as UTF-8, as both parsers read it).
     if (exchange.done) this.replied(connection);
-    else exchange.publish(body);
+    else exchange.publish(all.toString('utf8', start, end));
   }
 
   /** The reply is out and the connection stays: read the next request, if any came. */
@@ -289,6 +317,8 @@ export class RawDoor {
   /** An event stream took the socket: it keeps only what the stream needs. */
   streaming(connection: Connection): void {
     this.forget(connection);
+    // holdStreamSocket's error listener destroys the socket too: one listener, not an array of two.
+    connection.socket.removeListener('error', onError);
     holdStreamSocket(connection.socket);
     // Bytes after a stream's request could never be answered (as the node:http door does).
     if (connection.pending !== undefined) connection.socket.destroy();

@@ -150,4 +150,18 @@ describe('Authenticator cache', () => {
     assert.notEqual(again, claimsA);
     assert.equal(again.subject, 'user-1');
   });
+
+  it('answers cached() only for a token verified before, for that role, until it expires', async () => {
+    let clock = T0;
+    const auth = await createAuthenticator({ publisherKey: SECRET, algorithm: 'HS256', hubUrl: HUB, now: () => clock });
+    const token = await sign({ exp: seconds(T0) + 10, mercure: { publish: ['*'] } }, SECRET);
+    assert.equal(auth.cached?.(token, 'publisher'), undefined);
+    const claims = await auth.verify(token, 'publisher');
+    assert.equal(auth.cached?.(token, 'publisher'), claims);
+    assert.equal(auth.cached?.(token, 'subscriber'), undefined);
+    assert.equal(auth.cached?.(`${token}x`, 'publisher'), undefined);
+    clock = T0 + 10_000;
+    assert.equal(auth.cached?.(token, 'publisher'), undefined);
+    await assert.rejects(auth.verify(token, 'publisher'), refused(/^token expired$/));
+  });
 });

@@ -6,7 +6,7 @@
 // (issuers.ts); what a token must look like and where it may come from is token-policy.ts.
 // HMAC signatures are checked by WebCrypto's verify (a constant-time comparison); the
 // cache is keyed by a SHA-256 digest of the token, so no lookup compares token text.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { errors, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { HeraldError } from '../../errors.js';
 import { HUB_PATH } from '../mercure-paths.js';
@@ -60,7 +60,7 @@ export interface AuthOptions {
    * `iss` names one is verified with that issuer's keys only, and must carry that `iss`.
    */
   issuers?: IssuerKeys;
-  /** Verified tokens kept (oldest dropped first). Default 1000. */
+  /** Verified tokens kept per role (oldest dropped first). Default 1000. */
   cacheSize?: number;
   /** Milliseconds since the epoch; injectable for tests. Default Date.now. */
   now?: () => number;
@@ -73,10 +73,21 @@ export interface Authenticator {
    * a token that is no JWT or that came from where it may not (`source`).
    */
   verify(token: string, role: Role, source?: TokenSource): Promise<Claims>;
+  /**
+   * The claims of a token verified before and not expired, without a promise (the
+   * publish path's common case); undefined when verify() has to decide. Never refuses:
+   * whatever it does not know, verify() answers exactly as before. Only for a token
+   * from the Authorization header: where a token came from is checked by verify().
+   */
+  cached?(token: string, role: Role): Claims | undefined;
 }
 
 /** Larger tokens are refused before any work (and never fill the cache). */
 const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** The cache key: crypto.hash (Node 20.12+) is one call and one string, no Hash object. */
+const digest: (token: string) => string =
+  typeof hash === 'function' ? (token) => hash('sha256', token, 'base64') : (token) => createHash('sha256').update(token).digest('base64');
 
 /** Throws HeraldError('invalid_config') for an unknown algorithm or a key that cannot be loaded. */
 export async function createAuthenticator(opts: AuthOptions): Promise<Authenticator> {
@@ -89,7 +100,6 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
   }
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 1000;
-  const cache = new Map<string, Claims>();
   const policy = { profile: opts.profile ?? 'compat', queryTokens: opts.queryTokens ?? true } as const;
   checkProfileConfig(policy, [...(opts.issuer === undefined ? [] : [opts.issuer]), ...byIssuer.keys()]);
   const audience = opts.audience ?? `${opts.hubUrl}${HUB_PATH}`;
@@ -100,19 +110,31 @@ export async function createAuthenticator(opts: AuthOptions): Promise<Authentica
     ...(issuer === undefined ? {} : { issuer }),
   });
 
+  // One table per role (the two roles may have different keys), keyed by the token's
+  // SHA-256: no lookup compares token text.
+  const caches: Record<Role, Map<string, Claims>> = { publisher: new Map(), subscriber: new Map() };
+  const lookup = (cache: Map<string, Claims>, cacheKey: string): Claims | undefined => {
+    const cached = cache.get(cacheKey);
+    if (cached === undefined) return undefined;
+    if (cached.expiresAt === undefined || now() < cached.expiresAt) return cached;
+    cache.delete(cacheKey); // expired: verify again, which reports why
+    return undefined;
+  };
+
   return {
+    cached(token, role) {
+      if (token.length > MAX_TOKEN_LENGTH) return undefined;
+      return lookup(caches[role], digest(token));
+    },
     async verify(token, role, source) {
       if (!canVerify(main, role) && byIssuer.size === 0) throw new HeraldError('unauthorized', `No key is configured to verify ${role} tokens`);
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(`invalid token: longer than ${MAX_TOKEN_LENGTH} characters`);
       // Before the cache: a token verified from a header is still refused from a URL.
       checkSource(token, source, policy);
-      // The role is part of the key: the two roles may have different keys.
-      const cacheKey = createHash('sha256').update(role).update('\0').update(token).digest('base64');
-      const cached = cache.get(cacheKey);
-      if (cached !== undefined) {
-        if (cached.expiresAt === undefined || now() < cached.expiresAt) return cached;
-        cache.delete(cacheKey); // expired: verify again, which reports why
-      }
+      const cache = caches[role];
+      const cacheKey = digest(token);
+      const cached = lookup(cache, cacheKey);
+      if (cached !== undefined) return cached;
       const shape = checkShape(token, policy);
       // The unverified `iss` only chooses whose keys to try; jwtVerify then checks it is that issuer.
       const listed = shape.issuer === undefined ? undefined : byIssuer.get(shape.issuer);

@@ -1,7 +1,8 @@
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { HeraldError } from '../../errors.js';
-import { extractCredentials, extractToken } from './token.js';
+import { bearerToken, extractCredentials, extractToken } from './token.js';
 
 const malformed = (pattern: RegExp) => (e: unknown) => e instanceof HeraldError && e.code === 'invalid_request' && e.status === 400 && e.headers['WWW-Authenticate'] === 'Bearer error="invalid_request"' && pattern.test(e.message);
 
@@ -53,4 +54,14 @@ describe('extractToken', () => {
     const request = { headers: {}, query: {}, cookies: { mercureAuthorization: 'default', hubB: 'mine' } };
     assert.equal(extractToken(request, { cookieNames: ['hubB'] }), 'mine');
   });
+});
+
+test('bearerToken reads exactly what /^Bearer +([A-Za-z0-9\\-._~+/]+=*) *$/i matches', () => {
+  const reference = (value: string): string | undefined => /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(value)?.[1];
+  const pieces = fc.constantFrom('Bearer', 'bearer', 'BEARER', 'BeArEr', 'Basic', ' ', '  ', 'a', 'Z', '0', '-', '.', '_', '~', '+', '/', '=', '==', '\t', '\u017f', '\u212a', 'é', '\r\n', ',', ':', '');
+  const value = fc.array(pieces, { maxLength: 8 }).map((parts) => parts.join(''));
+  fc.assert(fc.property(value, (v) => bearerToken(v) === reference(v)), { numRuns: 20000 });
+  for (const v of ['Bearer abc', 'Bearer  abc==  ', 'bearer a', 'Bearer', 'Bearer ', 'Bearer =', 'Bearer a=b', 'Bearerabc', ' Bearer a']) {
+    assert.equal(bearerToken(v), reference(v), v);
+  }
 });

@@ -41,8 +41,27 @@ const QUERY_TOKEN_NAMES = TOKEN_QUERY_PARAMS;
 export const DRAFT_COOKIE_NAME = '__Secure-mercure_access_token';
 // The 0.x name, the older 1.0 one, and draft 08's recommended one.
 const COOKIE_NAMES = ['mercureAuthorization', 'mercureAccessToken', DRAFT_COOKIE_NAME] as const;
-// RFC 6750 b64token after the case-insensitive scheme name.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+// RFC 6750 b64token after the case-insensitive scheme name: /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i,
+// read by hand (bearerToken) because a match array per publish is garbage.
+const SCHEME = 'bearer';
+const B64TOKEN = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/') B64TOKEN[c.charCodeAt(0)] = 1;
+
+/** The token of `Bearer <token>`, or undefined when the value is not exactly that shape. */
+export function bearerToken(value: string): string | undefined {
+  const n = value.length;
+  let at = 0;
+  for (; at < SCHEME.length; at++) if (at >= n || (value.charCodeAt(at) | 0x20) !== SCHEME.charCodeAt(at)) return undefined;
+  if (at >= n || value.charCodeAt(at) !== 0x20) return undefined;
+  while (at < n && value.charCodeAt(at) === 0x20) at++;
+  const start = at;
+  while (at < n && value.charCodeAt(at) < 128 && B64TOKEN[value.charCodeAt(at)] === 1) at++;
+  if (at === start) return undefined;
+  while (at < n && value.charCodeAt(at) === 0x3d) at++;
+  const end = at;
+  while (at < n && value.charCodeAt(at) === 0x20) at++;
+  return at === n ? (start === 0 && end === n ? value : value.slice(start, end)) : undefined;
+}
 
 /** Throws HeraldError('invalid_request') for a malformed or ambiguous presentation. */
 export function extractToken(req: TokenRequest, options: ExtractTokenOptions = {}): string | undefined {
@@ -56,10 +75,10 @@ export function extractCredentials(req: TokenRequest, options: ExtractTokenOptio
   if (header !== undefined) {
     if ((Array.isArray(header) && header.length !== 1) || repeatedAuthorization(req.raw?.rawHeaders)) throw malformedPresentation('send a single Authorization header');
     const value = Array.isArray(header) ? (header[0] as string) : header;
-    const match = BEARER.exec(value);
-    if (match === null) throw malformedPresentation('the Authorization header must be "Bearer <token>"');
+    const token = bearerToken(value);
+    if (token === undefined) throw malformedPresentation('the Authorization header must be "Bearer <token>"');
     if (query !== undefined) throw malformedPresentation('send the token once: in the Authorization header, not also in the URL');
-    return { token: match[1] as string, source: 'header' };
+    return { token, source: 'header' };
   }
   if (query !== undefined) return { token: query, source: 'query' };
   for (const name of options.cookieNames ?? COOKIE_NAMES) {

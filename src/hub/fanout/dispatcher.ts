@@ -3,7 +3,7 @@
 // of one shared buffer (all updates of that topic in the turn, concatenated once),
 // every other subscriber gets its own updates concatenated, in log order.
 import type { Update } from '../../broker/types.js';
-import { encodeEvent } from '../../sse/encode.js';
+import { checkEvent, encodeEvent } from '../../sse/encode.js';
 import { isSubscriptionEvent } from '../presence.js';
 import type { SubscriberRegistry } from './registry.js';
 import type { Subscriber } from './subscriber.js';
@@ -13,6 +13,24 @@ export interface DispatchItem {
   readonly bytes: Buffer;
   /** Position in this process's dispatch order; also the once-per-update stamp. */
   readonly seq: number;
+}
+
+/**
+ * An update queued for the next flush. Its bytes are encoded when a subscriber first
+ * needs them: an update nobody follows costs no encoding (checked at once, so an
+ * update that cannot be encoded is still refused by enqueue, as before).
+ */
+class QueuedItem implements DispatchItem {
+  private encoded: Buffer | undefined;
+
+  constructor(
+    readonly update: Update,
+    readonly seq: number,
+  ) {}
+
+  get bytes(): Buffer {
+    return (this.encoded ??= encodeEvent(this.update));
+  }
 }
 
 export interface DispatchStats {
@@ -56,7 +74,8 @@ export class Dispatcher {
 
   /** Called by the broker listener, in log order. */
   enqueue(update: Update): void {
-    this.queue.push({ update, bytes: encodeEvent(update), seq: ++this.seq });
+    checkEvent(update);
+    this.queue.push(new QueuedItem(update, ++this.seq));
     this.stats.updates++;
     if (!this.scheduled) {
       this.scheduled = true;

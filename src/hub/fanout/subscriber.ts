@@ -50,9 +50,9 @@ export class Subscriber {
   /** Whether subscription events (private, under SUBSCRIPTIONS_PATH) may reach it: the registry indexes it by this. */
   readonly watchesSubscriptions: boolean;
   private state: SubscriberMode = 'live';
-  /** Live updates received while replaying, in log order. */
-  private held: HeldUpdate[] = [];
-  private readonly heldIds = new Set<string>();
+  /** Live updates received while replaying, in log order (made on the first one: most streams never replay). */
+  private held: HeldUpdate[] | null = null;
+  private heldIds: Set<string> | null = null;
   /** Bytes of `held`, bounded like the sink's queue. */
   private heldBytes = 0;
   /** Ids sent by the replay, while replaying and in dedupe mode (at most replayMax). */
@@ -117,20 +117,20 @@ export class Subscriber {
 
   /** While replaying: keeps a live update for after the replay. Returns the bytes held. */
   hold(item: HeldUpdate): number {
-    this.held.push(item);
-    this.heldIds.add(item.update.id);
+    (this.held ??= []).push(item);
+    (this.heldIds ??= new Set()).add(item.update.id);
     this.heldBytes += item.bytes.length;
     return this.heldBytes;
   }
 
   /** Whether a live update with this id is held: the replay has caught up with the live stream. */
   isHeld(id: string): boolean {
-    return this.heldIds.has(id);
+    return this.heldIds?.has(id) === true;
   }
 
   /** The first live update held during the replay: the first one sent after it. */
   firstHeldId(): string | undefined {
-    return this.held[0]?.update.id;
+    return this.held?.[0]?.update.id;
   }
 
   /** While replaying: notes what a page sent, so that the same updates arriving live are dropped. */
@@ -143,9 +143,9 @@ export class Subscriber {
 
   /** replaying -> dedupe if the replay sent anything, else live. Returns what was held, in log order. */
   endReplay(): HeldUpdate[] {
-    const held = this.held;
-    this.held = [];
-    this.heldIds.clear();
+    const held = this.held ?? [];
+    this.held = null;
+    this.heldIds = null;
     this.heldBytes = 0;
     this.state = this.replayedIds === null ? 'live' : 'dedupe';
     return held;

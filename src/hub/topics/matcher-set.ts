@@ -10,6 +10,8 @@ export interface MatcherSetOptions {
   readonly cacheSize?: number;
 }
 
+const NONE: readonly TopicMatcher[] = Object.freeze([]);
+
 export class MatcherSet {
   readonly matchers: readonly TopicMatcher[];
   /** True when one matcher is the `*` wildcard: every topic matches. */
@@ -18,26 +20,35 @@ export class MatcherSet {
   readonly isExactOnly: boolean;
   /** Sum of the matchers' costs: the most steps one topic's evaluation takes, per topic character. */
   readonly cost: number;
-  private readonly exact: ReadonlySet<string>;
+  /** The exact topics: one alone as a string (the common stream: no Set), several in a Set. */
+  private readonly exact: ReadonlySet<string> | string | undefined;
   private readonly patterns: readonly TopicMatcher[];
   /** Patterns that can end with any character, then those filed by the code unit they must end with. */
   private readonly anyEnd: readonly TopicMatcher[];
-  private readonly byEnd = new Map<number, TopicMatcher[]>();
-  private readonly cache = new Map<string, boolean>();
+  /** Made only when there are patterns: a subscription of exact topics (most streams) keeps no tables it never reads. */
+  private readonly byEnd: Map<number, TopicMatcher[]> | undefined;
+  private readonly cache: Map<string, boolean> | undefined;
   private readonly cacheSize: number;
 
   constructor(matchers: readonly TopicMatcher[], options: MatcherSetOptions = {}) {
     this.matchers = matchers;
     this.hasAny = matchers.some((m) => m.kind === 'any');
-    this.exact = new Set(matchers.filter((m) => m.kind === 'exact').map((m) => m.source));
-    this.patterns = matchers.filter((m) => m.kind === 'template' || m.kind === 'urlpattern');
-    this.isExactOnly = !this.hasAny && this.patterns.length === 0;
-    this.anyEnd = this.patterns.filter((m) => m.lastCode < 0);
-    for (const m of this.patterns) {
-      if (m.lastCode < 0) continue;
-      const list = this.byEnd.get(m.lastCode);
-      if (list === undefined) this.byEnd.set(m.lastCode, [m]);
-      else list.push(m);
+    const exact = new Set(matchers.filter((m) => m.kind === 'exact').map((m) => m.source));
+    this.exact = exact.size === 0 ? undefined : exact.size === 1 ? (exact.values().next().value as string) : exact;
+    const patterns = matchers.filter((m) => m.kind === 'template' || m.kind === 'urlpattern');
+    this.patterns = patterns.length === 0 ? NONE : patterns;
+    this.isExactOnly = !this.hasAny && patterns.length === 0;
+    const anyEnd = patterns.filter((m) => m.lastCode < 0);
+    this.anyEnd = anyEnd.length === 0 ? NONE : anyEnd;
+    if (patterns.length > 0) {
+      this.byEnd = new Map();
+      this.cache = new Map();
+      for (const m of patterns) {
+        if (m.lastCode < 0) continue;
+        const list = this.byEnd.get(m.lastCode);
+        if (list === undefined) this.byEnd.set(m.lastCode, [m]);
+        else list.push(m);
+      }
     }
     this.cacheSize = options.cacheSize ?? 1000;
     this.cost = matchers.reduce((sum, m) => sum + m.cost, 0);
@@ -55,20 +66,23 @@ export class MatcherSet {
 
   /** The distinct exact topics, in first-seen order. */
   exactTopics(): string[] {
-    return [...this.exact];
+    const exact = this.exact;
+    return exact === undefined ? [] : typeof exact === 'string' ? [exact] : [...exact];
   }
 
   matches(topic: string): boolean {
-    if (this.hasAny || this.exact.has(topic)) return true;
-    if (this.patterns.length === 0) return false;
-    const cached = this.cache.get(topic);
+    const exact = this.exact;
+    if (this.hasAny || (typeof exact === 'string' ? exact === topic : exact?.has(topic) === true)) return true;
+    const cache = this.cache;
+    if (cache === undefined) return false;
+    const cached = cache.get(topic);
     if (cached !== undefined) return cached;
-    const result = anyMatches(this.anyEnd, topic) || anyMatches(this.byEnd.get(topic.charCodeAt(topic.length - 1)), topic);
-    if (this.cache.size >= this.cacheSize) {
-      const oldest = this.cache.keys().next();
-      if (oldest.done !== true) this.cache.delete(oldest.value);
+    const result = anyMatches(this.anyEnd, topic) || anyMatches(this.byEnd?.get(topic.charCodeAt(topic.length - 1)), topic);
+    if (cache.size >= this.cacheSize) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
     }
-    if (this.cacheSize > 0) this.cache.set(topic, result);
+    if (this.cacheSize > 0) cache.set(topic, result);
     return result;
   }
 
