@@ -152,16 +152,21 @@ export interface SubscriptionEvent {
   readonly payload?: unknown;
 }
 
-/** Parses a subscription event's data in either shape; undefined for anything else. */
-export function parseSubscriptionEvent(data: string): SubscriptionEvent | undefined {
+/** The JSON object in an event's data; undefined for invalid JSON or anything but an object. */
+function parseJsonObject(data: string): Record<string, unknown> | undefined {
   let value: unknown;
   try {
     value = JSON.parse(data);
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Parses a subscription event's data in either shape; undefined for anything else. */
+export function parseSubscriptionEvent(data: string): SubscriptionEvent | undefined {
+  const v = parseJsonObject(data);
+  if (v === undefined) return undefined;
   const match = v.type === 'subscription' ? v.match : v.type === 'Subscription' ? v.topic : undefined;
   if (typeof match !== 'string' || typeof v.subscriber !== 'string' || typeof v.active !== 'boolean') return undefined;
   return { match, subscriber: v.subscriber, active: v.active, ...(v.payload === undefined ? {} : { payload: v.payload }) };
@@ -175,14 +180,8 @@ export function isChatUser(value: unknown): value is ChatUser {
 
 /** Parses a message event's data defensively: anyone with a publisher token can publish to a room. */
 export function parseChatMessage(data: string): ChatMessage | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
+  const v = parseJsonObject(data);
+  if (v === undefined) return undefined;
   const strings = ['id', 'room', 'userId', 'nickname', 'text', 'sentAt'] as const;
   if (!strings.every((key) => typeof v[key] === 'string')) return undefined;
   const clientId = typeof v.clientId === 'string' ? v.clientId : null;
