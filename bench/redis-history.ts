@@ -4,11 +4,7 @@
 // script's Redis CPU from INFO commandstats. Starts its own redis-server on a free port.
 //
 //   node --import tsx bench/redis-history.ts [--buckets N] [sizes...]   (default 10000 200000 1000000)
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { canConnect, freePort } from '../scripts/cluster/ports.js';
+import { startStandaloneRedis } from '../src/broker/redis/topology-kit.js';
 import { createRedisBroker, type RedisBroker } from '../src/broker/redis/redis-broker.js';
 import type { Update } from '../src/broker/types.js';
 
@@ -21,10 +17,9 @@ const SCAN_UP_TO = 200_000;
 const RUNS = 20;
 const data = 'x'.repeat(200);
 
-const port = await freePort();
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-for (let i = 0; i < 100 && !(await canConnect('127.0.0.1', port, 200)); i++) await sleep(50);
-const admin = new Redis({ port, host: '127.0.0.1' });
+const redis = await startStandaloneRedis();
+const port = redis.server.port;
+const admin = redis.server.client();
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -85,7 +80,5 @@ try {
   }
 } finally {
   await broker.close();
-  admin.disconnect();
-  server.kill('SIGKILL');
-  await once(server, 'exit');
+  await redis.stop();
 }

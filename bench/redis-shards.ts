@@ -6,11 +6,7 @@
 // Cluster's scaling.
 //
 //   node --import tsx bench/redis-shards.ts [buckets...]   (default 1 4 16)
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { canConnect, freePort } from '../scripts/cluster/ports.js';
+import { startStandaloneRedis } from '../src/broker/redis/topology-kit.js';
 import { createRedisBroker } from '../src/broker/redis/redis-broker.js';
 import type { Update } from '../src/broker/types.js';
 
@@ -19,10 +15,9 @@ const BUCKETS = counts.length > 0 ? counts : [1, 4, 16];
 const PUBLISHES = 3000;
 const data = 'x'.repeat(200);
 
-const port = await freePort();
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-for (let i = 0; i < 100 && !(await canConnect('127.0.0.1', port, 200)); i++) await sleep(50);
-const admin = new Redis({ port, host: '127.0.0.1' });
+const redis = await startStandaloneRedis();
+const port = redis.server.port;
+const admin = redis.server.client();
 
 const pct = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))] ?? NaN;
 
@@ -94,7 +89,5 @@ try {
     await follower.close();
   }
 } finally {
-  admin.disconnect();
-  server.kill('SIGKILL');
-  await once(server, 'exit');
+  await redis.stop();
 }

@@ -92,6 +92,23 @@ class Processes {
   }
 }
 
+export interface StandaloneRedis {
+  readonly server: RedisProcess;
+  /** Kills the server, drops its clients, deletes its directory. */
+  stop(): Promise<void>;
+}
+
+/** One standalone redis-server on a free port, for benches and tests that need a server of their own. */
+export async function startStandaloneRedis(): Promise<StandaloneRedis> {
+  const processes = new Processes();
+  try {
+    return { server: await processes.start([], await freePort()), stop: () => processes.stop() };
+  } catch (error) {
+    await processes.stop();
+    throw error;
+  }
+}
+
 export interface SentinelTopology {
   /** The --store URL naming all three sentinels. */
   readonly url: string;
