@@ -1,7 +1,6 @@
 // Assembles one Herald process from a Config: broker, authenticator, hub, HTTP
 // server. Used by the CLI and by end-to-end tests (which start it on port 0).
 import cluster from 'node:cluster';
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBroker, storeKind } from './broker/create.js';
@@ -14,6 +13,7 @@ import { Hub } from './hub/hub.js';
 import { buildServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { madeUpSubscriberKey, sharedSubscriberKey, type MadeUpKey } from './made-up-key.js';
+import { freePort } from './ports.js';
 import { Telemetry } from './observability/telemetry.js';
 
 export interface Herald {
@@ -36,12 +36,8 @@ export interface Herald {
  */
 async function withConcretePort(config: Config): Promise<Config> {
   if (config.port !== 0 || !cluster.isPrimary || !/^https?:\/\/localhost:0$/.test(config.publicUrl)) return config;
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, config.host, resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') return config;
-  return { ...config, port: address.port, publicUrl: config.publicUrl.replace(/:0$/, `:${address.port}`) };
+  const port = await freePort(config.host);
+  return { ...config, port, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };
 }
 
 /** The made-up subscriber key every process on this Redis store shares. */

@@ -8,7 +8,7 @@ import ts from 'typescript';
 
 /** Lower rank = lower layer. A file may import its own group, or a group of a strictly lower rank. */
 const LAYERS: ReadonlyArray<{ group: string; rank: number; match: (path: string) => boolean }> = [
-  { group: 'base', rank: 0, match: (p) => ['errors.ts', 'log.ts', 'made-up-key.ts', 'timers.ts'].includes(p) },
+  { group: 'base', rank: 0, match: (p) => ['errors.ts', 'log.ts', 'made-up-key.ts', 'ports.ts', 'timers.ts'].includes(p) },
   { group: 'sse', rank: 1, match: (p) => p.startsWith('sse/') },
   { group: 'broker', rank: 2, match: (p) => p.startsWith('broker/') },
   { group: 'config', rank: 3, match: (p) => p === 'config.ts' },

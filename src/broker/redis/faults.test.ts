@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
-import { freePort } from '../../../scripts/cluster/ports.js';
+import { freePort } from '../../ports.js';
 import { isHeraldError } from '../../errors.js';
 import { KEEP_ALL, makeUpdate, Recorder } from '../contract/contract.js';
 import { createRedisBroker } from './redis-broker.js';

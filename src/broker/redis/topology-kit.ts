@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { canConnect, freePort } from '../../../scripts/cluster/ports.js';
+import { canConnect, freePort } from '../../ports.js';
 import { isHeraldError } from '../../errors.js';
 import { makeUpdate, type BrokerFactory, type BrokerHandle } from '../contract/contract.js';
 import type { Broker } from '../types.js';
