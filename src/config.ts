@@ -50,6 +50,7 @@ const OPTIONS = {
   anonymous: { kind: 'bool', default: true, help: 'Allow subscribers without a token (they get public updates only)' },
   'cors-origins': { kind: 'list', default: [], help: 'Comma-separated origins allowed to subscribe/publish cross-origin, with credentials (cookies, Authorization); * alone: any origin, without credentials (no cookie-authorised cross-origin request is ever let through); * cannot be mixed with origins' },
   heartbeat: { field: 'heartbeatSeconds', kind: 'int', default: 15, min: 0, max: 3600, help: 'Seconds between heartbeat comments on idle streams (0: none)' },
+  'dead-peer-retransmits': { kind: 'int', default: 6, min: 0, max: 15, help: 'Linux: an HTTP/1.1 event stream whose data the client has not acknowledged through this many retransmissions in a row (about 13 s at 6) is dropped, checked every 5 s (0: never; the kernel then gives up after about 15 min); finds clients whose network vanished while heartbeats or updates were in flight, where TCP keepalive cannot' },
   'history-max-per-topic': { kind: 'int', default: 1000, min: 0, max: 10_000_000, help: 'Updates kept per topic (0: unlimited)' },
   'history-max-age': { field: 'historyMaxAgeSeconds', kind: 'int', default: 604800, min: 0, max: 315_360_000, help: 'Seconds an update is kept (0: forever)' },
   'history-max-total': { kind: 'int', default: 200_000, min: 1, max: 100_000_000, help: 'Updates kept in the whole log' },

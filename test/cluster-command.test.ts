@@ -62,7 +62,12 @@ test('npm run cluster: serves the chat and events through nginx; SIGTERM stops e
   });
   try {
     const url = await ready;
-    const pids = descendants(npm.child.pid!);
+    // A freshly forked nginx worker shows its master's title until it renames itself.
+    let pids = descendants(npm.child.pid!);
+    for (let i = 0; i < 100 && !pids.map(commandOf).some((c) => c.startsWith('nginx: worker')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      pids = descendants(npm.child.pid!);
+    }
     leftovers.push(...pids);
     const commands = pids.map(commandOf);
     assert.equal(commands.filter((c) => c.startsWith('redis-server')).length, 1, commands.join('\n'));

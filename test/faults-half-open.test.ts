@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
+import type { Config } from '../src/config.js';
 import type { Herald } from '../src/herald.js';
 import { hubUrl, startTestHerald, subscriberToken } from './support/herald.js';
 import { collect } from './support/stream.js';
@@ -41,15 +42,24 @@ function must(result: ReturnType<typeof ip>, what: string): void {
 
 let herald: Herald | undefined;
 let client: ChildProcess | undefined;
-after(async () => {
-  // The namespace first: whatever happens below, no link or namespace is left behind.
+
+function removeNamespace(): void {
   client?.kill('SIGKILL');
   ip('link', 'del', HOST_IF);
   ip('netns', 'del', NS);
+}
+
+after(async () => {
+  // The namespace first: whatever happens below, no link or namespace is left behind.
+  removeNamespace();
   await herald?.close();
 });
 
-test('a subscriber whose network vanishes is dropped and its leave published within the keepalive bound', { skip, timeout: 90_000 }, async (t) => {
+/**
+ * A subscriber in its own namespace joins (its presence event seen by a watcher), then
+ * its network vanishes; resolves with the time from the vanishing to its leave event.
+ */
+async function vanishingSubscriber(options: Partial<Config>): Promise<number> {
   must(ip('netns', 'add', NS), 'netns add');
   must(ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF), 'veth');
   must(ip('link', 'set', PEER_IF, 'netns', NS), 'move the peer');
@@ -58,7 +68,7 @@ test('a subscriber whose network vanishes is dropped and its leave published wit
   must(ip('-n', NS, 'addr', 'add', `${PEER_IP}/30`, 'dev', PEER_IF), 'peer address');
   must(ip('-n', NS, 'link', 'set', PEER_IF, 'up'), 'peer link up');
 
-  herald = await startTestHerald({ host: HOST_IP, store: 'memory', chat: false, subscriptions: true });
+  herald = await startTestHerald({ host: HOST_IP, store: 'memory', chat: false, subscriptions: true, ...options });
   const topic = 'https://example.com/half-open';
   const watcher = collect(hubUrl(herald.url, [['topic', `/.well-known/mercure/subscriptions/exact/${encodeURIComponent(topic)}/{subscriber}`]]), {
     token: await subscriberToken(['/.well-known/mercure/subscriptions/{type}/{topic}/{subscriber}']),
@@ -84,10 +94,28 @@ test('a subscriber whose network vanishes is dropped and its leave published wit
     assert.equal(leave.active, false);
     assert.equal(leave.subscriber, (JSON.parse(joined!.data) as { subscriber: string }).subscriber);
     assert.equal(herald.hub.subscriberCount, 1, 'only the watcher is left');
-    t.diagnostic(`half-open subscriber dropped, leave event ${detectedMs.toFixed(0)} ms after its network vanished (keepalive: 5 s idle + 10 probes 1 s apart)`);
-    // Keepalive finds it at most ~15 s after its last packet; generous for a loaded machine.
-    assert.ok(detectedMs < 40_000, `detected after ${detectedMs.toFixed(0)} ms`);
+    return detectedMs;
   } finally {
     watcher.close();
+    removeNamespace();
+    await herald.close();
+    herald = undefined;
   }
+}
+
+test('a subscriber whose network vanishes is dropped and its leave published within the keepalive bound', { skip, timeout: 90_000 }, async (t) => {
+  // No heartbeats, no updates: nothing is in flight, so TCP keepalive probes the peer.
+  const detectedMs = await vanishingSubscriber({ heartbeatSeconds: 0, deadPeerRetransmits: 0 });
+  t.diagnostic(`half-open subscriber dropped, leave event ${detectedMs.toFixed(0)} ms after its network vanished (keepalive: 5 s idle + 10 probes 1 s apart)`);
+  // Keepalive finds it at most ~15 s after its last packet; generous for a loaded machine.
+  assert.ok(detectedMs < 40_000, `detected after ${detectedMs.toFixed(0)} ms`);
+});
+
+test('with heartbeats in flight (keepalive cannot probe), the retransmission sweep drops it', { skip, timeout: 90_000 }, async (t) => {
+  // A heartbeat every second: data is always unacknowledged once the network is gone, so
+  // only the kernel's retransmissions say the peer is dead (about 15 min without the sweep).
+  const detectedMs = await vanishingSubscriber({ heartbeatSeconds: 1 });
+  t.diagnostic(`half-open subscriber with heartbeats dropped, leave event ${detectedMs.toFixed(0)} ms after its network vanished (6 retransmissions, swept every 5 s)`);
+  // 1 s to the next heartbeat, ~12.6 s of doubling retransmissions from 200 ms, then at most one 5 s sweep.
+  assert.ok(detectedMs < 40_000, `detected after ${detectedMs.toFixed(0)} ms`);
 });

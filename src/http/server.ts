@@ -16,6 +16,7 @@ import { registerErrorHandling } from './errors.js';
 import { discoveryLink, registerHomeRoute } from './home-route.js';
 import { registerObservability, requestIdGenerator } from './metrics.js';
 import { applyDeadlines } from './connection-deadlines.js';
+import { sweepDeadPeers } from './dead-peers.js';
 import { clientErrorHandler, createLimitLog, EdgeLimits, registerLimits } from './limits.js';
 import { FrontDoor, type FrontDoorDeps } from './front-door.js';
 import { installRawDoor, type RawDoor } from './wire/raw-door.js';
@@ -149,6 +150,11 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       done();
     });
   }
+  const stopDeadPeerSweep = sweepDeadPeers(hub, { retransmits: config.deadPeerRetransmits, logger });
+  app.addHook('onClose', (_instance, done) => {
+    stopDeadPeerSweep();
+    done();
+  });
   registerSubscriptionsRoute(app, hub);
   registerResourceMetadataRoute(app, config);
   app.get('/healthz', async () => ({ status: 'ok' }));

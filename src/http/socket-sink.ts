@@ -5,6 +5,7 @@
 // Transfer-Encoding, and which is how an event stream ends anyway.
 import type { Socket } from 'node:net';
 import type { Subscriber, SubscriberSink } from '../hub/fanout/subscriber.js';
+import { canonicalAddress, connectionKey } from './dead-peers.js';
 
 /** What ends a stream when its socket closes (the hub). */
 export interface StreamOwner {
@@ -17,6 +18,13 @@ type SinkSocket = Socket & { [SINK]?: SocketSink };
 // One 'close' listener shared by every stream: no closure per connection.
 function onStreamSocketClose(this: SinkSocket): void {
   this[SINK]?.socketClosed();
+}
+
+/** How long an ended stream may wait for its peer's FIN before it is destroyed. */
+const END_GRACE_MS = 2000;
+
+function destroyOnTimeout(this: Socket): void {
+  this.destroy();
 }
 
 const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -66,10 +74,28 @@ export class SocketSink implements SubscriberSink {
     return this.socket.writableLength;
   }
 
+  /** The connection as the dead-peer sweep names it (undefined once the socket is gone). */
+  connectionKey(): string | undefined {
+    const { localPort, remoteAddress, remotePort } = this.socket;
+    if (localPort === undefined || remoteAddress === undefined || remotePort === undefined) return undefined;
+    return connectionKey(localPort, canonicalAddress(remoteAddress), remotePort);
+  }
+
+  /** Drops a connection whose peer is gone: no orderly end, which would wait for it. */
+  abort(): void {
+    this.socket.destroy();
+  }
+
   close(): void {
     if (this.socket.destroyed) return;
     // A client that stopped reading would keep an orderly end waiting forever.
-    if (this.socket.writableLength > 0) this.socket.destroy();
-    else this.socket.end();
+    if (this.socket.writableLength > 0) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.end();
+    // So would one whose network is gone (what Node wrote is still in the kernel,
+    // unacknowledged), and a closing server waits for it: give the end a grace period.
+    this.socket.setTimeout(END_GRACE_MS, destroyOnTimeout);
   }
 }

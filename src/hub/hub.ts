@@ -14,7 +14,7 @@ import { lifetimeEnd, TokenExpiry } from './auth/expiry.js';
 import { Dispatcher } from './fanout/dispatcher.js';
 import { SubscriberRegistry } from './fanout/registry.js';
 import { locateResume, streamReplay, type ReplayLimits, type Resume } from './fanout/replay.js';
-import { Subscriber } from './fanout/subscriber.js';
+import { Subscriber, type SubscriberSink } from './fanout/subscriber.js';
 import { subscriptionRecords, type SubscriptionsFormat } from './presence.js';
 import type { PublicationFields, PublicationLimits } from './publication.js';
 import { authorizedBatch, authorizedUpdate, storeBatch } from './publishing.js';
@@ -101,6 +101,11 @@ export class Hub {
 
   get subscriberCount(): number {
     return this.registry.size;
+  }
+
+  /** The open streams' sinks (what the HTTP layer gave subscribe()), for sweeps over connections. */
+  *sinks(): Iterable<SubscriberSink> {
+    for (const subscriber of this.registry.all()) yield subscriber.sink;
   }
 
   /** Verifies a presented token for a role (`extractCredentials`); no token -> undefined claims. */
