@@ -12,7 +12,8 @@ const handedOut = new Set<number>();
 // connection (Redis clients, HTTP clients) also takes its local port: a port picked
 // there can be taken by a client before the server that wanted it binds it. Below
 // that range only listeners take ports, so a free one stays free.
-function belowEphemeralRange(): number {
+/** The first port of the kernel's ephemeral range (where outbound connections take their local ports). */
+export function ephemeralPortsStart(): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     if (Number.isInteger(low) && low > 12_000) return low;
@@ -22,7 +23,8 @@ function belowEphemeralRange(): number {
   return 32_768;
 }
 
-async function tryListen(host: string, port: number): Promise<number | null> {
+/** Binds `port` (0: the kernel's pick) for a moment; the port bound, or null when it is taken. */
+export async function tryListen(host: string, port: number): Promise<number | null> {
   const server = createServer();
   const outcome = await new Promise<number | null>((resolve) => {
     server.once('error', () => resolve(null));
@@ -40,7 +42,7 @@ async function tryListen(host: string, port: number): Promise<number | null> {
 
 /** A port nobody listens on right now, and not yet handed out by this process: below the ephemeral range when one is free there. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const top = belowEphemeralRange();
+  const top = ephemeralPortsStart();
   for (let attempt = 0; attempt < 50; attempt++) {
     const candidate = 10_000 + Math.floor(Math.random() * (top - 10_000));
     if (handedOut.has(candidate)) continue;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { canConnect, freePort } from '../../ports.js';
+import { canConnect, ephemeralPortsStart, freePort, tryListen } from '../../ports.js';
 import { isHeraldError } from '../../errors.js';
 import { makeUpdate, type BrokerFactory, type BrokerHandle } from '../contract/contract.js';
 import type { Broker } from '../types.js';
@@ -56,10 +56,13 @@ class Processes {
       output = (output + chunk.toString()).slice(-4000);
     });
     child.once('exit', () => this.children.delete(child));
-    await waitFor(`redis-server on ${port} (${args.join(' ')}):\n${output}`, 10_000, async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited:\n${output}`);
-      return canConnect('127.0.0.1', port, 500);
-    });
+    const deadline = Date.now() + 10_000;
+    // Its output says why it did not come up (a port taken, a bad option): read at the failure, not before.
+    while (!(await canConnect('127.0.0.1', port, 500))) {
+      if (child.exitCode !== null) throw new Error(`redis-server on ${port} (${args.join(' ')}) exited with ${child.exitCode}:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`redis-server on ${port} (${args.join(' ')}) accepted no connection within 10 s:\n${output}`);
+      await sleep(50);
+    }
     const clients = this.clients;
     return {
       port,
@@ -234,11 +237,12 @@ async function createCluster(masters: readonly Redis[], replicas: readonly Redis
   for (const [i, replica] of replicas.entries()) await replica.cluster('REPLICATE', await masters[i % masters.length]!.cluster('MYID'));
 }
 
-/** A port whose cluster bus port (+10000) is free too. */
+/** A port whose cluster bus port (+10000) is free too, both below the ephemeral range (no client socket takes them meanwhile). */
 async function clusterPort(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
+  const ceiling = ephemeralPortsStart();
+  for (let tries = 0; tries < 100; tries++) {
     const port = await freePort();
-    if (port + 10_000 <= 65_535 && !(await canConnect('127.0.0.1', port + 10_000, 200))) return port;
+    if (port + 10_000 < ceiling && (await tryListen('127.0.0.1', port + 10_000)) !== null) return port;
   }
   throw new Error('no free port pair for a cluster node');
 }
