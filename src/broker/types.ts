@@ -135,6 +135,16 @@ export interface Broker {
   /** Reads the kept log (see HistoryQuery). */
   history(query: HistoryQuery): Promise<HistoryResult>;
 
+  /**
+   * Optional, for a store whose history can hold updates that onUpdate has not delivered
+   * yet (Redis: the stream is ahead of the reader). Resolves once every update stored
+   * before the call, in what this process follows, has reached onUpdate; rejects with
+   * `store_unavailable` when that takes too long. A store without it delivers an update
+   * before history can return it (memory, SQLite: in the same synchronous step). The hub
+   * waits for it before a replay hands over to live, so one id tells what the replay sent.
+   */
+  caughtUp?(): Promise<void>;
+
   /** The id of the newest update in the log, or null when the log is empty. */
   lastEventId(): Promise<string | null>;
 

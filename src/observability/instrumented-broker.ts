@@ -28,6 +28,8 @@ export class InstrumentedBroker implements Broker {
   private storedSinceScrape = 0;
   /** Present when the inner store has it (Broker.publishNow): a publish with no promise. */
   readonly publishNow: ((update: Update) => void) | undefined;
+  /** Present when the inner store has it (Broker.caughtUp). */
+  readonly caughtUp: (() => Promise<void>) | undefined;
 
   constructor(inner: Broker, registry: Registry, latency: PublishLatency, logger: Logger) {
     this.inner = inner;
@@ -53,6 +55,8 @@ export class InstrumentedBroker implements Broker {
     for (const operation of ['publish', 'history', 'presence', 'ready'] as const) this.errors.labels(operation).inc(0);
     const innerNow = inner.publishNow;
     this.publishNow = innerNow === undefined ? undefined : (update) => this.publishNowThrough(innerNow, update);
+    const innerCaughtUp = inner.caughtUp?.bind(inner);
+    this.caughtUp = innerCaughtUp === undefined ? undefined : () => this.watch('history', innerCaughtUp());
   }
 
   publish(update: Update): Promise<void> {

@@ -5,6 +5,7 @@ import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { compareEntryIds, decodeUpdate } from './keys.js';
 import type { Update } from '../types.js';
+import { CatchUpWaiters } from './catch-up.js';
 
 const BLOCK_MS = 5000;
 const BATCH = 500;
@@ -18,6 +19,7 @@ export class StreamReader {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  private readonly catchUps = new CatchUpWaiters<string>((target) => compareEntryIds(this.lastId, target) >= 0);
 
   constructor(
     private readonly redis: RedisClient,
@@ -33,9 +35,16 @@ export class StreamReader {
     this.loop = this.run();
   }
 
+  /** Broker.caughtUp: resolves once every entry written before the call has been delivered. */
+  async caughtUp(): Promise<void> {
+    const info = await this.streamInfo();
+    await this.catchUps.wait(info?.lastGeneratedId ?? '0-0');
+  }
+
   /** Ends the loop and drops the connection (not QUIT, which would wait out the pending XREAD BLOCK). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.catchUps.stop();
     this.wakeUp?.();
     this.redis.disconnect();
     await this.loop;
@@ -45,7 +54,10 @@ export class StreamReader {
     let failures = 0;
     while (!this.stopped) {
       try {
-        if (failures > 0) await this.resync();
+        if (failures > 0) {
+          await this.resync();
+          this.catchUps.check();
+        }
         const reply = (await this.redis.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, this.lastId)) as XReadReply;
         failures = 0;
         for (const [id, fields] of reply?.[0]?.[1] ?? []) {
@@ -55,6 +67,7 @@ export class StreamReader {
           if (update === null) this.logger?.warn({ entryId: id }, 'skipping a stream entry Herald did not write');
           else this.deliver(update);
         }
+        this.catchUps.check();
       } catch (error) {
         if (this.stopped) return;
         failures++;

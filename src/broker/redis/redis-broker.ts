@@ -182,6 +182,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
       return once(release);
     },
     history: (query) => guarded(() => log.history(query), 'history'),
+    caughtUp: () => guarded(() => streamReader.caughtUp(), 'caughtUp'),
     lastEventId: () => guarded(() => log.lastEventId(), 'lastEventId'),
     addSubscriptions: (records) => guarded(() => presence.add(records), 'addSubscriptions'),
     removeSubscriptions: (ids) => guarded(() => presence.remove(ids), 'removeSubscriptions'),
