@@ -86,6 +86,21 @@ export interface SubscriptionRecord {
   readonly payload?: unknown;
 }
 
+/** A bounded read of the presence records: one request of the subscriptions API. */
+export interface SubscriptionScan {
+  /** Keeps the records the caller wants. */
+  readonly filter: (record: SubscriptionRecord) => boolean;
+  /** Examine at most this many records, matching or not, so that one request costs a bounded amount. */
+  readonly maxScan: number;
+}
+
+export interface SubscriptionScanResult {
+  /** The records kept, in no particular order, each once. */
+  readonly records: SubscriptionRecord[];
+  /** False when maxScan stopped the scan before every record was examined. */
+  readonly complete: boolean;
+}
+
 export type Unsubscribe = () => void;
 
 export interface Broker {
@@ -157,6 +172,10 @@ export interface Broker {
    */
   removeSubscriptions(ids: readonly string[]): Promise<string[]>;
   listSubscriptions(): Promise<SubscriptionRecord[]>;
+  /** One record by its id, or undefined: a lookup, whatever the number of records. */
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
+  /** The records `filter` keeps among at most `maxScan` examined (see SubscriptionScan). */
+  scanSubscriptions(scan: SubscriptionScan): Promise<SubscriptionScanResult>;
 
   /**
    * Subscriptions that vanished without a goodbye (their process died). Only

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { isHeraldError } from '../errors.js';
-import type { Broker, HistoryQuery, HistoryResult, SubscriptionRecord, Unsubscribe, Update } from '../broker/types.js';
+import type { Broker, HistoryQuery, HistoryResult, SubscriptionRecord, SubscriptionScan, SubscriptionScanResult, Unsubscribe, Update } from '../broker/types.js';
 import type { PublishLatency } from './publish-latency.js';
 
 export type StoreOperation = 'publish' | 'history' | 'presence' | 'ready';
@@ -127,6 +127,14 @@ export class InstrumentedBroker implements Broker {
 
   listSubscriptions(): Promise<SubscriptionRecord[]> {
     return this.watch('presence', this.inner.listSubscriptions());
+  }
+
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.watch('presence', this.inner.getSubscription(id));
+  }
+
+  scanSubscriptions(scan: SubscriptionScan): Promise<SubscriptionScanResult> {
+    return this.watch('presence', this.inner.scanSubscriptions(scan));
   }
 
   onSubscriptionsExpired(listener: (records: SubscriptionRecord[]) => void): Unsubscribe {

@@ -187,6 +187,8 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     addSubscriptions: (records) => guarded(() => presence.add(records), 'addSubscriptions'),
     removeSubscriptions: (ids) => guarded(() => presence.remove(ids), 'removeSubscriptions'),
     listSubscriptions: () => guarded(() => presence.list(), 'listSubscriptions'),
+    getSubscription: (id) => guarded(() => presence.get(id), 'getSubscription'),
+    scanSubscriptions: (scan) => guarded(() => presence.scan(scan), 'scanSubscriptions'),
     onSubscriptionsExpired(listener) {
       expiryListeners.add(listener);
       return once(() => expiryListeners.delete(listener));
