@@ -22,7 +22,10 @@ export class StreamReader {
   private readonly catchUps = new CatchUpWaiters<string>((target) => compareEntryIds(this.lastId, target) >= 0);
 
   constructor(
+    /** The blocking connection: XREAD BLOCK holds it, so nothing else may wait behind it. */
     private readonly redis: RedisClient,
+    /** A connection that answers at once, for what is asked while the loop blocks (caughtUp). */
+    private readonly commands: RedisClient,
     private readonly stream: string,
     private readonly deliver: (update: Update) => void,
     private readonly logger?: Logger,
@@ -37,7 +40,7 @@ export class StreamReader {
 
   /** Broker.caughtUp: resolves once every entry written before the call has been delivered. */
   async caughtUp(): Promise<void> {
-    const info = await this.streamInfo();
+    const info = await this.streamInfo(this.commands);
     await this.catchUps.wait(info?.lastGeneratedId ?? '0-0');
   }
 
@@ -97,10 +100,10 @@ export class StreamReader {
     }
   }
 
-  private async streamInfo(): Promise<{ lastGeneratedId: string; firstEntryId: string | null } | null> {
+  private async streamInfo(client = this.redis): Promise<{ lastGeneratedId: string; firstEntryId: string | null } | null> {
     let reply: unknown;
     try {
-      reply = await this.redis.xinfo('STREAM', this.stream);
+      reply = await client.xinfo('STREAM', this.stream);
     } catch (error) {
       if (error instanceof Error && /no such key/i.test(error.message)) return null;
       throw error;
