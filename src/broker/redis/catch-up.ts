@@ -14,6 +14,9 @@ interface Waiter<T> {
 
 export class CatchUpWaiters<T> {
   private waiters: Waiter<T>[] = [];
+  /** The target read in flight, and the one the calls made meanwhile share (each must be read after its call). */
+  private reading: Promise<T> | null = null;
+  private queued: Promise<T> | null = null;
 
   constructor(
     /** Whether everything up to `target` has been handed over. */
@@ -30,6 +33,33 @@ export class CatchUpWaiters<T> {
       }, this.deadlineMs);
       this.waiters.push({ target, resolve, timer });
     });
+  }
+
+  /**
+   * Reads the target with `read` and waits for it. Calls made while a read is in flight
+   * share the next one (a reconnect storm costs two reads, not one per subscriber).
+   */
+  catchUp(read: () => Promise<T>): Promise<void> {
+    return this.target(read).then((target) => this.wait(target));
+  }
+
+  private target(read: () => Promise<T>): Promise<T> {
+    if (this.reading === null) return this.startRead(read);
+    const again = (): Promise<T> => {
+      this.queued = null;
+      return this.startRead(read);
+    };
+    return (this.queued ??= this.reading.then(again, again));
+  }
+
+  private startRead(read: () => Promise<T>): Promise<T> {
+    const reading = read();
+    this.reading = reading;
+    const done = (): void => {
+      if (this.reading === reading) this.reading = null;
+    };
+    reading.then(done, done);
+    return reading;
   }
 
   /** After the reader handed entries over (or moved its position). */

@@ -90,9 +90,10 @@ export class MergedReader {
 
   /** Broker.caughtUp: resolves once every entry written before the call, in the followed buckets, has been emitted. */
   async caughtUp(): Promise<void> {
-    const followed = this.feeds.filter((feed) => feed.active);
-    const targets = await Promise.all(followed.map(async (feed) => [feed, await this.lastGeneratedId(feed.keys.stream)] as const));
-    await this.catchUps.wait(targets);
+    await this.catchUps.catchUp(() => {
+      const followed = this.feeds.filter((feed) => feed.active);
+      return Promise.all(followed.map(async (feed) => [feed, await this.lastGeneratedId(feed.keys.stream)] as const));
+    });
   }
 
   async stop(): Promise<void> {

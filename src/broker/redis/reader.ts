@@ -40,8 +40,7 @@ export class StreamReader {
 
   /** Broker.caughtUp: resolves once every entry written before the call has been delivered. */
   async caughtUp(): Promise<void> {
-    const info = await this.streamInfo(this.commands);
-    await this.catchUps.wait(info?.lastGeneratedId ?? '0-0');
+    await this.catchUps.catchUp(async () => (await this.streamInfo(this.commands))?.lastGeneratedId ?? '0-0');
   }
 
   /** Ends the loop and drops the connection (not QUIT, which would wait out the pending XREAD BLOCK). */
