@@ -80,6 +80,7 @@ const OPTIONS = {
   workers: { kind: 'int', default: 1, min: 1, max: 64, help: 'Processes serving this port (node:cluster); more than 1 needs a Redis --store (redis://, redis-sentinel:// or redis-cluster://)' },
   subscriptions: { kind: 'bool', default: true, help: 'Publish subscription events and serve the subscriptions API (presence; the chat needs it)' },
   'subscriptions-format': { kind: 'string', default: 'draft', choices: ['draft', '0.x', 'both'], help: 'Shape of subscription events and of the subscriptions API: draft (Mercure draft 08: topic .../subscriptions/{match_type}/{match}/{subscriber}, event type mercure, application/json), 0.x (.../subscriptions/{topic}/{subscriber}, JSON-LD, event type message), or both (two events per change; docs/mercure.md)' },
+  'subscriptions-scan': { kind: 'int', default: 10_000, min: 100, max: 100_000_000, help: 'Most subscription records one subscriptions API collection request examines (past it the list is cut and the reply says Herald-Subscriptions-Truncated: 1; a single subscription is a lookup, not a scan)' },
   'log-level': { kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level' },
   metrics: { kind: 'bool', default: true, help: 'Serve Prometheus metrics at /metrics' },
   'status-page': { kind: 'bool', default: true, help: 'Serve the live status page at /status (fed by /status/stream)' },

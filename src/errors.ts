@@ -10,6 +10,7 @@ export const ERRORS = {
   // Draft 08 splits the two limits: a subscription past its bounds is a 400, a publication past its limits a 413.
   too_many_topics: { status: 413, message: 'More topics in one update than this hub allows' },
   field_too_long: { status: 413, message: 'A field of the update is longer than this hub allows' },
+  too_many_updates: { status: 413, message: 'More updates in one batch than this hub allows' },
   selectors_too_costly: { status: 400, message: 'The topic selectors cost more to match than this hub allows' },
   unauthorized: { status: 401, message: 'A valid token is required' },
   // RFC 6750 invalid_request: the token's presentation (or the token's syntax) is malformed, not the token's validity.

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FRONT_DOORS, hubUrl, mintToken, publish, PUBLISHER_KEY, publisherToken, withHerald } from './support/herald.js';
 import { collect } from './support/stream.js';
+import { MAX_BATCH } from '../src/http/batch-fields.js';
 
 const errorOf = (body: string) => JSON.parse(body) as { error: string; message: string };
 const limitLines = (logs: Array<Record<string, unknown>>, limit: string) => logs.filter((line) => line.limit === limit);
@@ -50,6 +51,34 @@ describe('publish limits', () => {
         assert.equal(batch.status, 413);
         assert.match(errorOf(await batch.text()).message, /updates\[1\]: Too many topics/);
         assert.equal(limitLines(logs, 'too_many_topics').length, 1, 'two refusals from one client, one line');
+      });
+    });
+
+    test(`a batch of MAX_BATCH + 1 updates gets 413 too_many_updates in both shapes, even past the publish rate, and stores nothing; MAX_BATCH passes (${door.name})`, async () => {
+      // A burst far below the batch: charged per update it would be a 429 no wait could cure.
+      await withHerald({ publishRate: 1, publishBurst: 3, ...door.config }, async (herald, logs) => {
+        const token = await publisherToken();
+        const send = (body: unknown) =>
+          fetch(`${herald.url}/.well-known/mercure`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        const updates = Array.from({ length: MAX_BATCH + 1 }, (_, i) => ({ topic: 'https://example.com/too-many', data: `${i}` }));
+        for (const body of [{ updates }, updates]) {
+          const over = await send(body);
+          assert.equal(over.status, 413);
+          assert.deepEqual(errorOf(await over.text()), { error: 'too_many_updates', message: `A batch holds at most ${MAX_BATCH} updates, got ${MAX_BATCH + 1}: split it into several requests` });
+        }
+        const { updates: kept } = await herald.broker.history({ afterId: null, filter: () => true, limit: MAX_BATCH * 2 });
+        assert.equal(kept.length, 0, 'nothing of the refused batches is stored');
+        assert.equal(limitLines(logs, 'too_many_updates').length, 1, 'logged as a limit, once');
+        const within = await send({ updates: [{ topic: 'https://example.com/too-many', data: 'ok' }] });
+        assert.equal(within.status, 200, 'each refused batch cost one token: one of three is left');
+        void within.body?.cancel();
+      });
+      await withHerald({ ...door.config }, async (herald) => {
+        const token = await publisherToken();
+        const updates = Array.from({ length: MAX_BATCH }, (_, i) => ({ topic: 'https://example.com/at-limit', data: `${i}` }));
+        const atLimit = await fetch(`${herald.url}/.well-known/mercure`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ updates }) });
+        assert.equal(atLimit.status, 200);
+        assert.equal(((await atLimit.json()) as { ids: string[] }).ids.length, MAX_BATCH);
       });
     });
 

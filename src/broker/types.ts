@@ -86,6 +86,21 @@ export interface SubscriptionRecord {
   readonly payload?: unknown;
 }
 
+/** A bounded read of the presence records: one request of the subscriptions API. */
+export interface SubscriptionScan {
+  /** Keeps the records the caller wants. */
+  readonly filter: (record: SubscriptionRecord) => boolean;
+  /** Examine at most this many records, matching or not, so that one request costs a bounded amount. */
+  readonly maxScan: number;
+}
+
+export interface SubscriptionScanResult {
+  /** The records kept, in no particular order, each once. */
+  readonly records: SubscriptionRecord[];
+  /** False when maxScan stopped the scan before every record was examined. */
+  readonly complete: boolean;
+}
+
 export type Unsubscribe = () => void;
 
 export interface Broker {
@@ -135,6 +150,16 @@ export interface Broker {
   /** Reads the kept log (see HistoryQuery). */
   history(query: HistoryQuery): Promise<HistoryResult>;
 
+  /**
+   * Optional, for a store whose history can hold updates that onUpdate has not delivered
+   * yet (Redis: the stream is ahead of the reader). Resolves once every update stored
+   * before the call, in what this process follows, has reached onUpdate; rejects with
+   * `store_unavailable` when that takes too long. A store without it delivers an update
+   * before history can return it (memory, SQLite: in the same synchronous step). The hub
+   * waits for it before a replay hands over to live, so one id tells what the replay sent.
+   */
+  caughtUp?(): Promise<void>;
+
   /** The id of the newest update in the log, or null when the log is empty. */
   lastEventId(): Promise<string | null>;
 
@@ -147,6 +172,10 @@ export interface Broker {
    */
   removeSubscriptions(ids: readonly string[]): Promise<string[]>;
   listSubscriptions(): Promise<SubscriptionRecord[]>;
+  /** One record by its id, or undefined: a lookup, whatever the number of records. */
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
+  /** The records `filter` keeps among at most `maxScan` examined (see SubscriptionScan). */
+  scanSubscriptions(scan: SubscriptionScan): Promise<SubscriptionScanResult>;
 
   /**
    * Subscriptions that vanished without a goodbye (their process died). Only

@@ -47,16 +47,21 @@ function entriesOf(body: unknown): unknown {
   return Array.isArray(body) ? body : (body as { updates?: unknown } | null)?.updates;
 }
 
-/** How many updates a publish body carries (1 for a form or an unreadable body): what the rate limit charges. */
+/**
+ * How many updates a publish body carries (1 for a form or an unreadable body): what the
+ * rate limit charges. A batch over MAX_BATCH costs 1 like any other body the route refuses
+ * whole: charged in full it would exceed every burst, and its publisher would get a 429
+ * that no wait can satisfy instead of the 413 that tells it to split the batch.
+ */
 export function batchSize(body: unknown): number {
   const list = entriesOf(body);
-  return Array.isArray(list) ? Math.max(1, list.length) : 1;
+  return Array.isArray(list) && list.length <= MAX_BATCH ? Math.max(1, list.length) : 1;
 }
 
 export function parseBatch(body: unknown): PublicationFields[] {
   const list = entriesOf(body);
   if (!Array.isArray(list)) throw new HeraldError('bad_request', 'A batch is {"updates": [...]} (or a bare JSON array)');
   if (list.length === 0) throw new HeraldError('missing_topic', 'The batch holds no update');
-  if (list.length > MAX_BATCH) throw new HeraldError('invalid_field', `A batch holds at most ${MAX_BATCH} updates, got ${list.length}`);
+  if (list.length > MAX_BATCH) throw new HeraldError('too_many_updates', `A batch holds at most ${MAX_BATCH} updates, got ${list.length}: split it into several requests`);
   return list.map(toFields);
 }

@@ -36,7 +36,7 @@ export interface Limits {
 }
 
 /** The error codes that mean a limit was reached (each is logged once per client and minute). */
-const LIMIT_CODES: ReadonlySet<string> = new Set(['payload_too_large', 'rate_limited', 'too_many_connections', 'too_many_items', 'too_many_topics', 'field_too_long']);
+const LIMIT_CODES: ReadonlySet<string> = new Set(['payload_too_large', 'rate_limited', 'too_many_connections', 'too_many_items', 'too_many_topics', 'too_many_updates', 'field_too_long']);
 
 export function limitOf(error: unknown): string | undefined {
   const herald = toHeraldError(error);

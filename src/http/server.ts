@@ -112,7 +112,7 @@ export async function buildServer({ config, hub, logger, apps = [], telemetry }:
       credentials: !any,
       methods: ['GET', 'POST', 'QUERY', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control'],
-      exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Herald-Replay-Truncated', 'Link', 'Retry-After'],
+      exposedHeaders: ['Last-Event-ID', 'Mercure-Last-Event-ID', 'Herald-Replay-Truncated', 'Herald-Subscriptions-Truncated', 'Link', 'Retry-After'],
     });
   }
   const streamHeaders = { Link: discoveryLink(config.publicUrl) };

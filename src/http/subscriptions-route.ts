@@ -26,6 +26,8 @@ import {
 import { resolveSubscriptionsPath, type SubscriptionsResource } from './subscriptions-paths.js';
 
 type Draft = Extract<SubscriptionsResource, { shape: 'draft' }>;
+/** Set on a collection cut at --subscriptions-scan (the draft lets a hub truncate; the document stays valid). */
+export const TRUNCATED_HEADER = 'Herald-Subscriptions-Truncated';
 type Legacy = Extract<SubscriptionsResource, { shape: '0.x' }>;
 
 export function registerSubscriptionsRoute(app: FastifyInstance, hub: Hub): void {
@@ -49,12 +51,11 @@ export function registerSubscriptionsRoute(app: FastifyInstance, hub: Hub): void
         throw new HeraldError('forbidden', `No subscribe matcher of this token covers ${JSON.stringify(path.slice(0, 200))}`, { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' });
       }
       const lastEventId = hub.currentLastEventId();
-      const body = draftBody(resource, await hub.listSubscriptions());
-      return reply.type(DRAFT_MEDIA_TYPE).header('Link', subscriptionsLink(hub.url, lastEventId)).send(JSON.stringify(body));
+      const answer = await draftAnswer(hub, resource, path);
+      return send(reply.type(DRAFT_MEDIA_TYPE).header('Link', subscriptionsLink(hub.url, lastEventId)), answer);
     }
     const lastEventId = hub.currentLastEventId();
-    const body = legacyBody(resource, await hub.listSubscriptions(), claims, lastEventId);
-    return reply.type(LEGACY_MEDIA_TYPE).send(JSON.stringify(body));
+    return send(reply.type(LEGACY_MEDIA_TYPE), await legacyAnswer(hub, resource, claims, lastEventId));
   };
   app.get(SUBSCRIPTIONS_PATH, handler);
   app.get(`${SUBSCRIPTIONS_PATH}/*`, handler);
@@ -64,23 +65,53 @@ function canonicalPath(raw: string): string {
   return decodeUnreserved(raw).replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase());
 }
 
-function draftBody(resource: Draft, records: readonly SubscriptionRecord[]): object {
-  const { matchType, match, subscriber } = resource;
-  if (matchType === undefined || match === undefined) return draftCollection(SUBSCRIPTIONS_PATH, records);
-  const mine = records.filter((record) => record.topic === match && recordMatchType(record) === matchType);
-  if (subscriber === undefined) return draftCollection(draftCollectionPath(matchType, match), mine);
-  const record = mine.find((r) => r.subscriber === subscriber);
-  if (record === undefined) throw new HeraldError('not_found', 'No such active subscription');
-  return draftSubscriptionJson(record, true);
+/** A reply body, and whether the collection was cut at --subscriptions-scan. */
+interface Answer {
+  readonly body: object;
+  readonly truncated: boolean;
 }
 
-function legacyBody(resource: Legacy, records: readonly SubscriptionRecord[], claims: Claims, lastEventId: string): object {
-  const visible = records.filter((record) => canReceive(claims, [legacySubscriptionId(record.topic, record.subscriber)]));
+function send(reply: FastifyReply, answer: Answer): FastifyReply {
+  if (answer.truncated) reply.header(TRUNCATED_HEADER, '1');
+  return reply.send(JSON.stringify(answer.body));
+}
+
+/**
+ * One record by its id (the store's key is the resource's canonical path), else by a
+ * bounded scan for records another process wrote in another shape.
+ */
+async function findRecord(hub: Hub, id: string, wanted: (record: SubscriptionRecord) => boolean): Promise<SubscriptionRecord | undefined> {
+  const direct = await hub.subscription(id);
+  if (direct !== undefined && wanted(direct)) return direct;
+  return (await hub.scanSubscriptions(wanted)).records[0];
+}
+
+async function draftAnswer(hub: Hub, resource: Draft, path: string): Promise<Answer> {
+  const { matchType, match, subscriber } = resource;
+  if (matchType === undefined || match === undefined) {
+    const { records, complete } = await hub.scanSubscriptions(() => true);
+    return { body: draftCollection(SUBSCRIPTIONS_PATH, records), truncated: !complete };
+  }
+  const mine = (record: SubscriptionRecord): boolean => record.topic === match && recordMatchType(record) === matchType;
+  if (subscriber === undefined) {
+    const { records, complete } = await hub.scanSubscriptions(mine);
+    return { body: draftCollection(draftCollectionPath(matchType, match), records), truncated: !complete };
+  }
+  const record = await findRecord(hub, path, (r) => mine(r) && r.subscriber === subscriber);
+  if (record === undefined) throw new HeraldError('not_found', 'No such active subscription');
+  return { body: draftSubscriptionJson(record, true), truncated: false };
+}
+
+async function legacyAnswer(hub: Hub, resource: Legacy, claims: Claims, lastEventId: string): Promise<Answer> {
+  const visible = (record: SubscriptionRecord): boolean => canReceive(claims, [legacySubscriptionId(record.topic, record.subscriber)]);
   const { topic, subscriber } = resource;
-  if (topic === undefined) return legacyCollection(SUBSCRIPTIONS_PATH, visible, lastEventId);
-  if (subscriber === undefined) return legacyCollection(`${SUBSCRIPTIONS_PATH}/${encodeURIComponent(topic)}`, visible.filter((r) => r.topic === topic), lastEventId);
+  if (topic === undefined || subscriber === undefined) {
+    const { records, complete } = await hub.scanSubscriptions((r) => (topic === undefined || r.topic === topic) && visible(r));
+    const id = topic === undefined ? SUBSCRIPTIONS_PATH : `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(topic)}`;
+    return { body: legacyCollection(id, records, lastEventId), truncated: !complete };
+  }
   const id = legacySubscriptionId(topic, subscriber);
-  const record = visible.find((r) => r.topic === topic && r.subscriber === subscriber);
+  const record = await findRecord(hub, id, (r) => r.topic === topic && r.subscriber === subscriber && visible(r));
   if (record === undefined) throw new HeraldError('not_found', `No active subscription ${id} visible to this token`);
-  return legacyResource(record, lastEventId);
+  return { body: legacyResource(record, lastEventId), truncated: false };
 }

@@ -3,7 +3,7 @@
 // Its parts (the broker, the registry, the dispatcher) are private: the HTTP routes,
 // the chat, telemetry and shutdown use the methods below, nothing else.
 import type { Logger } from 'pino';
-import type { Broker, HistoryResult, SubscriptionRecord, Unsubscribe, Update } from '../broker/types.js';
+import type { Broker, HistoryResult, SubscriptionRecord, SubscriptionScanResult, Unsubscribe, Update } from '../broker/types.js';
 import { HeraldError } from '../errors.js';
 import { encodeRetry, HEARTBEAT } from '../sse/encode.js';
 import { guarded } from '../timers.js';
@@ -25,6 +25,8 @@ export type { BoundedHistoryQuery, FlushListener, HubOptions, HubSettings, HubSt
 
 /** Shared by every stream without presence records (none is ever added to it). */
 const NO_RECORDS: readonly SubscriptionRecord[] = Object.freeze([]);
+/** --subscriptions-scan's default, for settings made without it. */
+const DEFAULT_SUBSCRIPTIONS_SCAN = 10_000;
 
 export class Hub {
   private readonly broker: Broker;
@@ -289,6 +291,16 @@ export class Hub {
 
   async listSubscriptions(): Promise<SubscriptionRecord[]> {
     return this.broker.listSubscriptions();
+  }
+
+  /** One presence record by id (the subscriptions API's single resource): a lookup, not a scan. */
+  subscription(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.broker.getSubscription(id);
+  }
+
+  /** The presence records `filter` keeps among at most --subscriptions-scan examined (a collection of the subscriptions API). */
+  scanSubscriptions(filter: (record: SubscriptionRecord) => boolean): Promise<SubscriptionScanResult> {
+    return this.broker.scanSubscriptions({ filter, maxScan: this.settings.subscriptionsScan ?? DEFAULT_SUBSCRIPTIONS_SCAN });
   }
 
   /** The id of the newest update this process knows, or 'earliest'. */

@@ -32,6 +32,8 @@ export interface HubSettings {
   readonly subscriptions: boolean;
   /** Their shape, and the subscriptions API's: draft 08, 0.x, or both (absent: 0.x). */
   readonly subscriptionsFormat?: SubscriptionsFormat;
+  /** Most presence records one subscriptions API collection request examines (absent: 10 000). */
+  readonly subscriptionsScan?: number;
   /** An SSE `retry:` (ms) at the start of every stream; 0 or absent: none (the client's default). */
   readonly retryMs?: number;
   /** Seconds a stream may stay open whatever its token's `exp` (less up to 10% jitter); 0 or absent: no limit. */

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { isHeraldError } from '../errors.js';
-import type { Broker, HistoryQuery, HistoryResult, SubscriptionRecord, Unsubscribe, Update } from '../broker/types.js';
+import type { Broker, HistoryQuery, HistoryResult, SubscriptionRecord, SubscriptionScan, SubscriptionScanResult, Unsubscribe, Update } from '../broker/types.js';
 import type { PublishLatency } from './publish-latency.js';
 
 export type StoreOperation = 'publish' | 'history' | 'presence' | 'ready';
@@ -28,6 +28,8 @@ export class InstrumentedBroker implements Broker {
   private storedSinceScrape = 0;
   /** Present when the inner store has it (Broker.publishNow): a publish with no promise. */
   readonly publishNow: ((update: Update) => void) | undefined;
+  /** Present when the inner store has it (Broker.caughtUp). */
+  readonly caughtUp: (() => Promise<void>) | undefined;
 
   constructor(inner: Broker, registry: Registry, latency: PublishLatency, logger: Logger) {
     this.inner = inner;
@@ -53,6 +55,8 @@ export class InstrumentedBroker implements Broker {
     for (const operation of ['publish', 'history', 'presence', 'ready'] as const) this.errors.labels(operation).inc(0);
     const innerNow = inner.publishNow;
     this.publishNow = innerNow === undefined ? undefined : (update) => this.publishNowThrough(innerNow, update);
+    const innerCaughtUp = inner.caughtUp?.bind(inner);
+    this.caughtUp = innerCaughtUp === undefined ? undefined : () => this.watch('history', innerCaughtUp());
   }
 
   publish(update: Update): Promise<void> {
@@ -123,6 +127,14 @@ export class InstrumentedBroker implements Broker {
 
   listSubscriptions(): Promise<SubscriptionRecord[]> {
     return this.watch('presence', this.inner.listSubscriptions());
+  }
+
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.watch('presence', this.inner.getSubscription(id));
+  }
+
+  scanSubscriptions(scan: SubscriptionScan): Promise<SubscriptionScanResult> {
+    return this.watch('presence', this.inner.scanSubscriptions(scan));
   }
 
   onSubscriptionsExpired(listener: (records: SubscriptionRecord[]) => void): Unsubscribe {

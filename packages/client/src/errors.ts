@@ -10,6 +10,7 @@ export type HeraldErrorCode =
   | 'too_many_items'
   | 'too_many_topics'
   | 'field_too_long'
+  | 'too_many_updates'
   | 'invalid_request'
   | 'selectors_too_costly'
   | 'unauthorized'

@@ -44,6 +44,28 @@ export function presenceCases(factory: BrokerFactory): void {
     });
   });
 
+  test('presence: getSubscription looks one record up by id; scanSubscriptions keeps what its filter wants and stops after maxScan', async () => {
+    await withBroker(factory, {}, async ({ broker }) => {
+      const records = Array.from({ length: 1200 }, (_, i) => subscription(`urn:scan:${i % 3}`, `urn:uuid:s${i}`, { n: i }));
+      await broker.addSubscriptions(records);
+      await broker.removeSubscriptions([records[7]!.id]);
+      assert.deepEqual(await broker.getSubscription(records[500]!.id), records[500]);
+      assert.equal(await broker.getSubscription(records[7]!.id), undefined, 'removed');
+      assert.equal(await broker.getSubscription('nope'), undefined);
+      const all = await broker.scanSubscriptions({ filter: () => true, maxScan: 100_000 });
+      assert.equal(all.complete, true);
+      assert.deepEqual(all.records.map((r) => r.id).sort(), records.filter((_, i) => i !== 7).map((r) => r.id).sort(), 'each once');
+      const one = await broker.scanSubscriptions({ filter: (r) => r.topic === 'urn:scan:1', maxScan: 100_000 });
+      assert.deepEqual(one.records.map((r) => r.subscriber).sort(), records.filter((r) => r.topic === 'urn:scan:1' && r !== records[7]).map((r) => r.subscriber).sort());
+      let examined = 0;
+      const cut = await broker.scanSubscriptions({ filter: () => ++examined > 0, maxScan: 300 });
+      assert.equal(cut.complete, false, '1199 records, 300 examined');
+      // A store reads in batches (Redis HSCAN's COUNT is a hint): bounded, not exact.
+      assert.ok(examined >= 1 && examined <= 600, `examined ${examined} for maxScan 300`);
+      assert.equal(cut.records.length, examined);
+    });
+  });
+
   test('presence: adding a record with a known id replaces it', async () => {
     await withBroker(factory, {}, async ({ broker }) => {
       await broker.addSubscriptions([subscription('urn:t', 'urn:uuid:s', { v: 1 })]);

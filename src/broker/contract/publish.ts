@@ -60,6 +60,28 @@ export function publishCases(factory: BrokerFactory): void {
     });
   });
 
+  test('history never holds an update onUpdate has not delivered, once caughtUp (where the store has it) resolves', async () => {
+    await withBroker(factory, {}, async ({ broker }) => {
+      const recorder = new Recorder(broker);
+      const published = idRange('cu', 1, 300);
+      await Promise.all(published.map((id, i) => broker.publish(makeUpdate(id, `urn:contract:cu:${i % 3}`))));
+      // A replay's hand-off to live relies on this: without caughtUp, in the same step.
+      if (broker.caughtUp !== undefined) await broker.caughtUp();
+      const { updates } = await broker.history({ filter: () => true, limit: 1000 });
+      const delivered = new Set(recorder.ids);
+      assert.deepEqual(updates.map((u) => u.id).filter((id) => !delivered.has(id)), [], 'in history, not delivered');
+      assert.deepEqual(recorder.ids, published);
+      // Nothing stored since: it must not wait for the reader's blocking read to time out
+      // (5 s), which a question asked on the blocked connection would.
+      if (broker.caughtUp !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('late'), 2500)));
+        assert.equal(await Promise.race([broker.caughtUp().then(() => 'at once'), late]), 'at once');
+        clearTimeout(timer);
+      }
+    });
+  });
+
   test('every field round-trips: multi-line and unicode data, empty data, topics order, private, type, retry', async () => {
     await withBroker(factory, {}, async ({ broker }) => {
       const recorder = new Recorder(broker);

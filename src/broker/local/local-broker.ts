@@ -3,7 +3,7 @@
 // only in how publish() stores and when it acknowledges.
 import type { Logger } from 'pino';
 import { Fanout, LocalPresence } from './local-state.js';
-import type { Broker, HistoryQuery, HistoryResult, SubscriptionRecord, Unsubscribe, Update } from '../types.js';
+import type { Broker, HistoryQuery, HistoryResult, SubscriptionRecord, SubscriptionScan, SubscriptionScanResult, Unsubscribe, Update } from '../types.js';
 import type { UpdateLog } from './update-log.js';
 
 export abstract class LocalBroker implements Broker {
@@ -48,6 +48,14 @@ export abstract class LocalBroker implements Broker {
 
   async listSubscriptions(): Promise<SubscriptionRecord[]> {
     return this.presence.list();
+  }
+
+  async getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.presence.get(id);
+  }
+
+  async scanSubscriptions(scan: SubscriptionScan): Promise<SubscriptionScanResult> {
+    return this.presence.scan(scan);
   }
 
   /** Never fires: presence lives in this process, which cannot lose it unnoticed. */

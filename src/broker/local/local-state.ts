@@ -3,7 +3,7 @@
 // connections they describe do not either.
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.js';
-import type { SubscriptionRecord, Unsubscribe } from '../types.js';
+import type { SubscriptionRecord, SubscriptionScan, SubscriptionScanResult, Unsubscribe } from '../types.js';
 
 /**
  * Listeners kept in an array replaced on (un)subscribe, so that emitting, which
@@ -57,6 +57,20 @@ export class LocalPresence {
 
   list(): SubscriptionRecord[] {
     return [...this.records.values()];
+  }
+
+  get(id: string): SubscriptionRecord | undefined {
+    return this.records.get(id);
+  }
+
+  scan({ filter, maxScan }: SubscriptionScan): SubscriptionScanResult {
+    const records: SubscriptionRecord[] = [];
+    let examined = 0;
+    for (const record of this.records.values()) {
+      if (examined++ >= maxScan) return { records, complete: false };
+      if (filter(record)) records.push(record);
+    }
+    return { records, complete: true };
   }
 
   clear(): void {

@@ -11,6 +11,7 @@ import type { RedisClient } from './connection.js';
 import { compareEntryIds, decodeUpdate, entryTimeMs, type RedisKeys } from './keys.js';
 import { tickScript } from './publish-script.js';
 import type { Update } from '../types.js';
+import { CatchUpWaiters } from './catch-up.js';
 
 const BLOCK_MS = 5000;
 const BATCH = 500;
@@ -43,6 +44,8 @@ export class MergedReader {
   private retry: NodeJS.Timeout | undefined;
   /** Entry time of the last update emitted: a bucket joining later starts past it. */
   private emitted = 0;
+  /** Broker.caughtUp: per followed bucket, its newest entry id when the call was made. */
+  private readonly catchUps = new CatchUpWaiters<ReadonlyArray<readonly [Feed, string]>>((targets) => targets.every(([feed, target]) => emittedThrough(feed, target)));
 
   constructor(
     private readonly commands: RedisClient,
@@ -85,8 +88,17 @@ export class MergedReader {
     return release;
   }
 
+  /** Broker.caughtUp: resolves once every entry written before the call, in the followed buckets, has been emitted. */
+  async caughtUp(): Promise<void> {
+    await this.catchUps.catchUp(() => {
+      const followed = this.feeds.filter((feed) => feed.active);
+      return Promise.all(followed.map(async (feed) => [feed, await this.lastGeneratedId(feed.keys.stream)] as const));
+    });
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.catchUps.stop();
     clearTimeout(this.retry);
     for (const feed of this.feeds) feed.client?.disconnect();
     await Promise.all(this.feeds.map((feed) => feed.loop));
@@ -167,6 +179,11 @@ export class MergedReader {
   }
 
   private drain(): void {
+    this.emitReady();
+    this.catchUps.check();
+  }
+
+  private emitReady(): void {
     while (!this.stopped) {
       let head: Feed | undefined;
       const active = this.feeds.filter((f) => f.active);
@@ -260,4 +277,12 @@ function before(a: StreamEntry, bucketA: number, b: StreamEntry, bucketB: number
   if (ta !== tb) return ta < tb;
   if (bucketA !== bucketB) return bucketA < bucketB;
   return compareEntryIds(a[0], b[0]) < 0;
+}
+
+/** Whether a bucket has emitted everything up to `target` (or is no longer followed). */
+function emittedThrough(feed: Feed, target: string): boolean {
+  if (!feed.active) return true;
+  if (compareEntryIds(feed.lastId, target) < 0) return false;
+  const queued = feed.queue[0];
+  return queued === undefined || compareEntryIds(queued[0], target) > 0;
 }

@@ -15,11 +15,13 @@ import type { Logger } from 'pino';
 import { guarded } from '../../timers.js';
 import type { RedisKeys } from './keys.js';
 import { beatScript, claimNodeScript, expiredNodesScript, forgetNodeScript, liveNodesScript, registerScript, removeRecordsScript } from './scripts.js';
-import type { SubscriptionRecord } from '../types.js';
+import type { SubscriptionRecord, SubscriptionScan, SubscriptionScanResult } from '../types.js';
 
 // Keeps each HSET well under Lua's unpack() limit.
 const CHUNK = 1000;
 const SWEEP_BATCH = 50;
+// Fields one HSCAN call asks for (a hint: a small hash answers whole).
+const SCAN_COUNT = 500;
 
 export class RedisPresence {
   /** Our records, so the hash can be rebuilt after a failed write or after being swept. */
@@ -96,6 +98,39 @@ export class RedisPresence {
     // One command per node (each in its own slot), sent together.
     const replies = await Promise.all(nodes.map((node) => this.redis.hvals(nodeKeys(this.keys, node)[0])));
     return replies.flat().map((json) => JSON.parse(json) as SubscriptionRecord);
+  }
+
+  /** One record: an HGET per live node, sent together. */
+  async get(id: string): Promise<SubscriptionRecord | undefined> {
+    const nodes = (await liveNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs])) as string[];
+    const replies = await Promise.all(nodes.map((node) => this.redis.hget(nodeKeys(this.keys, node)[0], id)));
+    const json = replies.find((reply) => reply !== null);
+    return json == null ? undefined : (JSON.parse(json) as SubscriptionRecord);
+  }
+
+  /** HSCAN over the live nodes' hashes, at most `maxScan` records read (HSCAN may repeat one: kept once). */
+  async scan({ filter, maxScan }: SubscriptionScan): Promise<SubscriptionScanResult> {
+    const nodes = (await liveNodesScript.run(this.redis, [this.keys.nodes], [this.ttlMs])) as string[];
+    const seen = new Set<string>();
+    const records: SubscriptionRecord[] = [];
+    let examined = 0;
+    for (const node of nodes) {
+      const hash = nodeKeys(this.keys, node)[0];
+      let cursor = '0';
+      do {
+        if (examined >= maxScan) return { records, complete: false };
+        const [next, pairs] = await this.redis.hscan(hash, cursor, 'COUNT', Math.min(SCAN_COUNT, maxScan - examined));
+        cursor = next;
+        for (let i = 0; i + 1 < pairs.length; i += 2) {
+          if (seen.has(pairs[i]!)) continue;
+          seen.add(pairs[i]!);
+          examined++;
+          const record = JSON.parse(pairs[i + 1]!) as SubscriptionRecord;
+          if (filter(record)) records.push(record);
+        }
+      } while (cursor !== '0');
+    }
+    return { records, complete: true };
   }
 
   /** Stops heart-beating; with `leave` also removes this node, as a clean shutdown does. */

@@ -5,6 +5,7 @@ import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { compareEntryIds, decodeUpdate } from './keys.js';
 import type { Update } from '../types.js';
+import { CatchUpWaiters } from './catch-up.js';
 
 const BLOCK_MS = 5000;
 const BATCH = 500;
@@ -18,9 +19,13 @@ export class StreamReader {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  private readonly catchUps = new CatchUpWaiters<string>((target) => compareEntryIds(this.lastId, target) >= 0);
 
   constructor(
+    /** The blocking connection: XREAD BLOCK holds it, so nothing else may wait behind it. */
     private readonly redis: RedisClient,
+    /** A connection that answers at once, for what is asked while the loop blocks (caughtUp). */
+    private readonly commands: RedisClient,
     private readonly stream: string,
     private readonly deliver: (update: Update) => void,
     private readonly logger?: Logger,
@@ -33,9 +38,15 @@ export class StreamReader {
     this.loop = this.run();
   }
 
+  /** Broker.caughtUp: resolves once every entry written before the call has been delivered. */
+  async caughtUp(): Promise<void> {
+    await this.catchUps.catchUp(async () => (await this.streamInfo(this.commands))?.lastGeneratedId ?? '0-0');
+  }
+
   /** Ends the loop and drops the connection (not QUIT, which would wait out the pending XREAD BLOCK). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.catchUps.stop();
     this.wakeUp?.();
     this.redis.disconnect();
     await this.loop;
@@ -45,7 +56,10 @@ export class StreamReader {
     let failures = 0;
     while (!this.stopped) {
       try {
-        if (failures > 0) await this.resync();
+        if (failures > 0) {
+          await this.resync();
+          this.catchUps.check();
+        }
         const reply = (await this.redis.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, this.lastId)) as XReadReply;
         failures = 0;
         for (const [id, fields] of reply?.[0]?.[1] ?? []) {
@@ -55,6 +69,7 @@ export class StreamReader {
           if (update === null) this.logger?.warn({ entryId: id }, 'skipping a stream entry Herald did not write');
           else this.deliver(update);
         }
+        this.catchUps.check();
       } catch (error) {
         if (this.stopped) return;
         failures++;
@@ -84,10 +99,10 @@ export class StreamReader {
     }
   }
 
-  private async streamInfo(): Promise<{ lastGeneratedId: string; firstEntryId: string | null } | null> {
+  private async streamInfo(client = this.redis): Promise<{ lastGeneratedId: string; firstEntryId: string | null } | null> {
     let reply: unknown;
     try {
-      reply = await this.redis.xinfo('STREAM', this.stream);
+      reply = await client.xinfo('STREAM', this.stream);
     } catch (error) {
       if (error instanceof Error && /no such key/i.test(error.message)) return null;
       throw error;

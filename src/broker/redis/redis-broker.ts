@@ -118,7 +118,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   };
   const logs = bucketKeys.map((k) => new RedisLog(commands, k, clock, bucketOptions));
   const log = new ShardedLog(commands, logs, bucketKeys, () => clock.deadline(COMMAND_TIMEOUT_MS - 250));
-  const streamReader = sharded ? new MergedReader(commands, bucketKeys, openBlocking, deliver, logger) : new StreamReader(reader, keys.stream, deliver, logger);
+  const streamReader = sharded ? new MergedReader(commands, bucketKeys, openBlocking, deliver, logger) : new StreamReader(reader, commands, keys.stream, deliver, logger);
   const interest = sharded && opts.interest === true;
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
     notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
@@ -182,10 +182,13 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
       return once(release);
     },
     history: (query) => guarded(() => log.history(query), 'history'),
+    caughtUp: () => guarded(() => streamReader.caughtUp(), 'caughtUp'),
     lastEventId: () => guarded(() => log.lastEventId(), 'lastEventId'),
     addSubscriptions: (records) => guarded(() => presence.add(records), 'addSubscriptions'),
     removeSubscriptions: (ids) => guarded(() => presence.remove(ids), 'removeSubscriptions'),
     listSubscriptions: () => guarded(() => presence.list(), 'listSubscriptions'),
+    getSubscription: (id) => guarded(() => presence.get(id), 'getSubscription'),
+    scanSubscriptions: (scan) => guarded(() => presence.scan(scan), 'scanSubscriptions'),
     onSubscriptionsExpired(listener) {
       expiryListeners.add(listener);
       return once(() => expiryListeners.delete(listener));

@@ -171,7 +171,7 @@ export class Dispatcher {
     for (const [subscriber, list] of perSubscriber) this.deliver(subscriber, list);
   }
 
-  /** Delivers live items to one subscriber, honouring replay hold and dedupe. */
+  /** Delivers live items to one subscriber; a replaying one holds them. */
   deliver(subscriber: Subscriber, items: readonly DispatchItem[]): void {
     if (subscriber.closed) return;
     if (subscriber.mode === 'replaying') {
@@ -181,9 +181,7 @@ export class Dispatcher {
       if (heldBytes > this.options.maxPendingBytes) this.tooSlow(subscriber);
       return;
     }
-    const out: Buffer[] = [];
-    for (const item of items) if (subscriber.admitLive(item.update.id)) out.push(item.bytes);
-    if (out.length > 0) this.write(subscriber, out.length === 1 ? out[0]! : Buffer.concat(out), out.length);
+    if (items.length > 0) this.write(subscriber, concatItems(items), items.length);
   }
 
   /** Writes one page of a replay (log order); the subscriber is still replaying. */
@@ -194,9 +192,15 @@ export class Dispatcher {
     this.write(subscriber, bytes, updates.length);
   }
 
-  /** Ends a replay: what was held during it goes out, minus what the replay already sent. */
+  /**
+   * Ends a replay once the store's delivery has caught up with it (Broker.caughtUp):
+   * what is queued is flushed first, so that every update stored before now is either
+   * held by the subscriber or was delivered before it registered; then what was held
+   * goes out, minus what the replay already sent.
+   */
   finishReplay(subscriber: Subscriber): void {
     this.stats.replays++;
+    this.flush();
     const held = subscriber.endReplay();
     if (held.length > 0) this.deliver(subscriber, held.map((h) => ({ update: h.update, bytes: h.bytes, seq: 0 })));
   }

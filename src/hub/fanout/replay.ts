@@ -102,7 +102,8 @@ export async function locateReplay(broker: Broker, filter: (update: Update) => b
 /**
  * Reads and writes the replay page by page, oldest first. It stops at the first
  * update already held live (from there on the held updates carry the stream), at the
- * end of the log, or after replayMax updates. 'lost': the page cursor was trimmed
+ * end of the log, or after replayMax updates; then waits for the store's delivery to
+ * catch up with what it read. 'lost': the page cursor was trimmed
  * away under a slow read; the client resumes from the last id it got.
  */
 export async function streamReplay(broker: Broker, target: ReplayTarget, resume: Resume, limits: ReplayLimits): Promise<ReplayOutcome> {
@@ -114,6 +115,7 @@ export async function streamReplay(broker: Broker, target: ReplayTarget, resume:
   const topics = hint(subscriber.historyTopics());
   let cursor = start.startAfter;
   let left = limits.replayMax;
+  let cutAtHeld = false;
   while (left > 0) {
     while (!subscriber.closed && subscriber.sink.pendingBytes() >= maxBytes) await sleep(DRAIN_POLL_MS);
     if (subscriber.closed) return 'closed';
@@ -132,11 +134,23 @@ export async function streamReplay(broker: Broker, target: ReplayTarget, resume:
       target.writePage(updates, bytes);
     }
     left -= updates.length;
-    if (heldAt >= 0 || page.next === undefined) break;
+    if (heldAt >= 0) {
+      // Cut at an update already held: it and all before it were delivered, so the
+      // live stream holds nothing the replay sent.
+      cutAtHeld = true;
+      break;
+    }
+    if (page.next === undefined) break;
     cursor = page.next;
     await nextTurn();
   }
   if (subscriber.closed) return 'closed';
+  // The pages may hold updates stored but not delivered yet (a Redis reader's lag):
+  // the hand-off to live waits until they are (see Subscriber.endReplay).
+  if (!cutAtHeld && subscriber.lastReplayed !== undefined && broker.caughtUp !== undefined) {
+    await broker.caughtUp();
+    if (subscriber.closed) return 'closed';
+  }
   // Nothing replayed: what comes next is the first live update held meanwhile, if any.
   if (gap !== undefined) target.writeNotice(encodeGap(gap, subscriber.firstHeldId() ?? null));
   return 'done';

@@ -1,5 +1,5 @@
 // A subscriber's replay state machine, driven through its named transitions only:
-// live -> replaying -> dedupe -> live, and what each mode lets through.
+// live -> replaying -> live, and what the hand-off lets through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Update } from '../../broker/types.js';
@@ -13,34 +13,45 @@ function fresh(): Subscriber {
   return new Subscriber('urn:uuid:s', new MatcherSet([compileMatcher('urn:t', 'exact', 'https://hub.example')]), undefined, nowhere);
 }
 
-test('a replay holds live updates, hands them back in order, then drops those it sent until the live stream passes them', () => {
+test('a replay holds live updates and hands back, in order, those after the last replayed one', () => {
   const subscriber = fresh();
   assert.equal(subscriber.mode, 'live');
   subscriber.startReplay();
   assert.equal(subscriber.mode, 'replaying');
-  assert.equal(subscriber.hold({ update: on('3'), bytes: Buffer.from('abc') }), 3);
-  assert.equal(subscriber.hold({ update: on('4'), bytes: Buffer.from('de') }), 5);
+  assert.equal(subscriber.hold({ update: on('2'), bytes: Buffer.from('abc') }), 3);
+  assert.equal(subscriber.hold({ update: on('3'), bytes: Buffer.from('de') }), 5);
+  subscriber.hold({ update: on('4'), bytes: Buffer.from('f') });
   assert.equal(subscriber.isHeld('3'), true);
-  assert.equal(subscriber.isHeld('2'), false);
-  subscriber.noteReplayed([on('1'), on('2'), on('3')]);
-  assert.deepEqual(subscriber.endReplay().map((held) => held.update.id), ['3', '4']);
-  assert.equal(subscriber.isHeld('3'), false, 'nothing is held after the replay');
-  assert.equal(subscriber.mode, 'dedupe');
-  assert.equal(subscriber.admitLive('2'), false, 'sent by the replay');
-  assert.equal(subscriber.mode, 'dedupe');
-  assert.equal(subscriber.admitLive('3'), false, 'the last one the replay sent');
-  assert.equal(subscriber.mode, 'live', 'passing the last replayed id ends dedupe');
-  assert.equal(subscriber.admitLive('3'), true, 'live lets everything through');
+  assert.equal(subscriber.isHeld('1'), false);
+  // Pages read before 2 and 3 were delivered live: the replay sent them too.
+  subscriber.noteReplayed([on('1'), on('2')]);
+  subscriber.noteReplayed([on('3')]);
+  assert.equal(subscriber.lastReplayed, '3');
+  assert.deepEqual(subscriber.endReplay().map((held) => held.update.id), ['4'], 'held up to the last replayed id: sent already');
+  assert.equal(subscriber.isHeld('4'), false, 'nothing is held after the replay');
+  assert.equal(subscriber.mode, 'live');
+  assert.equal(subscriber.lastReplayed, undefined, 'no replay state is kept once live');
 });
 
-test('dedupe ends at the first live update the replay did not send', () => {
+test('when the last replayed id is not held (delivered before the subscriber registered), everything held goes out', () => {
   const subscriber = fresh();
   subscriber.startReplay();
+  subscriber.hold({ update: on('5'), bytes: Buffer.from('x') });
+  subscriber.hold({ update: on('6'), bytes: Buffer.from('y') });
   subscriber.noteReplayed([on('1'), on('2')]);
-  assert.deepEqual(subscriber.endReplay(), []);
-  assert.equal(subscriber.admitLive('5'), true);
+  assert.deepEqual(subscriber.endReplay().map((held) => held.update.id), ['5', '6']);
   assert.equal(subscriber.mode, 'live');
-  assert.equal(subscriber.admitLive('1'), true, 'no replayed ids are kept once live');
+});
+
+test('the replay keeps one id whatever its length: a structural bound, not a set of every replayed id', () => {
+  const subscriber = fresh();
+  subscriber.startReplay();
+  for (let page = 0; page < 100; page++) subscriber.noteReplayed(Array.from({ length: 100 }, (_, i) => on(`${page * 100 + i}`)));
+  const fields = Object.values(subscriber as unknown as Record<string, unknown>);
+  assert.ok(!fields.some((value) => value instanceof Set && value.size > 0), 'no non-empty Set on a subscriber that held nothing');
+  assert.ok(!fields.some((value) => Array.isArray(value) && value.length >= 100), 'no list growing with the replay');
+  assert.equal(subscriber.lastReplayed, '9999');
+  assert.deepEqual(subscriber.endReplay(), []);
 });
 
 test('a replay that sent nothing goes straight to live; a replay cannot start twice', () => {

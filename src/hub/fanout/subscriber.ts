@@ -24,15 +24,17 @@ export interface HeldUpdate {
 
 /**
  * replaying: history is being read page by page; live updates are held.
- * dedupe:    history was sent; live updates already in it are dropped until the
- *            live stream has passed it (it is in log order, so one unseen id ends it).
  * live:      everything goes straight to the sink.
  *
  * The transitions: live -> replaying (startReplay, before it is registered),
- * replaying -> dedupe or live (endReplay), dedupe -> live (admitLive, on the first
- * live update the replay did not send, or the last one it did).
+ * replaying -> live (endReplay). A replay and the live stream can overlap: a page may
+ * hold updates the live stream has not delivered yet. The hub ends a replay only once
+ * delivery has caught up with the store (Broker.caughtUp, then a flush), so the last
+ * replayed update is then either held, and everything held up to it was sent by the
+ * replay, or it was delivered before this subscriber was registered, and everything held
+ * comes after it. Either way one id decides, not a set of every replayed one.
  */
-export type SubscriberMode = 'replaying' | 'dedupe' | 'live';
+export type SubscriberMode = 'replaying' | 'live';
 
 export class Subscriber {
   readonly id: string;
@@ -55,9 +57,7 @@ export class Subscriber {
   private heldIds: Set<string> | null = null;
   /** Bytes of `held`, bounded like the sink's queue. */
   private heldBytes = 0;
-  /** Ids sent by the replay, while replaying and in dedupe mode (at most replayMax). */
-  private replayedIds: Set<string> | null = null;
-  /** The newest id of the replay: once the live stream delivers it, dedupe ends. */
+  /** The newest id the replay sent: held updates up to it are not sent again. */
   private lastReplayedId: string | undefined;
   /** Dispatch round in which it last received something, to deliver once per round. */
   private stamp = 0;
@@ -133,42 +133,32 @@ export class Subscriber {
     return this.held?.[0]?.update.id;
   }
 
-  /** While replaying: notes what a page sent, so that the same updates arriving live are dropped. */
+  /** While replaying: notes what a page sent (its last id is all that is kept). */
   noteReplayed(updates: readonly Update[]): void {
-    if (updates.length === 0) return;
-    this.replayedIds ??= new Set();
-    for (const update of updates) this.replayedIds.add(update.id);
-    this.lastReplayedId = updates[updates.length - 1]!.id;
+    if (updates.length > 0) this.lastReplayedId = updates[updates.length - 1]!.id;
   }
 
-  /** replaying -> dedupe if the replay sent anything, else live. Returns what was held, in log order. */
-  endReplay(): HeldUpdate[] {
-    const held = this.held ?? [];
-    this.held = null;
-    this.heldIds = null;
-    this.heldBytes = 0;
-    this.state = this.replayedIds === null ? 'live' : 'dedupe';
-    return held;
+  /** The newest id the replay sent so far, if any. */
+  get lastReplayed(): string | undefined {
+    return this.lastReplayedId;
   }
 
   /**
-   * Whether a live update (not replaying) goes to the sink. In dedupe mode one the replay
-   * already sent does not; the last of those, or any it did not send, ends dedupe.
+   * replaying -> live. Returns what was held, in log order, minus what the replay sent:
+   * called once delivery has caught up with the store, so the held updates up to the
+   * last replayed one (if it is held) are exactly those the replay sent too.
    */
-  admitLive(id: string): boolean {
-    if (this.state !== 'dedupe') return true;
-    if (this.replayedIds?.has(id) === true) {
-      if (id === this.lastReplayedId) this.goLive();
-      return false;
-    }
-    this.goLive();
-    return true;
-  }
-
-  private goLive(): void {
-    this.state = 'live';
-    this.replayedIds = null;
+  endReplay(): HeldUpdate[] {
+    const held = this.held ?? [];
+    const last = this.lastReplayedId;
+    this.held = null;
+    this.heldIds = null;
+    this.heldBytes = 0;
     this.lastReplayedId = undefined;
+    this.state = 'live';
+    if (last === undefined) return held;
+    for (let i = 0; i < held.length; i++) if (held[i]!.update.id === last) return held.slice(i + 1);
+    return held;
   }
 
   /** The exact topics every update this subscriber accepts names (a history hint); undefined when it has a pattern or `*`. */
