@@ -60,11 +60,12 @@ export interface BenchHerald {
   stop(): Promise<void>;
 }
 
-export async function startHerald(store: string, prefix: string, extra: readonly string[], options: { cpus?: string; lifetimeSeconds: number }): Promise<BenchHerald> {
+/** `options.cli`: another build's dist/cli.js (--before); default this checkout's. */
+export async function startHerald(store: string, prefix: string, extra: readonly string[], options: { cpus?: string; lifetimeSeconds: number; cli?: string }): Promise<BenchHerald> {
   const port = await freePort();
   const secret = randomBytes(32).toString('hex');
   const token = await new SignJWT({ mercure: { publish: ['*'] } }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
-  const proc = spawnServer(process.execPath, [CLI, 'serve', '--port', String(port), '--host', HOST, '--store', store, '--redis-prefix', prefix,
+  const proc = spawnServer(process.execPath, [options.cli ?? CLI, 'serve', '--port', String(port), '--host', HOST, '--store', store, '--redis-prefix', prefix,
     '--publisher-jwt-key', secret, '--log-level', 'warn', '--no-chat', '--no-subscriptions', '--heartbeat', '0', '--history-max-per-topic', '0', ...extra], options);
   try {
     await waitHealthy(proc, port, '/readyz', 30_000);
