@@ -224,3 +224,26 @@ if not clock or tonumber(clock) < tonumber(ARGV[1]) then
 end
 return clock
 `);
+
+/**
+ * The merged reader's tick and read of k buckets in one call (docs/redis.md): for each,
+ * raises the clock to at least its `at` (no entry written from now on sorts below it),
+ * then reads the stream after `from`, so that everything below the clock returned is
+ * read. k = 1 on a Cluster (a script's keys share one slot); every bucket at once on a
+ * single server. KEYS: meta_1, stream_1, ..., meta_k, stream_k. ARGV: read count, then
+ * at_i, from_i per bucket. Returns clock_1, entries_1, ..., clock_k, entries_k.
+ */
+export const tickReadScript = new LuaScript(`
+local out = {}
+for i = 1, #KEYS / 2 do
+  local meta, at = KEYS[2 * i - 1], ARGV[2 * i]
+  local clock = redis.call('HGET', meta, 'clock')
+  if not clock or tonumber(clock) < tonumber(at) then
+    clock = at
+    redis.call('HSET', meta, 'clock', clock)
+  end
+  out[2 * i - 1] = clock
+  out[2 * i] = redis.call('XRANGE', KEYS[2 * i], '(' .. ARGV[2 * i + 1], '+', 'COUNT', ARGV[1])
+end
+return out
+`);
