@@ -17,7 +17,7 @@ const BLOCK_MS = 5000;
 const BATCH = 500;
 const MAX_BACKOFF_MS = 2000;
 const TICK_RETRY_MS = 100;
-const MAX_TICKS_IN_FLIGHT = 1;
+const MAX_TICKS_IN_FLIGHT = 2;
 
 
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
