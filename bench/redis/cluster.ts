@@ -25,6 +25,11 @@ export interface BenchCluster {
   readonly pids: readonly number[];
   /** used_cpu_sys + used_cpu_user of each current master, in µs, in `masters` order. */
   masterCpuUs(): Promise<number[]>;
+  /**
+   * Commands and read events (socket reads, i.e. requests and pipelines) every master
+   * processed so far, summed: counts, so unlike CPU time they do not move with the box's load.
+   */
+  masterCounts(): Promise<{ commands: number; reads: number }>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +49,11 @@ export async function startBenchCluster(masters: 1 | 2 | 3, cpus: string | undef
         const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
         return (field('used_cpu_sys') + field('used_cpu_user')) * 1e6;
       }));
+    },
+    async masterCounts() {
+      const stats = await Promise.all(clients.map((client) => client.info('stats')));
+      const sum = (name: string): number => stats.reduce((total, info) => total + Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? NaN), 0);
+      return { commands: sum('total_commands_processed'), reads: sum('total_reads_processed') };
     },
     async stop() {
       await topology.stop();

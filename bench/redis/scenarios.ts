@@ -168,7 +168,7 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     let failed = 0;
     const load = loadCpuWindow();
     const others = othersOnServerCpu(ctx.serverCpus, [...cluster.pids, publisher.pid, receiver.pid]);
-    const cpuBefore = await cluster.masterCpuUs();
+    const [cpuBefore, countsBefore] = [await cluster.masterCpuUs(), await cluster.masterCounts()];
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < total; i++) {
@@ -183,13 +183,15 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     while (samples.length < total - failed && performance.now() < deadline) await sleep(50);
     // At a trickle, what the merge's ticks cost Redis beside the publishes themselves.
     const redisUs = (await cluster.masterCpuUs()).reduce((sum, after, i) => sum + after - cpuBefore[i]!, 0) / total;
+    const counts = await cluster.masterCounts();
     const loadPct = load();
     stream.close();
     const sorted = [...samples].sort((a, b) => a - b);
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
     return {
       scenario: 'R4', label: `${buckets === undefined ? 'one log slot (today)' : `${buckets} bucket${buckets > 1 ? 's' : ''}`}${nameOf(ctx, build)}`, value: at(0.5), unit: 'ms p50 publish -> other process',
-      detail: { p99Ms: Number(at(0.99).toFixed(2)), redisUsPerPublish: Number(redisUs.toFixed(2)), delivered: samples.length, lost: total - failed - samples.length, failedPublishes: failed, rate: ctx.sizes.latencyRate, othersOnServerCpuPct: Math.round(others()) },
+      detail: { p99Ms: Number(at(0.99).toFixed(2)), redisUsPerPublish: Number(redisUs.toFixed(2)),
+        redisCommandsPerPublish: Number(((counts.commands - countsBefore.commands) / total).toFixed(1)), redisReadsPerPublish: Number(((counts.reads - countsBefore.reads) / total).toFixed(1)), delivered: samples.length, lost: total - failed - samples.length, failedPublishes: failed, rate: ctx.sizes.latencyRate, othersOnServerCpuPct: Math.round(others()) },
       loadCpuPct: loadPct, notes: [],
     };
   } finally {

@@ -5,7 +5,8 @@
 // read yet sorts below (W, bucket). The head entry (t, b) goes out once every other
 // bucket with nothing queued has W > t, or W = t and a higher bucket number. A quiet
 // bucket's W is raised by a tick: a script raising its clock (no later entry goes
-// below it), then a read of what it holds; no stream entry is written for it.
+// below it), then a read of what it holds; no stream entry is written for it. The ticks
+// of one event-loop turn go out together, one pipeline per Redis node (ticks.ts).
 import type { Logger } from 'pino';
 import type { RedisClient } from './connection.js';
 import { compareEntryIds, decodeUpdate, entryTimeMs, type RedisKeys } from './keys.js';
