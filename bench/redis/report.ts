@@ -50,7 +50,7 @@ function beforeAfter(rows: readonly RedisRow[]): string[] {
     R1: [['busiest master', (r) => r.value], ['total Redis CPU', (r) => Number(r.detail.totalUs)]],
     R2: [['uninterested process CPU', (r) => r.value]],
     R3: [],
-    R4: [['p50', (r) => r.value], ['p99', (r) => Number(r.detail.p99Ms)], ['Redis CPU per publish', (r) => Number(r.detail.redisUsPerPublish)],
+    R4: [['p50', (r) => r.value], ['p99', (r) => Number(r.detail.p99Ms)], ['Redis CPU per publish', (r) => Number(r.detail.redisUsPerPublish)], ['Herald CPU per publish (both processes)', (r) => Number(r.detail.heraldUsPerPublish)],
       ['Redis commands per publish', (r) => Number(r.detail.redisCommandsPerPublish)], ['Redis read events per publish', (r) => Number(r.detail.redisReadsPerPublish)]],
   };
   for (const before of rows) {

@@ -168,7 +168,7 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     let failed = 0;
     const load = loadCpuWindow();
     const others = othersOnServerCpu(ctx.serverCpus, [...cluster.pids, publisher.pid, receiver.pid]);
-    const [cpuBefore, countsBefore] = [await cluster.masterCpuUs(), await cluster.masterCounts()];
+    const [cpuBefore, countsBefore, heraldBefore] = [await cluster.masterCpuUs(), await cluster.masterCounts(), publisher.cpuUs() + receiver.cpuUs()];
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < total; i++) {
@@ -184,13 +184,14 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     // At a trickle, what the merge's ticks cost Redis beside the publishes themselves.
     const redisUs = (await cluster.masterCpuUs()).reduce((sum, after, i) => sum + after - cpuBefore[i]!, 0) / total;
     const counts = await cluster.masterCounts();
+    const heraldUs = (publisher.cpuUs() + receiver.cpuUs() - heraldBefore) / total;
     const loadPct = load();
     stream.close();
     const sorted = [...samples].sort((a, b) => a - b);
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
     return {
       scenario: 'R4', label: `${buckets === undefined ? 'one log slot (today)' : `${buckets} bucket${buckets > 1 ? 's' : ''}`}${nameOf(ctx, build)}`, value: at(0.5), unit: 'ms p50 publish -> other process',
-      detail: { p99Ms: Number(at(0.99).toFixed(2)), redisUsPerPublish: Number(redisUs.toFixed(2)),
+      detail: { p99Ms: Number(at(0.99).toFixed(2)), redisUsPerPublish: Number(redisUs.toFixed(2)), heraldUsPerPublish: Number(heraldUs.toFixed(1)),
         redisCommandsPerPublish: Number(((counts.commands - countsBefore.commands) / total).toFixed(1)), redisReadsPerPublish: Number(((counts.reads - countsBefore.reads) / total).toFixed(1)), delivered: samples.length, lost: total - failed - samples.length, failedPublishes: failed, rate: ctx.sizes.latencyRate, othersOnServerCpuPct: Math.round(others()) },
       loadCpuPct: loadPct, notes: [],
     };

@@ -108,7 +108,9 @@ export class MergedReader {
   private join(feed: Feed): Promise<void> {
     if (feed.active) return feed.joining ?? Promise.resolve();
     feed.active = true;
+    // Ticks still in flight answer for the earlier follow and will be ignored.
     feed.generation++;
+    feed.tickedTo = 0;
     feed.watermark = -1;
     feed.queue = [];
     const past = this.emitted + 1;
