@@ -45,6 +45,16 @@ test('batched ticks: every bucket in one call, each raised (never lowered) and r
   assert.deepEqual(((await tickAndRead(client, [{ keys: a, at: 1, from: '0-0' }], 2))[0] as { entries: unknown[] }).entries.length, 2);
 });
 
+test('batched ticks: meta.last (the newest entry the publish script wrote) spares the read only when nothing follows the position', { skip: skipWithoutRedisServer }, async () => {
+  const keys = redisKeys('ticks-last:', 'a');
+  await client.xadd(keys.stream, '10-1', 'id', 'x');
+  await client.xadd(keys.stream, '10-2', 'id', 'y');
+  await client.hset(keys.meta, 'clock', '10', 'last', '10-2');
+  assert.deepEqual(await tickAndRead(client, [{ keys, at: 20, from: '10-2' }], 500), [{ clock: 20, entries: [] }]);
+  assert.deepEqual(await tickAndRead(client, [{ keys, at: 20, from: '10-1' }], 500), [{ clock: 20, entries: [['10-2', ['id', 'y']]] }]);
+  assert.deepEqual(await tickAndRead(client, [{ keys, at: 20, from: '9-7' }], 500), [{ clock: 20, entries: [['10-1', ['id', 'x']], ['10-2', ['id', 'y']]] }]);
+});
+
 test('batched ticks: after a lost script cache (Redis restarted) the tick falls back to EVAL', { skip: skipWithoutRedisServer }, async () => {
   const keys = redisKeys('ticks-flush:', 'a');
   await client.script('FLUSH');
