@@ -61,6 +61,8 @@ export interface BenchOptions {
   readonly redis: boolean;
   /** R3's log sizes (updates kept), smallest first. */
   readonly redisKept: readonly number[];
+  /** The Redis scenarios to run (R1 includes R2). */
+  readonly redisScenarios: ReadonlySet<string>;
 }
 
 const FULL: ScenarioSizes = {
@@ -115,6 +117,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                           master with 1/2/3 masters, R2 Herald CPU on an uninterested process,
                           R3 rare-topic resume, R4 cross-process latency; docs/performance.md)
   --redis-kept a,b,c      R3's log sizes (default 10000,200000,1000000)
+  --redis-scenarios R1,R4 only these Redis scenarios (R1 includes R2; default all);
+                          with --before, R1 and R4 also run herald@REV, interleaved
   --out FILE              JSON output path
   --herald-node-args=A    node flags for Herald, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
                           or "--trace-gc" (output kept in bench/results/herald-<port>.log)`;
@@ -136,6 +140,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       before: { type: 'string' },
       redis: { type: 'boolean', default: false },
       'redis-kept': { type: 'string' },
+      'redis-scenarios': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -173,5 +178,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     before: values.before,
     redis: values.redis ?? false,
     redisKept: (values['redis-kept'] ?? '10000,200000,1000000').split(',').map((v) => positive('redis-kept', v.trim(), 0)),
+    redisScenarios: redisScenarios(values['redis-scenarios']),
   };
+}
+
+function redisScenarios(raw: string | undefined): ReadonlySet<string> {
+  const wanted = new Set((raw ?? 'R1,R2,R3,R4').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean));
+  for (const s of wanted) if (!['R1', 'R2', 'R3', 'R4'].includes(s)) throw new Error('--redis-scenarios: R1, R2, R3 or R4');
+  if (wanted.has('R2')) wanted.add('R1');
+  return wanted;
 }

@@ -21,18 +21,23 @@ const admin = redis.server.client();
 
 const pct = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))] ?? NaN;
 
-async function scriptStats(): Promise<{ calls: number; usec: number }> {
+/** Script calls and their CPU, all commands (a script's inner calls included) and read events (requests or pipelines read) so far. */
+async function scriptStats(): Promise<{ calls: number; usec: number; commands: number; reads: number }> {
   const info = await admin.info('commandstats');
   let calls = 0;
   let usec = 0;
+  let commands = 0;
   for (const line of info.split('\n')) {
-    const m = line.match(/^cmdstat_(evalsha|eval):calls=(\d+),usec=(\d+)/);
-    if (m) {
+    const m = line.match(/^cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/);
+    if (!m) continue;
+    commands += Number(m[2]);
+    if (m[1] === 'evalsha' || m[1] === 'eval') {
       calls += Number(m[2]);
       usec += Number(m[3]);
     }
   }
-  return { calls, usec };
+  const reads = Number(/total_reads_processed:(\d+)/.exec(await admin.info('stats'))?.[1] ?? NaN);
+  return { calls, usec, commands, reads };
 }
 
 try {
@@ -60,7 +65,7 @@ try {
       latency.push(performance.now() - started);
     }
     await done;
-    const { calls, usec } = await scriptStats();
+    const { calls, usec, commands, reads } = await scriptStats();
     // Then a burst: 256 publishes in flight, so ticks cover batches.
     await admin.config('RESETSTAT');
     const burst = 20_000;
@@ -83,8 +88,9 @@ try {
     const burstStats = await scriptStats();
     console.log(`${logBuckets} bucket(s): publish p50 ${pct(latency, 50).toFixed(2)} ms p99 ${pct(latency, 99).toFixed(2)} ms; ` +
       `publish -> other process p50 ${pct(delivery, 50).toFixed(2)} ms p99 ${pct(delivery, 99).toFixed(2)} ms; ` +
-      `Redis scripts per publish ${(calls / PUBLISHES).toFixed(2)}, script CPU per publish ${(usec / PUBLISHES).toFixed(1)} µs; ` +
-      `burst of ${burst} (256 in flight): ${Math.round(burst / (burstMs / 1000))}/s delivered, scripts per publish ${(burstStats.calls / burst).toFixed(2)}, script CPU per publish ${(burstStats.usec / burst).toFixed(1)} µs`);
+      `Redis scripts per publish ${(calls / PUBLISHES).toFixed(2)}, script CPU per publish ${(usec / PUBLISHES).toFixed(1)} µs, ` +
+      `commands ${(commands / PUBLISHES).toFixed(1)}, read events ${(reads / PUBLISHES).toFixed(1)} per publish; ` +
+      `burst of ${burst} (256 in flight): ${Math.round(burst / (burstMs / 1000))}/s delivered, scripts per publish ${(burstStats.calls / burst).toFixed(2)}, script CPU per publish ${(burstStats.usec / burst).toFixed(1)} µs, commands ${(burstStats.commands / burst).toFixed(1)}, read events ${(burstStats.reads / burst).toFixed(1)} per publish`);
     await publisher.close();
     await follower.close();
   }

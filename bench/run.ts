@@ -142,12 +142,21 @@ async function main(): Promise<number> {
 async function redisMain(ctx: BenchContext, pinning: string, log: (line: string) => void): Promise<number> {
   const reason = await heraldTarget({ build: options.build }).unavailable();
   if (reason) throw new Error(`herald: ${reason}`);
+  let earlier: EarlierBuild | undefined;
+  if (options.before !== undefined) {
+    log(`building Herald at ${options.before} (--before)`);
+    const built = buildEarlier(options.before);
+    if (typeof built === 'string') throw new Error(built);
+    earlier = built;
+  }
   const rows = await runRedisBench({
     serverCpus: ctx.serverCpus,
+    builds: [{ name: 'herald' }, ...(earlier === undefined ? [] : [{ name: earlier.name, cli: earlier.cli }])],
+    scenarios: options.redisScenarios,
     lifetimeSeconds: ctx.lifetimeSeconds,
     log,
     sizes: { publishes: 20_000, kept: options.redisKept, latencySeconds: 8, latencyRate: 500 },
-  });
+  }).finally(() => earlier?.remove());
   const elapsed = (Date.now() - started) / 1000;
   const out = options.out ?? fileURLToPath(new URL(`./results/redis-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
   process.stdout.write(`\n${formatRedisReport(rows)}\npinning: ${pinning}; ${elapsed.toFixed(0)} s in all; JSON: ${out}\n`);

@@ -25,6 +25,11 @@ export interface BenchCluster {
   readonly pids: readonly number[];
   /** used_cpu_sys + used_cpu_user of each current master, in µs, in `masters` order. */
   masterCpuUs(): Promise<number[]>;
+  /**
+   * Commands and read events (socket reads, i.e. requests and pipelines) every master
+   * processed so far, summed: counts, so unlike CPU time they do not move with the box's load.
+   */
+  masterCounts(): Promise<{ commands: number; reads: number }>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +50,11 @@ export async function startBenchCluster(masters: 1 | 2 | 3, cpus: string | undef
         return (field('used_cpu_sys') + field('used_cpu_user')) * 1e6;
       }));
     },
+    async masterCounts() {
+      const stats = await Promise.all(clients.map((client) => client.info('stats')));
+      const sum = (name: string): number => stats.reduce((total, info) => total + Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? NaN), 0);
+      return { commands: sum('total_commands_processed'), reads: sum('total_reads_processed') };
+    },
     async stop() {
       await topology.stop();
       forget();
@@ -60,11 +70,12 @@ export interface BenchHerald {
   stop(): Promise<void>;
 }
 
-export async function startHerald(store: string, prefix: string, extra: readonly string[], options: { cpus?: string; lifetimeSeconds: number }): Promise<BenchHerald> {
+/** `options.cli`: another build's dist/cli.js (--before); default this checkout's. */
+export async function startHerald(store: string, prefix: string, extra: readonly string[], options: { cpus?: string; lifetimeSeconds: number; cli?: string }): Promise<BenchHerald> {
   const port = await freePort();
   const secret = randomBytes(32).toString('hex');
   const token = await new SignJWT({ mercure: { publish: ['*'] } }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
-  const proc = spawnServer(process.execPath, [CLI, 'serve', '--port', String(port), '--host', HOST, '--store', store, '--redis-prefix', prefix,
+  const proc = spawnServer(process.execPath, [options.cli ?? CLI, 'serve', '--port', String(port), '--host', HOST, '--store', store, '--redis-prefix', prefix,
     '--publisher-jwt-key', secret, '--log-level', 'warn', '--no-chat', '--no-subscriptions', '--heartbeat', '0', '--history-max-per-topic', '0', ...extra], options);
   try {
     await waitHealthy(proc, port, '/readyz', 30_000);

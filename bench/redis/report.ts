@@ -33,8 +33,32 @@ export function formatRedisReport(rows: readonly RedisRow[]): string {
   if (r3.length > 1) lines.push(`  R3 resume time, ${r3.at(-1)!.label} vs ${r3[0]!.label} (growth; 1.00x would be flat): ${ratio(r3.at(-1), r3[0])}`);
   const r4 = of('R4');
   if (r4.length > 1) {
-    lines.push(`  R4 p50, ${r4[0]!.label} vs ${r4[1]!.label}: ${ratio(r4[0], r4[1])}`);
-    lines.push(`  R4 p99, ${r4[0]!.label} vs ${r4[1]!.label}: ${ratio(r4[0], r4[1], (r) => Number(r.detail.p99Ms))}`);
-  } else lines.push('  R4: one configuration only (no --redis-log-buckets yet), no ratio');
+    for (const row of r4.slice(1)) {
+      lines.push(`  R4 p50, ${r4[0]!.label} vs ${row.label}: ${ratio(r4[0], row)}`);
+      lines.push(`  R4 p99, ${r4[0]!.label} vs ${row.label}: ${ratio(r4[0], row, (r) => Number(r.detail.p99Ms))}`);
+    }
+  } else if (r4.length === 1) lines.push('  R4: one configuration only (no --redis-log-buckets yet), no ratio');
+  lines.push(...beforeAfter(rows));
   return lines.join('\n');
+}
+
+// --before: each row of an earlier build (label ending in " herald@REV") against this
+// build's row of the same configuration; > 1 means better now.
+function beforeAfter(rows: readonly RedisRow[]): string[] {
+  const lines: string[] = [];
+  const figures: Record<RedisRow['scenario'], [string, (r: RedisRow) => number][]> = {
+    R1: [['busiest master', (r) => r.value], ['total Redis CPU', (r) => Number(r.detail.totalUs)]],
+    R2: [['uninterested process CPU', (r) => r.value]],
+    R3: [],
+    R4: [['p50', (r) => r.value], ['p99', (r) => Number(r.detail.p99Ms)], ['Redis CPU per publish', (r) => Number(r.detail.redisUsPerPublish)], ['Herald CPU per publish (both processes)', (r) => Number(r.detail.heraldUsPerPublish)],
+      ['Redis commands per publish', (r) => Number(r.detail.redisCommandsPerPublish)], ['Redis read events per publish', (r) => Number(r.detail.redisReadsPerPublish)]],
+  };
+  for (const before of rows) {
+    const match = / (herald@\S+)$/.exec(before.label);
+    if (match === null) continue;
+    const label = before.label.slice(0, match.index);
+    const after = rows.find((r) => r.scenario === before.scenario && r.label === label);
+    for (const [name, value] of figures[before.scenario]) lines.push(`  before -> after, ${before.scenario} ${label} ${name}: ${value(before).toFixed(2)} -> ${value(after ?? before).toFixed(2)} (${ratio(before, after, value)})`);
+  }
+  return lines.length > 0 ? ['Before -> after (> 1 means better now):', ...lines] : [];
 }

@@ -21,8 +21,17 @@ export interface RedisRow {
   readonly notes: string[];
 }
 
+/** A Herald build to run: this checkout's, or an earlier one (--before). */
+export interface HeraldBuild {
+  readonly name: string;
+  readonly cli?: string;
+}
+
 export interface RedisBenchContext {
   readonly serverCpus?: string;
+  /** R1 and R4 run each build, the first being this checkout (its rows carry no name). */
+  readonly builds: readonly HeraldBuild[];
+  readonly scenarios: ReadonlySet<string>;
   readonly lifetimeSeconds: number;
   readonly log: (line: string) => void;
   /** Updates per R1/R2 run, kept updates of R3's largest step, seconds of R4. */
@@ -46,9 +55,9 @@ async function fill(herald: BenchHerald, count: number, batch = 100, lanes = 4, 
 }
 
 /** R1 and R2 on one cluster of `masters` masters. */
-export async function masterCpu(ctx: RedisBenchContext, masters: 1 | 2 | 3, buckets: number | undefined): Promise<RedisRow[]> {
+export async function masterCpu(ctx: RedisBenchContext, masters: 1 | 2 | 3, buckets: number | undefined, build: HeraldBuild = ctx.builds[0]!): Promise<RedisRow[]> {
   const cluster = await startBenchCluster(masters, ctx.serverCpus);
-  const run = { cpus: ctx.serverCpus, lifetimeSeconds: ctx.lifetimeSeconds };
+  const run = { cpus: ctx.serverCpus, lifetimeSeconds: ctx.lifetimeSeconds, ...(build.cli === undefined ? {} : { cli: build.cli }) };
   const prefix = `bench-r1:${masters}:`;
   const extra = bucketArgs(buckets);
   const [publisher, idle] = await Promise.all([startHerald(cluster.topology.url, prefix, extra, run), startHerald(cluster.topology.url, prefix, extra, run)]);
@@ -70,7 +79,7 @@ export async function masterCpu(ctx: RedisBenchContext, masters: 1 | 2 | 3, buck
     const idleUs = (idle.cpuUs() - idleBefore) / n;
     const publisherUs = (publisher.cpuUs() - publisherBefore) / n;
     idleStream.close();
-    const label = `${masters} master${masters > 1 ? 's' : ''}${buckets === undefined ? '' : `, ${buckets} buckets`}`;
+    const label = `${masters} master${masters > 1 ? 's' : ''}${buckets === undefined ? '' : `, ${buckets} buckets`}${nameOf(ctx, build)}`;
     return [
       {
         scenario: 'R1', label, value: Math.max(...perMaster), unit: 'µs/publish on the busiest master',
@@ -143,9 +152,9 @@ export async function rareResume(ctx: RedisBenchContext): Promise<RedisRow[]> {
 }
 
 /** R4: publish on one process, delivery on another, at a fixed rate over many topics. */
-export async function latency(ctx: RedisBenchContext, buckets: number | undefined): Promise<RedisRow> {
+export async function latency(ctx: RedisBenchContext, buckets: number | undefined, build: HeraldBuild = ctx.builds[0]!): Promise<RedisRow> {
   const cluster = await startBenchCluster(3, ctx.serverCpus);
-  const run = { cpus: ctx.serverCpus, lifetimeSeconds: ctx.lifetimeSeconds };
+  const run = { cpus: ctx.serverCpus, lifetimeSeconds: ctx.lifetimeSeconds, ...(build.cli === undefined ? {} : { cli: build.cli }) };
   const extra = bucketArgs(buckets);
   const [publisher, receiver] = await Promise.all([startHerald(cluster.topology.url, 'bench-r4:', extra, run), startHerald(cluster.topology.url, 'bench-r4:', extra, run)]);
   const samples: number[] = [];
@@ -159,6 +168,7 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     let failed = 0;
     const load = loadCpuWindow();
     const others = othersOnServerCpu(ctx.serverCpus, [...cluster.pids, publisher.pid, receiver.pid]);
+    const [cpuBefore, countsBefore, heraldBefore] = [await cluster.masterCpuUs(), await cluster.masterCounts(), publisher.cpuUs() + receiver.cpuUs()];
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < total; i++) {
@@ -171,17 +181,26 @@ export async function latency(ctx: RedisBenchContext, buckets: number | undefine
     await Promise.all(inFlight);
     const deadline = performance.now() + 10_000;
     while (samples.length < total - failed && performance.now() < deadline) await sleep(50);
+    // At a trickle, what the merge's ticks cost Redis beside the publishes themselves.
+    const redisUs = (await cluster.masterCpuUs()).reduce((sum, after, i) => sum + after - cpuBefore[i]!, 0) / total;
+    const counts = await cluster.masterCounts();
+    const heraldUs = (publisher.cpuUs() + receiver.cpuUs() - heraldBefore) / total;
     const loadPct = load();
     stream.close();
     const sorted = [...samples].sort((a, b) => a - b);
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
     return {
-      scenario: 'R4', label: buckets === undefined ? 'one log slot (today)' : `${buckets} bucket${buckets > 1 ? 's' : ''}`, value: at(0.5), unit: 'ms p50 publish -> other process',
-      detail: { p99Ms: Number(at(0.99).toFixed(2)), delivered: samples.length, lost: total - failed - samples.length, failedPublishes: failed, rate: ctx.sizes.latencyRate, othersOnServerCpuPct: Math.round(others()) },
+      scenario: 'R4', label: `${buckets === undefined ? 'one log slot (today)' : `${buckets} bucket${buckets > 1 ? 's' : ''}`}${nameOf(ctx, build)}`, value: at(0.5), unit: 'ms p50 publish -> other process',
+      detail: { p99Ms: Number(at(0.99).toFixed(2)), redisUsPerPublish: Number(redisUs.toFixed(2)), heraldUsPerPublish: Number(heraldUs.toFixed(1)),
+        redisCommandsPerPublish: Number(((counts.commands - countsBefore.commands) / total).toFixed(1)), redisReadsPerPublish: Number(((counts.reads - countsBefore.reads) / total).toFixed(1)), delivered: samples.length, lost: total - failed - samples.length, failedPublishes: failed, rate: ctx.sizes.latencyRate, othersOnServerCpuPct: Math.round(others()) },
       loadCpuPct: loadPct, notes: [],
     };
   } finally {
     await Promise.all([publisher.stop(), receiver.stop()]);
     await cluster.stop();
   }
+}
+
+function nameOf(ctx: RedisBenchContext, build: HeraldBuild): string {
+  return build === ctx.builds[0] ? '' : ` ${build.name}`;
 }

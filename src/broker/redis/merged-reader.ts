@@ -5,11 +5,13 @@
 // read yet sorts below (W, bucket). The head entry (t, b) goes out once every other
 // bucket with nothing queued has W > t, or W = t and a higher bucket number. A quiet
 // bucket's W is raised by a tick: a script raising its clock (no later entry goes
-// below it), then a read of what it holds; no stream entry is written for it.
+// below it), then a read of what it holds; no stream entry is written for it. The ticks
+// of one event-loop turn go out together, one pipeline per Redis node (ticks.ts).
 import type { Logger } from 'pino';
 import type { RedisClient } from './connection.js';
 import { compareEntryIds, decodeUpdate, entryTimeMs, type RedisKeys } from './keys.js';
 import { tickScript } from './publish-script.js';
+import { tickAndRead, type StreamEntry, type TickResult } from './ticks.js';
 import type { Update } from '../types.js';
 import { CatchUpWaiters } from './catch-up.js';
 
@@ -17,9 +19,9 @@ const BLOCK_MS = 5000;
 const BATCH = 500;
 const MAX_BACKOFF_MS = 2000;
 const TICK_RETRY_MS = 100;
+const MAX_TICKS_IN_FLIGHT = 2;
 
 
-type StreamEntry = [id: string, fields: string[]];
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
 
 interface Feed {
@@ -34,7 +36,13 @@ interface Feed {
   lastId: string;
   watermark: number;
   queue: StreamEntry[];
-  ticking: boolean;
+  /** Bumped by every join and leave: a tick sent before it answers for an earlier follow. */
+  generation: number;
+  /** Ticks sent and not answered yet, and the highest clock they ask for. */
+  ticks: number;
+  tickedTo: number;
+  /** A tick wanted at least this high, sent at the end of the turn (0: none). */
+  tickAt: number;
   loop?: Promise<void>;
 }
 
@@ -46,6 +54,7 @@ export class MergedReader {
   private emitted = 0;
   /** Broker.caughtUp: per followed bucket, its newest entry id when the call was made. */
   private readonly catchUps = new CatchUpWaiters<ReadonlyArray<readonly [Feed, string]>>((targets) => targets.every(([feed, target]) => emittedThrough(feed, target)));
+  private ticksScheduled = false;
 
   constructor(
     private readonly commands: RedisClient,
@@ -55,7 +64,7 @@ export class MergedReader {
     private readonly deliver: (update: Update) => void,
     private readonly logger?: Logger,
   ) {
-    this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', watermark: -1, queue: [], ticking: false }));
+    this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', watermark: -1, queue: [], generation: 0, ticks: 0, tickedTo: 0, tickAt: 0 }));
   }
 
   /** Follows every bucket for good (no interest filtering), each from its current end. */
@@ -111,7 +120,9 @@ export class MergedReader {
   private join(feed: Feed): Promise<void> {
     if (feed.active) return feed.joining ?? Promise.resolve();
     feed.active = true;
-    feed.ticking = true;
+    // Ticks still in flight answer for the earlier follow and will be ignored.
+    feed.generation++;
+    feed.tickedTo = 0;
     feed.watermark = -1;
     feed.queue = [];
     const past = this.emitted + 1;
@@ -132,7 +143,6 @@ export class MergedReader {
         feed.active = false;
         throw error;
       } finally {
-        feed.ticking = false;
         feed.joining = null;
         this.drain();
       }
@@ -143,6 +153,7 @@ export class MergedReader {
   private leave(feed: Feed): void {
     if (!feed.active) return;
     feed.active = false;
+    feed.generation++;
     feed.queue = [];
     feed.client?.disconnect();
     feed.client = null;
@@ -205,7 +216,7 @@ export class MergedReader {
           const last = feed.queue[feed.queue.length - 1];
           if (last !== undefined) newest = Math.max(newest, entryTimeMs(last[0]));
         }
-        for (const feed of lagging) void this.tick(feed, newest + 1);
+        for (const feed of lagging) this.wantTick(feed, newest + 1);
         return;
       }
       const [entryId, fields] = head.queue.shift()!;
@@ -216,36 +227,53 @@ export class MergedReader {
     }
   }
 
-  private async tick(feed: Feed, at: number): Promise<void> {
-    if (feed.ticking || !feed.active) return;
-    feed.ticking = true;
+  /**
+   * Ticks wanted in this event-loop turn go out together once it ends (ticks.ts). A
+   * bucket may have two in flight: a tick asked for while one is under way does not wait
+   * for its answer (the hold-back would be two round trips), but a burst does not send
+   * a tick per entry either.
+   */
+  private wantTick(feed: Feed, at: number): void {
+    if (!feed.active || feed.joining !== null || (feed.ticks > 0 && feed.tickedTo >= at)) return;
+    feed.tickAt = Math.max(feed.tickAt, at);
+    if (this.ticksScheduled) return;
+    this.ticksScheduled = true;
+    setImmediate(() => void this.sendTicks());
+  }
+
+  private async sendTicks(): Promise<void> {
+    this.ticksScheduled = false;
+    const feeds = this.feeds.filter((f) => f.tickAt > 0 && f.active && f.joining === null && f.ticks < MAX_TICKS_IN_FLIGHT);
+    if (this.stopped || feeds.length === 0) return;
+    const sent = feeds.map((feed) => {
+      feed.ticks++;
+      feed.tickedTo = Math.max(feed.tickedTo, feed.tickAt);
+      const request = { keys: feed.keys, at: feed.tickAt, from: feed.lastId, generation: feed.generation };
+      feed.tickAt = 0;
+      return request;
+    });
+    let results: (TickResult | Error)[];
     try {
-      const from = feed.lastId;
-      // One round trip: the tick, then (same slot, same connection, in order) what the bucket holds.
-      const replies = (await this.commands.pipeline().evalsha(tickScript.sha, 1, feed.keys.meta, at).xrange(feed.keys.stream, `(${from}`, '+', 'COUNT', BATCH).exec()) ?? [];
-      let [tickError, clockReply] = replies[0] ?? [new Error('no reply to the tick')];
-      const [readError, read] = replies[1] ?? [new Error('no reply to the read')];
-      let entries = read as StreamEntry[];
-      if (tickError instanceof Error && tickError.message.startsWith('NOSCRIPT')) {
-        // Redis restarted and lost the script cache: tick, then read, in two trips.
-        [tickError, clockReply] = [null, await tickScript.run(this.commands, [feed.keys.meta], [at])];
-        entries = (await this.commands.xrange(feed.keys.stream, `(${from}`, '+', 'COUNT', BATCH)) as StreamEntry[];
-      } else if (readError) {
-        throw readError;
-      }
-      if (tickError) throw tickError;
-      const clock = Number(clockReply);
-      if (!feed.active) return;
-      // Everything at or below the clock was written before the tick returned: read it, then W = clock.
-      this.accept(feed, entries);
-      if (entries.length < BATCH) feed.watermark = Math.max(feed.watermark, clock);
+      results = await tickAndRead(this.commands, sent, BATCH);
     } catch (error) {
-      this.logger?.debug({ err: error, bucket: feed.bucket }, 'redis bucket tick failed; retrying');
+      results = sent.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+    let failed: unknown = null;
+    feeds.forEach((feed, i) => {
+      feed.ticks--;
+      const result = results[i] ?? new Error('no reply to the tick');
+      if (result instanceof Error) failed = result;
+      else if (feed.active && feed.generation === sent[i]!.generation) {
+        // Everything below the clock was written before the tick returned: read it, then W = clock.
+        this.accept(feed, result.entries);
+        if (result.entries.length < BATCH) feed.watermark = Math.max(feed.watermark, result.clock);
+      }
+    });
+    if (failed !== null) {
+      this.logger?.debug({ err: failed }, 'redis bucket tick failed; retrying');
       clearTimeout(this.retry);
       this.retry = setTimeout(() => this.drain(), TICK_RETRY_MS);
       this.retry.unref();
-    } finally {
-      feed.ticking = false;
     }
     this.drain();
   }

@@ -187,7 +187,7 @@ if isPresence then
     redis.call('XDEL', stream, head)
     length = length - 1
   end
-  redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'))
+  redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'), 'last', entryId)
   return { entryId, unpack(released) }
 end
 
@@ -208,7 +208,7 @@ if maxPerTopic > 0 then
   end
 end
 
-redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'))
+redis.call('HSET', metaKey, 'count', count, 'floor', floor, 'clock', string.match(entryId, '^%d+'), 'last', entryId)
 return { entryId, unpack(released) }
 `);
 
@@ -223,4 +223,41 @@ if not clock or tonumber(clock) < tonumber(ARGV[1]) then
   redis.call('HSET', KEYS[1], 'clock', clock)
 end
 return clock
+`);
+
+/**
+ * The merged reader's tick and read of k buckets in one call (docs/redis.md): for each,
+ * raises the clock to at least its `at` (no entry written from now on sorts below it),
+ * then reads the stream after `from`, so that everything below the clock returned is
+ * read. k = 1 on a Cluster (a script's keys share one slot); every bucket at once on a
+ * single server. KEYS: meta_1, stream_1, ..., meta_k, stream_k. ARGV: read count, then
+ * at_i, from_i per bucket. Returns clock_1, entries_1, ..., clock_k, entries_k.
+ */
+export const tickReadScript = new LuaScript(`
+-- meta.last is the newest entry the publish script wrote: a bucket with nothing after
+-- the reader's position (most of them, at a trickle) costs no XRANGE
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return true end
+  if tonumber(am) ~= tonumber(bm) then return tonumber(am) > tonumber(bm) end
+  return tonumber(as) > tonumber(bs)
+end
+local out = {}
+for i = 1, #KEYS / 2 do
+  local meta, at, from = KEYS[2 * i - 1], ARGV[2 * i], ARGV[2 * i + 1]
+  local state = redis.call('HMGET', meta, 'clock', 'last')
+  local clock, last = state[1], state[2]
+  if not clock or tonumber(clock) < tonumber(at) then
+    clock = at
+    redis.call('HSET', meta, 'clock', clock)
+  end
+  out[2 * i - 1] = clock
+  if last and not newer(last, from) then
+    out[2 * i] = {}
+  else
+    out[2 * i] = redis.call('XRANGE', KEYS[2 * i], '(' .. from, '+', 'COUNT', ARGV[1])
+  end
+end
+return out
 `);

@@ -16,7 +16,7 @@ import { ShardedLog } from './sharded-log.js';
 import { RedisPresence } from './presence.js';
 import { awaitReplicas } from './replicas.js';
 import { StreamReader } from './reader.js';
-import { publishScript, tickScript } from './publish-script.js';
+import { publishScript, tickReadScript, tickScript } from './publish-script.js';
 import { presenceScripts } from './scripts.js';
 import { DEFAULT_MAX_PRESENCE, type Broker, type RetentionOptions, type SubscriptionRecord, type Unsubscribe, type Update } from '../types.js';
 
@@ -124,7 +124,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
   try {
     await checkLayout(commands, opts.prefix, logBuckets, keys.meta);
-    await loadScripts(commands, [publishScript, tickScript, ...claimScripts, ...presenceScripts].map((script) => script.source));
+    await loadScripts(commands, [publishScript, tickScript, tickReadScript, ...claimScripts, ...presenceScripts].map((script) => script.source));
     await clock.start();
     if (streamReader instanceof MergedReader) {
       // One blocking connection per followed bucket, opened as they are followed.
