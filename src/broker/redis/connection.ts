@@ -52,6 +52,37 @@ export const CLUSTER_RETRIES = {
   retryDelayOnFailover: 0,
 } as const satisfies ClusterOptions;
 
+/** How long an ended Sentinel client waits before it connects again (see SentinelClient). */
+const RECONNECT_AFTER_END_MS = 100;
+
+/**
+ * A Sentinel client that never ends unless its owner closes it. ioredis ends one for
+ * good when a connect attempt is aborted under it: the failover detector of the previous
+ * connection hears +switch-master while the client is reconnecting, disconnects the
+ * connector, the attempt rejects and the status goes to 'end' with no retry. Seen after
+ * a kill -9 of the primary: every publish answered "unreachable" until the test gave up
+ * 30 s later. Such a client connects again.
+ */
+class SentinelClient extends Redis {
+  private closedByOwner = false;
+
+  constructor(options: RedisOptions) {
+    super(options as RedisOptions & { replyMapping?: "legacy" });
+    this.on('end', () => {
+      if (this.closedByOwner) return;
+      const timer = setTimeout(() => {
+        if (!this.closedByOwner && this.status === 'end') this.connect().catch(() => {});
+      }, RECONNECT_AFTER_END_MS);
+      timer.unref();
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    if (!reconnect) this.closedByOwner = true;
+    super.disconnect(reconnect);
+  }
+}
+
 /** Opens one client of `target`, for `role` (its connection name), not yet connected. */
 export function createClient(target: RedisTarget, role: string, options: RedisOptions): RedisClient {
   const common: RedisOptions = { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, connectionName: `herald-${role}`, ...options };
@@ -69,7 +100,7 @@ export function createClient(target: RedisTarget, role: string, options: RedisOp
     });
   }
   if (target.kind === 'sentinel') {
-    return new Redis({
+    return new SentinelClient({
       ...common,
       ...target.auth,
       ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KEEP_ALL, runBrokerContract } from '../contract/contract.js';
+import { openRedisConnections } from './connection.js';
 import { createRedisBroker } from './redis-broker.js';
 import { keepPublishing, skipWithoutRedisServer, startSentinelTopology, topologyFactory, waitFor } from './topology-kit.js';
 
@@ -21,6 +22,28 @@ if (skipWithoutRedisServer) {
   const topology = await startSentinelTopology();
   after(() => topology.stop());
   runBrokerContract('redis sentinel', topologyFactory(topology.url));
+
+  test('redis sentinel: a client whose reconnect ioredis aborted (it then ends for good) connects again; one its owner closed does not', { timeout: 30_000 }, async () => {
+    const connections = await openRedisConnections(topology.url, 'the test sentinels');
+    try {
+      const { commands } = connections;
+      // What a stale failover detector does when +switch-master arrives mid-reconnect:
+      // it disconnects the connector under the attempt, which then rejects.
+      const connector = (commands as unknown as { connector: { disconnect(): void } }).connector;
+      commands.once('connecting', () => connector.disconnect());
+      commands.disconnect(true);
+      await waitFor('ioredis to end the client', 5_000, () => commands.status === 'end');
+      await waitFor('the client to connect again', 10_000, () => commands.status === 'ready');
+      assert.equal(await commands.ping(), 'PONG');
+      commands.disconnect();
+      await waitFor('the closed client to end', 5_000, () => commands.status === 'end');
+      await sleep(500);
+      assert.equal(commands.status, 'end', 'a client closed by its owner stays closed');
+    } finally {
+      connections.commands.disconnect();
+      connections.reader.disconnect();
+    }
+  });
 
   /** Publishes through a failover (the primary SIGKILLed, optionally with its replica frozen first); returns the acknowledged updates lost. */
   async function failover(replicasAck: number, stallReplica: boolean): Promise<{ acked: number; lost: string[]; failed: number; messages: string[] }> {
