@@ -8,6 +8,7 @@ import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
 import type { Hub, HubSettings } from './hub.js';
 import type { SubscriberSink } from './fanout/subscriber.js';
 import { compileMatcher, MatcherSet } from './topics/selectors.js';
+import { claimsFromPayload } from './auth/claims.js';
 
 class RecordingSink implements SubscriberSink {
   text = '';
@@ -117,5 +118,19 @@ test('a subscriber cut while its replay is located (it held too much) leaves no 
   assert.equal(other.closed(), false);
   // The memory store records synchronously: the cut subscriber's join would be listed by now.
   assert.deepEqual((await hub.listSubscriptions()).map((record) => record.topic), ['urn:quiet']);
+  await hub.close();
+});
+
+test('only an id the hub drew skips the duplicate check: a publisher reusing it, or its own id twice, is refused', async () => {
+  const { hub } = await hubWith();
+  const claims = claimsFromPayload({ mercure: { publish: ['*'] } }, TEST_HUB_URL);
+  const drawn = hub.publishNow({ topics: ['urn:t'], data: 'a' }, claims);
+  assert.equal(typeof drawn, 'string');
+  const duplicate = (e: unknown): boolean => (e as { code?: string }).code === 'duplicate_id';
+  assert.throws(() => hub.publishNow({ topics: ['urn:t'], data: 'b', id: drawn as string }, claims), duplicate);
+  assert.equal(hub.publishNow({ topics: ['urn:t'], data: 'c', id: 'mine' }, claims), 'mine');
+  assert.throws(() => hub.publishNow({ topics: ['urn:t'], data: 'd', id: 'mine' }, claims), duplicate);
+  const kept = await hub.history({ filter: () => true, limit: 10, maxScan: 100 });
+  assert.deepEqual(kept.updates.map((u) => u.data), ['a', 'c']);
   await hub.close();
 });
