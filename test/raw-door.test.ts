@@ -104,6 +104,25 @@ test('one connection: sequential and pipelined publishes in order, then another 
   assert.equal(stats().handedOver - before.handedOver, 1, 'and handed the connection over at /healthz');
 });
 
+test('a publisher repeating its head but for Content-Length: a head changed anywhere else is read anew', async () => {
+  const c = client();
+  // The memo (src/http/wire/head-memo.ts) serves the second and fourth heads; the third
+  // differs before the length (the token), the fifth after it (Connection: close).
+  const forged = publishBytes('x').replace(`Bearer ${token}`, `Bearer ${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`);
+  const sent = [publishBytes('a'), publishBytes('b'.repeat(120)), forged, publishBytes('c'), publishBytes('d', 'Connection: close\r\n')];
+  const found: Answer[] = [];
+  for (const bytes of sent) {
+    c.socket.write(bytes);
+    found.push(...(await c.until(found.length + 1)).slice(found.length));
+  }
+  await c.closed;
+  assert.deepEqual(found.map((a) => a.status), [200, 200, 401, 200, 200]);
+  assert.deepEqual(found.map((a) => a.headers.connection), ['keep-alive', 'keep-alive', 'keep-alive', 'keep-alive', 'close']);
+  const { updates } = await herald.broker.history({ afterId: null, filter: (u) => u.topics.includes('https://example.com/raw'), limit: 100 });
+  assert.deepEqual(updates.slice(-4).map((u) => u.data), ['a', 'b'.repeat(120), 'c', 'd']);
+  assert.deepEqual(updates.slice(-4).map((u) => u.id), [found[0], found[1], found[3], found[4]].map((a) => a!.body));
+});
+
 test('HTTP/2\'s preface, TLS, chunked bodies and Expect go to Node, which answers as without the raw door', async () => {
   const cases: [string, number][] = [
     ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400],

@@ -4,8 +4,9 @@
 // objects collected by GC included), printed per publish by allocating function and
 // by the nearest Herald or framework frame. `off` measures with --no-front-door,
 // `raw` with --raw-front-door.
-//   node --import tsx bench/probe/alloc-profile.ts [on|off|raw] [cpu]
+//   node --import tsx bench/probe/alloc-profile.ts [on|off|raw] [cpu|heap] [subscribers]
 // `cpu`: no heap sampling, so that `node --cpu-prof` sees the publish path alone.
+// `subscribers` (e.g. 1000): one event stream per topic, so each publish is also delivered.
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
 import { spawn } from 'node:child_process';
@@ -15,15 +16,27 @@ const door = process.argv[2] !== 'off';
 const herald = await startTestHerald({ frontDoor: door, rawFrontDoor: process.argv[2] === 'raw', subscriptions: false, chat: false });
 const port = (herald.app.server.address() as AddressInfo).port;
 const token = await publisherToken();
-const run = (seconds: number) => new Promise<{ ok: number }>((resolve) => {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./publish-load.mjs', import.meta.url)), String(port), token, String(seconds), '16'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = ''; child.stdout.on('data', (d) => (out += d)); child.on('exit', () => resolve(JSON.parse(out)));
+const subscribers = process.argv[4] ?? '0';
+/** Publishes for `seconds`; `measure` starts once the child's streams are open (before its first publish). */
+const run = (seconds: number, measure: () => Promise<unknown> = async () => {}) => new Promise<{ ok: number }>((resolve) => {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./publish-load.mjs', import.meta.url)), String(port), token, String(seconds), '16', subscribers], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const go = () => void measure().then(() => child.stdin.write('go\n'));
+  if (subscribers === '0') void measure();
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (out.startsWith('open\n')) {
+      out = out.slice(5);
+      go();
+    }
+  });
+  child.on('exit', () => resolve(JSON.parse(out)));
 });
 await run(2);
 const session = new Session(); session.connect();
 const sampling = process.argv[3] !== 'cpu';
-if (sampling) await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
-const { ok } = await run(3);
+const startSampling = () => (sampling ? session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never) : Promise.resolve());
+const { ok } = await run(3, startSampling);
 if (!sampling) {
   console.log(`door ${door}: ${ok} publishes in 3 s`);
   await herald.close();

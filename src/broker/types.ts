@@ -119,8 +119,10 @@ export interface Broker {
    * Optional, for a store that acknowledges synchronously (memory): publish() without
    * its promise. Returns once the update is stored; throws what publish() would
    * reject with. The hub's publish path uses it when present: no promise per publish.
+   * `freshId`: the hub generated the id just now (122 random bits, hub/event-id.ts),
+   * so it cannot be in the log and the store may skip its duplicate-id lookup.
    */
-  readonly publishNow?: (update: Update) => void;
+  readonly publishNow?: (update: Update, freshId?: boolean) => void;
 
   /**
    * Like publish, for the hub's own subscription events (presence): delivered to every

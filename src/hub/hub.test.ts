@@ -8,12 +8,15 @@ import { createTestHub, TEST_HUB_URL } from '../../test/support/hub.js';
 import type { Hub, HubSettings } from './hub.js';
 import type { SubscriberSink } from './fanout/subscriber.js';
 import { compileMatcher, MatcherSet } from './topics/selectors.js';
+import { claimsFromPayload } from './auth/claims.js';
 
 class RecordingSink implements SubscriberSink {
   text = '';
+  writes = 0;
   closed = false;
   write(chunk: Buffer): void {
     this.text += chunk.toString('utf8');
+    this.writes++;
   }
   pendingBytes(): number {
     return 0;
@@ -117,5 +120,34 @@ test('a subscriber cut while its replay is located (it held too much) leaves no 
   assert.equal(other.closed(), false);
   // The memory store records synchronously: the cut subscriber's join would be listed by now.
   assert.deepEqual((await hub.listSubscriptions()).map((record) => record.topic), ['urn:quiet']);
+  await hub.close();
+});
+
+test('only an id the hub drew skips the duplicate check: a publisher reusing it, or its own id twice, is refused', async () => {
+  const { hub } = await hubWith();
+  const claims = claimsFromPayload({ mercure: { publish: ['*'] } }, TEST_HUB_URL);
+  const drawn = hub.publishNow({ topics: ['urn:t'], data: 'a' }, claims);
+  assert.equal(typeof drawn, 'string');
+  const duplicate = (e: unknown): boolean => (e as { code?: string }).code === 'duplicate_id';
+  assert.throws(() => hub.publishNow({ topics: ['urn:t'], data: 'b', id: drawn as string }, claims), duplicate);
+  assert.equal(hub.publishNow({ topics: ['urn:t'], data: 'c', id: 'mine' }, claims), 'mine');
+  assert.throws(() => hub.publishNow({ topics: ['urn:t'], data: 'd', id: 'mine' }, claims), duplicate);
+  const kept = await hub.history({ filter: () => true, limit: 10, maxScan: 100 });
+  assert.deepEqual(kept.updates.map((u) => u.data), ['a', 'c']);
+  await hub.close();
+});
+
+test('one turn of updates over several topics: each single-topic stream gets its topic\'s updates in order, in one write', async () => {
+  const { hub } = await hubWith();
+  const [a, b, c] = [await open(hub, 'urn:a'), await open(hub, 'urn:b'), await open(hub, 'urn:c')];
+  const writesBefore = [a, b, c].map((s) => s.sink.writes);
+  // Not awaited one by one: the memory store takes each at once, so all land in one flush.
+  await Promise.all([message('1', 'urn:a'), message('2', 'urn:b'), message('3', 'urn:a'), message('4', 'urn:c'), message('5', 'urn:a')].map((u) => hub.publishTrusted(u)));
+  await new Promise((resolve) => setImmediate(resolve));
+  const ids = (text: string): string[] => [...text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]!);
+  assert.deepEqual(ids(a.sink.text), ['1', '3', '5']);
+  assert.deepEqual(ids(b.sink.text), ['2']);
+  assert.deepEqual(ids(c.sink.text), ['4']);
+  assert.deepEqual([a, b, c].map((s, i) => s.sink.writes - writesBefore[i]!), [1, 1, 1]);
   await hub.close();
 });

@@ -143,7 +143,8 @@ export class Hub {
   publishNow(fields: PublicationFields, claims: Claims | undefined): string | Promise<string> {
     const update = authorizedUpdate(fields, claims, this.settings.publicUrl, this.publication);
     if (this.broker.publishNow !== undefined) {
-      this.broker.publishNow(update);
+      // An id the hub drew just now is in no log: the store need not look it up.
+      this.broker.publishNow(update, fields.id === undefined);
       return update.id;
     }
     return this.broker.publish(update).then(() => update.id);

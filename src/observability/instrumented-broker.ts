@@ -27,7 +27,7 @@ export class InstrumentedBroker implements Broker {
   /** Updates stored since the last scrape (added to the counter by its collect()). */
   private storedSinceScrape = 0;
   /** Present when the inner store has it (Broker.publishNow): a publish with no promise. */
-  readonly publishNow: ((update: Update) => void) | undefined;
+  readonly publishNow: ((update: Update, freshId?: boolean) => void) | undefined;
   /** Present when the inner store has it (Broker.caughtUp). */
   readonly caughtUp: (() => Promise<void>) | undefined;
 
@@ -54,7 +54,7 @@ export class InstrumentedBroker implements Broker {
     });
     for (const operation of ['publish', 'history', 'presence', 'ready'] as const) this.errors.labels(operation).inc(0);
     const innerNow = inner.publishNow;
-    this.publishNow = innerNow === undefined ? undefined : (update) => this.publishNowThrough(innerNow, update);
+    this.publishNow = innerNow === undefined ? undefined : (update, freshId) => this.publishNowThrough(innerNow, update, freshId);
     const innerCaughtUp = inner.caughtUp?.bind(inner);
     this.caughtUp = innerCaughtUp === undefined ? undefined : () => this.watch('history', innerCaughtUp());
   }
@@ -80,10 +80,10 @@ export class InstrumentedBroker implements Broker {
   }
 
   /** publish(), for an inner store that acknowledges synchronously. */
-  private publishNowThrough(inner: (update: Update) => void, update: Update): void {
+  private publishNowThrough(inner: (update: Update, freshId?: boolean) => void, update: Update, freshId: boolean | undefined): void {
     this.latency.accept(update.id);
     try {
-      inner(update);
+      inner(update, freshId);
     } catch (error) {
       this.refused(update, error);
       throw error;

@@ -2,8 +2,10 @@
 // (publish accepted) to the dispatcher flush that hands its bytes to the sockets.
 // One observation per update per flush, never per subscriber, so the cost does not
 // grow with the fan-out. Updates published by other processes (Redis) have no
-// acceptance time here and are not observed.
-import { Histogram, type Registry } from 'prom-client';
+// acceptance time here and are not observed. The histogram counts into fixed buckets
+// (counting-histogram.ts): prom-client's observe() allocated on every update.
+import type { Registry } from 'prom-client';
+import { CountingHistogram } from './counting-histogram.js';
 
 /** Upper bounds in seconds: sub-millisecond to several seconds (a store stall). */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -21,7 +23,7 @@ export interface LatencyWindow {
 }
 
 export class PublishLatency {
-  readonly histogram: Histogram;
+  readonly histogram: CountingHistogram;
   private readonly accepted = new Map<string, number>();
   private readonly now: () => number;
   private samples: number[] = [];
@@ -30,7 +32,7 @@ export class PublishLatency {
   /** `now` in milliseconds (default performance.now). */
   constructor(registry: Registry, now: () => number = () => performance.now()) {
     this.now = now;
-    this.histogram = new Histogram({
+    this.histogram = new CountingHistogram({
       name: 'herald_publish_to_write_seconds',
       help: 'Time from a publish accepted by the hub to its bytes handed to the subscribers\' sockets (one observation per update)',
       buckets: BUCKETS,

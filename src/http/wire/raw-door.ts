@@ -18,6 +18,7 @@ import { Exchange, type DoorRequest, type FrontDoor, type FrontDoorDeps } from '
 import { recognise } from '../front-door-recognise.js';
 import { holdStreamSocket } from '../release-http.js';
 import { readHead, MAX_HEAD_BYTES, type RequestHead } from './request-head.js';
+import { HeadMemo } from './head-memo.js';
 import { replyBytes } from './reply-head.js';
 import { Sweeper } from './sweeper.js';
 
@@ -60,6 +61,8 @@ class Connection {
   /** The request (head or body) in progress began arriving at this time. */
   requestStart = 0;
   servedOne = false;
+  /** The previous POST head: a publisher repeats it but for Content-Length (head-memo.ts). */
+  memo: HeadMemo | undefined;
 
   constructor(
     readonly door: RawDoor,
@@ -234,7 +237,8 @@ export class RawDoor {
   /** Reads the next request from the pending bytes: serves it, waits for more, or hands the socket to Node. */
   private parse(connection: Connection): void {
     const bytes = connection.pending!;
-    const head = readHead(bytes);
+    const remembered = connection.memo?.match(bytes);
+    const head = remembered ?? readHead(bytes);
     if (head === 'partial') return;
     const deps = this.front.active();
     const queryText = head === 'foreign' || deps === undefined ? undefined : recognise(head, deps);
@@ -254,6 +258,7 @@ export class RawDoor {
       this.begin(connection, exchange);
       return;
     }
+    if (remembered === undefined) connection.memo = HeadMemo.of(bytes, head);
     connection.pending = undefined;
     connection.head = head;
     const rest = bytes.length - head.length;

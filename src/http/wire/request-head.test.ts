@@ -16,6 +16,7 @@ test('a plain publish head: Node\'s names and values, optional whitespace trimme
     headers: { host: 'h', 'content-type': 'application/json', 'content-length': '5', 'x-odd': '\xe9t\xe9' },
     length: text.length,
     keepAlive: true,
+    lengthAt: text.indexOf('5\r\n'),
   });
 });
 

@@ -23,6 +23,8 @@ export interface RequestHead {
   readonly length: number;
   /** HTTP/1.1 without `Connection: close`. HTTP/1.0 always closes (its keep-alive is an opt-in this door does not offer). */
   readonly keepAlive: boolean;
+  /** Where the Content-Length value starts in the head's bytes (-1: none), for head-memo.ts. */
+  readonly lengthAt: number;
 }
 
 const GET_PREFIX = Buffer.from(`GET ${HUB_PATH}`, 'latin1');
@@ -77,6 +79,7 @@ export function readHead(bytes: Buffer): RequestHead | 'partial' | 'foreign' {
   const url = text.slice(firstSpace + 1, secondSpace);
   const minor = text.charCodeAt(lineEnd - 1) === 0x31 ? 1 : 0;
   const headers: Record<string, string> = {};
+  let lengthAt = -1;
   for (let start = lineEnd + 2; start < text.length; start = lineEnd + 2) {
     lineEnd = text.indexOf('\r\n', start);
     const colon = text.indexOf(':', start);
@@ -88,6 +91,7 @@ export function readHead(bytes: Buffer): RequestHead | 'partial' | 'foreign' {
     while (from < to && isOws(text.charCodeAt(from))) from++;
     while (to > from && isOws(text.charCodeAt(to - 1))) to--;
     headers[name] = text.slice(from, to);
+    if (name === 'content-length') lengthAt = from;
   }
   for (const name of FRAMING) if (headers[name] !== undefined) return 'foreign';
   if (minor === 1 && headers.host === undefined) return 'foreign'; // Node's 400 (requireHostHeader)
@@ -98,5 +102,5 @@ export function readHead(bytes: Buffer): RequestHead | 'partial' | 'foreign' {
     if (value === 'close') keepAlive = false;
     else if (value !== 'keep-alive') return 'foreign';
   }
-  return { method, url, httpVersionMajor: 1, httpVersionMinor: minor, headers, length: end + 4, keepAlive };
+  return { method, url, httpVersionMajor: 1, httpVersionMinor: minor, headers, length: end + 4, keepAlive, lengthAt };
 }

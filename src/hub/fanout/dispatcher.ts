@@ -58,8 +58,12 @@ export class Dispatcher {
   /** Observability hook, once per flush after the writes (publish-to-write latency). */
   onFlush: ((items: readonly DispatchItem[]) => void) | undefined;
   private queue: DispatchItem[] = [];
-  /** Per flush of several updates: topic -> its updates (cleared after each flush, never reallocated). */
-  private readonly byTopic = new Map<string, DispatchItem[]>();
+  /**
+   * Per flush of several updates: topic -> its update, or its updates once there are
+   * two (cleared after each flush, never reallocated). With many topics each usually
+   * gets one update per turn: no list is made for it.
+   */
+  private readonly byTopic = new Map<string, DispatchItem | DispatchItem[]>();
   /** The list of a flush of one update (the slot is emptied after it). */
   private readonly oneItem: DispatchItem[] = [];
   private scheduled = false;
@@ -111,20 +115,29 @@ export class Dispatcher {
       this.oneItem.length = 0;
       return;
     }
-    // Reused from flush to flush (cleared below): only the per-topic lists are new.
+    // Reused from flush to flush (cleared below): only lists of topics with two or more updates are new.
     const byTopic = this.byTopic;
     for (const item of items) {
       for (const topic of item.update.topics) {
         if (!single.has(topic)) continue;
-        const list = byTopic.get(topic);
-        if (list === undefined) byTopic.set(topic, [item]);
-        else if (list[list.length - 1] !== item) list.push(item);
+        const seen = byTopic.get(topic);
+        if (seen === undefined) byTopic.set(topic, item);
+        else if (!Array.isArray(seen)) {
+          if (seen !== item) byTopic.set(topic, [seen, item]);
+        } else if (seen[seen.length - 1] !== item) seen.push(item);
       }
     }
-    for (const [topic, list] of byTopic) {
+    const one = this.oneItem;
+    for (const [topic, seen] of byTopic) {
       const subscribers = single.get(topic);
-      if (subscribers !== undefined) this.flushTopic(subscribers, list, now);
+      if (subscribers === undefined) continue;
+      if (Array.isArray(seen)) this.flushTopic(subscribers, seen, now);
+      else {
+        one[0] = seen;
+        this.flushTopic(subscribers, one, now);
+      }
     }
+    one.length = 0;
     byTopic.clear();
   }
 

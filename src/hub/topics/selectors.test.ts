@@ -198,4 +198,35 @@ describe('validateTopic', () => {
     ];
     for (const [topic, message] of cases) assert.throws(() => validateTopic(topic), invalidField(message), JSON.stringify(topic));
   });
+
+  it('gives every code point the same verdict as the full rule, in and around printable ASCII (its fast path)', () => {
+    // The rule without the fast path: C0, DEL, C1, unpaired surrogates, then format characters.
+    const forbidden = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    const format = /\p{Cf}/u;
+    let refused = 0;
+    const check = (topic: string): void => {
+      const expected = forbidden.test(topic) || format.test(topic);
+      let threw = false;
+      try {
+        validateTopic(topic);
+      } catch (error) {
+        assert.ok(error instanceof HeraldError && error.code === 'invalid_field', JSON.stringify(topic));
+        threw = true;
+      }
+      assert.equal(threw, expected, `${JSON.stringify(topic)}: ${expected ? 'must be refused' : 'must pass'}`);
+      if (threw) refused++;
+    };
+    for (let code = 0; code <= 0xffff; code++) {
+      const char = String.fromCharCode(code);
+      check(`https://example.com/${char}`);
+      check(`${char}https://example.com/`);
+    }
+    for (const astral of ['\u{1F600}', '\u{E0001}', '\u{E007F}', '\u{110BD}', '\u{1D173}', '\u{10FFFF}']) check(`https://example.com/${astral}`);
+    // Hostile spellings: invisible format characters (soft hyphen, zero-width space, bidi overrides, BOM, tags).
+    for (const topic of ['https://exa\u00admple.com/', 'https://example.com/\u200b', 'https://example.com/\u202eevil', '\ufeffhttps://example.com/', 'https://example.com/\u{E0041}']) {
+      assert.throws(() => validateTopic(topic), invalidField(/Unicode format characters/), JSON.stringify(topic));
+    }
+    // Every C0/C1 control, DEL, every lone surrogate and every BMP Cf, each twice.
+    assert.ok(refused > 2 * (32 + 1 + 32 + 2048), `${refused} refused`);
+  });
 });

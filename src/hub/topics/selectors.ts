@@ -62,6 +62,9 @@ const URL_COMPONENTS = 8;
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // Unicode format characters (bidi and zero-width controls): invisible, they let one topic pass for another (draft 08, Terminology).
 const FORMAT_CHARS = /\p{Cf}/u;
+// Printable ASCII holds none of the above (every Cf character is U+00AD or higher): the
+// common topic passes one simple scan instead of the two above (about 90 -> 35 ns).
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * Compiled matchers by kind, hub URL and source: many streams name the same selectors
@@ -179,6 +182,7 @@ export function validateTopic(topic: string): void {
 function stringProblem(value: string, maxLength: number): string | undefined {
   if (value === '') return 'it is empty';
   if (value.length > maxLength) return `longer than ${maxLength} characters`;
+  if (PRINTABLE_ASCII.test(value)) return undefined;
   const bad = FORBIDDEN_CHARS.exec(value);
   if (bad !== null) {
     const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
