@@ -61,7 +61,8 @@ const old = new Set<number>();
 for (let i = 0; i < before.nodes.length; i += NF) old.add(before.nodes[i + ID]!);
 const label = (i: number): string => {
   const type = nodeTypes[after.nodes[i + TYPE]!]!;
-  return type.includes('string') ? '(string)' : `${type}:${String(after.strings[after.nodes[i + NAME]!]).slice(0, 40)}`;
+  // A concatenation keeps its parts alive: it is told apart from a flat string.
+  return type.includes('string') ? `(${type})` : `${type}:${String(after.strings[after.nodes[i + NAME]!]).slice(0, 40)}`;
 };
 const byType = new Map<string, [number, number]>();
 const byEdge = new Map<string, [number, number]>();
