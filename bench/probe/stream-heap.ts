@@ -5,13 +5,13 @@
 // that hold them.
 //   node --import tsx bench/probe/stream-heap.ts [connections] [lean]
 // `lean`: --no-chat --no-subscriptions (no presence records).
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestHerald } from '../../test/support/herald.js';
+import { openStreams } from './open-streams.js';
 
 const n = Number(process.argv[2] ?? 1000);
 const lean = process.argv[3] === 'lean';
@@ -30,19 +30,10 @@ async function snapshot(file: string): Promise<void> {
   session.off('HeapProfiler.addHeapSnapshotChunk', onChunk as never);
 }
 
-/** Opens `count` streams from a child process; resolves once each has its head, with the child (kill it to close them). */
-async function openStreams(count: number): Promise<ReturnType<typeof spawn>> {
-  const request = `GET /.well-known/mercure?topic=${encodeURIComponent('https://bench.herald.test/t/0')} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n`;
-  const script = `const net=require('net');let open=0;for(let i=0;i<${count};i++){const s=net.connect(${port},'127.0.0.1',()=>s.write('${request}'));s.once('data',()=>{if(++open===${count})console.log('ready')})}`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => String(d).includes('ready') && resolve()));
-  return child;
-}
-
-(await openStreams(50)).kill(); // the code paths warm, so that compiled code is not counted
+(await openStreams(port, 50)).kill(); // the code paths warm, so that compiled code is not counted
 await new Promise((resolve) => setTimeout(resolve, 500));
 await snapshot(join(dir, 'before'));
-const child = await openStreams(n);
+const child = await openStreams(port, n);
 await snapshot(join(dir, 'after'));
 
 interface Snapshot { snapshot: { meta: Record<string, unknown[]> }; nodes: number[]; edges: number[]; strings: string[] }
@@ -61,7 +52,8 @@ const old = new Set<number>();
 for (let i = 0; i < before.nodes.length; i += NF) old.add(before.nodes[i + ID]!);
 const label = (i: number): string => {
   const type = nodeTypes[after.nodes[i + TYPE]!]!;
-  return type.includes('string') ? '(string)' : `${type}:${String(after.strings[after.nodes[i + NAME]!]).slice(0, 40)}`;
+  // A concatenation keeps its parts alive: it is told apart from a flat string.
+  return type.includes('string') ? `(${type})` : `${type}:${String(after.strings[after.nodes[i + NAME]!]).slice(0, 40)}`;
 };
 const byType = new Map<string, [number, number]>();
 const byEdge = new Map<string, [number, number]>();

@@ -5,6 +5,7 @@
 // collections of type `subscriptions` whose reconciliation cursor rides on the Link header.
 import type { SubscriptionRecord, Update } from '../broker/types.js';
 import { headerSafe, HUB_PATH, SUBSCRIPTIONS_PATH } from './mercure-paths.js';
+import { flatString, joinPath } from './flat-string.js';
 import { newEventId } from './publication.js';
 import { MATCH_TYPES, matchTypeOf, type MatchType } from './topics/selectors.js';
 
@@ -28,8 +29,9 @@ export function draftCollectionPath(matchType: string, match: string): string {
   return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(matchType)}/${encodeURIComponent(match)}`;
 }
 
+/** A record's key and its events' topic: flat (see flat-string.ts), it lives as long as the stream. */
 export function draftSubscriptionId(matchType: string, match: string, subscriber: string): string {
-  return `${draftCollectionPath(matchType, match)}/${encodeURIComponent(subscriber)}`;
+  return joinPath([SUBSCRIPTIONS_PATH, encodeURIComponent(matchType), encodeURIComponent(match), encodeURIComponent(subscriber)]);
 }
 
 export interface DraftSubscriptionJson {
@@ -44,8 +46,10 @@ export interface DraftSubscriptionJson {
 
 export function draftSubscriptionJson(record: SubscriptionRecord, active: boolean): DraftSubscriptionJson {
   const matchType = recordMatchType(record);
+  const id = draftSubscriptionId(matchType, record.topic, record.subscriber);
   const json: DraftSubscriptionJson = {
-    id: draftSubscriptionId(matchType, record.topic, record.subscriber),
+    // The record's own string when it is the same id: its event then shares it.
+    id: id === record.id ? record.id : id,
     type: 'subscription',
     match_type: matchType,
     match: record.topic,
@@ -59,7 +63,7 @@ export function draftSubscriptionJson(record: SubscriptionRecord, active: boolea
 /** The private update announcing that a subscription started (active) or ended: SSE type `mercure`. */
 export function draftSubscriptionUpdate(record: SubscriptionRecord, active: boolean): Update {
   const json = draftSubscriptionJson(record, active);
-  return { id: newEventId(), topics: [json.id], data: JSON.stringify(json), private: true, type: SUBSCRIPTION_EVENT_TYPE };
+  return { id: newEventId(), topics: [json.id], data: flatString(JSON.stringify(json)), private: true, type: SUBSCRIPTION_EVENT_TYPE };
 }
 
 /** Body of GET /.well-known/mercure/subscriptions[/{match_type}/{match}]: no cursor in it, that is the Link's. */

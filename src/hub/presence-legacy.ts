@@ -5,6 +5,7 @@
 // `lastEventID` in their body.
 import type { SubscriptionRecord, Update } from '../broker/types.js';
 import { SUBSCRIPTIONS_PATH } from './mercure-paths.js';
+import { flatString, joinPath } from './flat-string.js';
 import { newEventId } from './publication.js';
 
 const CONTEXT = 'https://mercure.rocks/';
@@ -13,7 +14,7 @@ const CONTEXT = 'https://mercure.rocks/';
 export const LEGACY_MEDIA_TYPE = 'application/ld+json';
 
 export function legacySubscriptionId(topic: string, subscriber: string): string {
-  return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(topic)}/${encodeURIComponent(subscriber)}`;
+  return joinPath([SUBSCRIPTIONS_PATH, encodeURIComponent(topic), encodeURIComponent(subscriber)]);
 }
 
 export interface LegacySubscriptionJson {
@@ -29,7 +30,8 @@ export interface LegacySubscriptionJson {
 
 /** The id is recomputed, not the record's key: under the draft format the key is the draft topic. */
 export function legacySubscriptionJson(record: SubscriptionRecord, active: boolean): LegacySubscriptionJson {
-  const json: LegacySubscriptionJson = { id: legacySubscriptionId(record.topic, record.subscriber), type: 'Subscription', topic: record.topic, subscriber: record.subscriber, active };
+  const id = legacySubscriptionId(record.topic, record.subscriber);
+  const json: LegacySubscriptionJson = { id: id === record.id ? record.id : id, type: 'Subscription', topic: record.topic, subscriber: record.subscriber, active };
   if (record.payload !== undefined) json.payload = record.payload;
   return json;
 }
@@ -37,7 +39,7 @@ export function legacySubscriptionJson(record: SubscriptionRecord, active: boole
 /** The private update announcing that a subscription started (active) or ended: SSE type `message`. */
 export function legacySubscriptionUpdate(record: SubscriptionRecord, active: boolean): Update {
   const json = legacySubscriptionJson(record, active);
-  return { id: newEventId(), topics: [json.id], data: JSON.stringify({ '@context': CONTEXT, ...json }), private: true };
+  return { id: newEventId(), topics: [json.id], data: flatString(JSON.stringify({ '@context': CONTEXT, ...json })), private: true };
 }
 
 /** Body of GET /.well-known/mercure/subscriptions[/{topic}] (0.x). */

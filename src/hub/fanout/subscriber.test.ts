@@ -73,4 +73,10 @@ test('closing is idempotent; a round visits a subscriber once; writes move its i
   assert.equal(subscriber.lastWriteAt, 0);
   subscriber.wrote(1234);
   assert.equal(subscriber.lastWriteAt, 1234);
+  // Kept relative to an epoch, as an int32 while it fits: exact on both sides of that.
+  const now = Date.now();
+  for (const at of [now, now + 1, now + 2 ** 31 + 5, now - 2 ** 31 - 5]) {
+    subscriber.wrote(at);
+    assert.equal(subscriber.lastWriteAt, at);
+  }
 });

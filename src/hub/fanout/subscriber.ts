@@ -36,6 +36,30 @@ export interface HeldUpdate {
  */
 export type SubscriberMode = 'replaying' | 'live';
 
+/** The state of a replay in progress: made by startReplay, dropped by endReplay (most streams never replay). */
+interface ReplayState {
+  /** Live updates received while replaying, in log order (made on the first one). */
+  held: HeldUpdate[] | null;
+  heldIds: Set<string> | null;
+  /** Bytes of `held`, bounded like the sink's queue. */
+  heldBytes: number;
+  /** The newest id the replay sent: held updates up to it are not sent again. */
+  lastReplayedId: string | undefined;
+}
+
+// The booleans of a subscriber, one bit each of `flags`: one field instead of five.
+const SEES_PRIVATE_OF_SINGLE_TOPIC = 1;
+const MAY_READ_PRIVATE = 2;
+const WATCHES_SUBSCRIPTIONS = 4;
+const ENDED = 8;
+
+/**
+ * lastWrite is kept relative to this (ms), as an int32 while it fits (24 days): a small
+ * integer stays in the field itself, where a Date.now() value, or any result of
+ * arithmetic on one, would be a boxed number of 16 bytes per stream.
+ */
+const WRITE_EPOCH = Date.now();
+
 export class Subscriber {
   readonly id: string;
   readonly matchers: MatcherSet;
@@ -45,24 +69,13 @@ export class Subscriber {
   readonly records: readonly SubscriptionRecord[];
   /** Set when the subscriber follows exactly one exact topic: the fan-out fast path. */
   readonly singleTopic: string | undefined;
-  /** Whether private updates of singleTopic (alone) are granted to it. */
-  readonly seesPrivateOfSingleTopic: boolean;
-  /** Whether the token grants private updates at all (without it, they are refused before any matching). */
-  readonly mayReadPrivate: boolean;
-  /** Whether subscription events (private, under SUBSCRIPTIONS_PATH) may reach it: the registry indexes it by this. */
-  readonly watchesSubscriptions: boolean;
-  private state: SubscriberMode = 'live';
-  /** Live updates received while replaying, in log order (made on the first one: most streams never replay). */
-  private held: HeldUpdate[] | null = null;
-  private heldIds: Set<string> | null = null;
-  /** Bytes of `held`, bounded like the sink's queue. */
-  private heldBytes = 0;
-  /** The newest id the replay sent: held updates up to it are not sent again. */
-  private lastReplayedId: string | undefined;
+  private flags: number;
+  /** Set while replaying (mode 'replaying'). */
+  private replay: ReplayState | null = null;
   /** Dispatch round in which it last received something, to deliver once per round. */
   private stamp = 0;
-  private lastWrite = 0;
-  private ended = false;
+  /** When bytes last went to its sink, minus WRITE_EPOCH; undefined before the first (a tagged field: no box). */
+  private lastWrite: number | undefined = undefined;
 
   constructor(id: string, matchers: MatcherSet, claims: Claims | undefined, sink: SubscriberSink, records: readonly SubscriptionRecord[] = []) {
     this.id = id;
@@ -72,34 +85,52 @@ export class Subscriber {
     this.records = records;
     const exact = matchers.isExactOnly ? matchers.exactTopics() : [];
     this.singleTopic = exact.length === 1 ? exact[0] : undefined;
-    this.seesPrivateOfSingleTopic = this.singleTopic !== undefined && canReceive(claims, [this.singleTopic]);
-    this.mayReadPrivate = claims?.subscribe != null;
-    this.watchesSubscriptions = matchers.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) && claims?.subscribe?.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) === true;
+    let flags = 0;
+    if (this.singleTopic !== undefined && canReceive(claims, [this.singleTopic])) flags |= SEES_PRIVATE_OF_SINGLE_TOPIC;
+    if (claims?.subscribe != null) flags |= MAY_READ_PRIVATE;
+    if (matchers.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) && claims?.subscribe?.canMatchPrefix(SUBSCRIPTION_TOPIC_PREFIX) === true) flags |= WATCHES_SUBSCRIPTIONS;
+    this.flags = flags;
+  }
+
+  /** Whether private updates of singleTopic (alone) are granted to it. */
+  get seesPrivateOfSingleTopic(): boolean {
+    return (this.flags & SEES_PRIVATE_OF_SINGLE_TOPIC) !== 0;
+  }
+
+  /** Whether the token grants private updates at all (without it, they are refused before any matching). */
+  get mayReadPrivate(): boolean {
+    return (this.flags & MAY_READ_PRIVATE) !== 0;
+  }
+
+  /** Whether subscription events (private, under SUBSCRIPTIONS_PATH) may reach it: the registry indexes it by this. */
+  get watchesSubscriptions(): boolean {
+    return (this.flags & WATCHES_SUBSCRIPTIONS) !== 0;
   }
 
   get mode(): SubscriberMode {
-    return this.state;
+    return this.replay === null ? 'live' : 'replaying';
   }
 
   get closed(): boolean {
-    return this.ended;
+    return (this.flags & ENDED) !== 0;
   }
 
   /** When bytes last went to its sink (the stream's start counts): heartbeats go to idle streams only. */
   get lastWriteAt(): number {
-    return this.lastWrite;
+    return this.lastWrite === undefined ? 0 : this.lastWrite + WRITE_EPOCH;
   }
 
   /** Marks the stream ended; false when it already was (closing is idempotent). */
   markClosed(): boolean {
-    if (this.ended) return false;
-    this.ended = true;
+    if ((this.flags & ENDED) !== 0) return false;
+    this.flags |= ENDED;
     return true;
   }
 
   /** Notes a write to its sink (or the response head) at `now`. */
   wrote(now: number): void {
-    this.lastWrite = now;
+    const since = now - WRITE_EPOCH;
+    this.lastWrite = (since | 0) === since ? since | 0 : since;
   }
 
   /** Once per dispatch round: true the first time it is visited in round `seq`. */
@@ -111,36 +142,37 @@ export class Subscriber {
 
   /** live -> replaying: from now on live updates are held until endReplay. Only before it is registered. */
   startReplay(): void {
-    if (this.state !== 'live') throw new Error(`startReplay on a subscriber in mode ${this.state}`);
-    this.state = 'replaying';
+    if (this.replay !== null) throw new Error(`startReplay on a subscriber in mode ${this.mode}`);
+    this.replay = { held: null, heldIds: null, heldBytes: 0, lastReplayedId: undefined };
   }
 
   /** While replaying: keeps a live update for after the replay. Returns the bytes held. */
   hold(item: HeldUpdate): number {
-    (this.held ??= []).push(item);
-    (this.heldIds ??= new Set()).add(item.update.id);
-    this.heldBytes += item.bytes.length;
-    return this.heldBytes;
+    const replay = this.replaying('hold');
+    (replay.held ??= []).push(item);
+    (replay.heldIds ??= new Set()).add(item.update.id);
+    replay.heldBytes += item.bytes.length;
+    return replay.heldBytes;
   }
 
   /** Whether a live update with this id is held: the replay has caught up with the live stream. */
   isHeld(id: string): boolean {
-    return this.heldIds?.has(id) === true;
+    return this.replay?.heldIds?.has(id) === true;
   }
 
   /** The first live update held during the replay: the first one sent after it. */
   firstHeldId(): string | undefined {
-    return this.held?.[0]?.update.id;
+    return this.replay?.held?.[0]?.update.id;
   }
 
   /** While replaying: notes what a page sent (its last id is all that is kept). */
   noteReplayed(updates: readonly Update[]): void {
-    if (updates.length > 0) this.lastReplayedId = updates[updates.length - 1]!.id;
+    if (updates.length > 0) this.replaying('noteReplayed').lastReplayedId = updates[updates.length - 1]!.id;
   }
 
   /** The newest id the replay sent so far, if any. */
   get lastReplayed(): string | undefined {
-    return this.lastReplayedId;
+    return this.replay?.lastReplayedId;
   }
 
   /**
@@ -149,16 +181,18 @@ export class Subscriber {
    * last replayed one (if it is held) are exactly those the replay sent too.
    */
   endReplay(): HeldUpdate[] {
-    const held = this.held ?? [];
-    const last = this.lastReplayedId;
-    this.held = null;
-    this.heldIds = null;
-    this.heldBytes = 0;
-    this.lastReplayedId = undefined;
-    this.state = 'live';
+    const replay = this.replay;
+    this.replay = null;
+    const held = replay?.held ?? [];
+    const last = replay?.lastReplayedId;
     if (last === undefined) return held;
     for (let i = 0; i < held.length; i++) if (held[i]!.update.id === last) return held.slice(i + 1);
     return held;
+  }
+
+  private replaying(what: string): ReplayState {
+    if (this.replay === null) throw new Error(`${what} on a subscriber in mode live`);
+    return this.replay;
   }
 
   /** The exact topics every update this subscriber accepts names (a history hint); undefined when it has a pattern or `*`. */

@@ -22,13 +22,8 @@ export class MatcherSet {
   readonly cost: number;
   /** The exact topics: one alone as a string (the common stream: no Set), several in a Set. */
   private readonly exact: ReadonlySet<string> | string | undefined;
-  private readonly patterns: readonly TopicMatcher[];
-  /** Patterns that can end with any character, then those filed by the code unit they must end with. */
-  private readonly anyEnd: readonly TopicMatcher[];
   /** Made only when there are patterns: a subscription of exact topics (most streams) keeps no tables it never reads. */
-  private readonly byEnd: Map<number, TopicMatcher[]> | undefined;
-  private readonly cache: Map<string, boolean> | undefined;
-  private readonly cacheSize: number;
+  private readonly tables: PatternTables | undefined;
 
   constructor(matchers: readonly TopicMatcher[], options: MatcherSetOptions = {}) {
     this.matchers = matchers;
@@ -36,21 +31,8 @@ export class MatcherSet {
     const exact = new Set(matchers.filter((m) => m.kind === 'exact').map((m) => m.source));
     this.exact = exact.size === 0 ? undefined : exact.size === 1 ? (exact.values().next().value as string) : exact;
     const patterns = matchers.filter((m) => m.kind === 'template' || m.kind === 'urlpattern');
-    this.patterns = patterns.length === 0 ? NONE : patterns;
     this.isExactOnly = !this.hasAny && patterns.length === 0;
-    const anyEnd = patterns.filter((m) => m.lastCode < 0);
-    this.anyEnd = anyEnd.length === 0 ? NONE : anyEnd;
-    if (patterns.length > 0) {
-      this.byEnd = new Map();
-      this.cache = new Map();
-      for (const m of patterns) {
-        if (m.lastCode < 0) continue;
-        const list = this.byEnd.get(m.lastCode);
-        if (list === undefined) this.byEnd.set(m.lastCode, [m]);
-        else list.push(m);
-      }
-    }
-    this.cacheSize = options.cacheSize ?? 1000;
+    this.tables = patterns.length === 0 ? undefined : patternTables(patterns, options.cacheSize ?? 1000);
     this.cost = matchers.reduce((sum, m) => sum + m.cost, 0);
   }
 
@@ -73,16 +55,17 @@ export class MatcherSet {
   matches(topic: string): boolean {
     const exact = this.exact;
     if (this.hasAny || (typeof exact === 'string' ? exact === topic : exact?.has(topic) === true)) return true;
-    const cache = this.cache;
-    if (cache === undefined) return false;
+    const tables = this.tables;
+    if (tables === undefined) return false;
+    const cache = tables.cache;
     const cached = cache.get(topic);
     if (cached !== undefined) return cached;
-    const result = anyMatches(this.anyEnd, topic) || anyMatches(this.byEnd?.get(topic.charCodeAt(topic.length - 1)), topic);
-    if (cache.size >= this.cacheSize) {
+    const result = anyMatches(tables.anyEnd, topic) || anyMatches(tables.byEnd.get(topic.charCodeAt(topic.length - 1)), topic);
+    if (cache.size >= tables.cacheSize) {
       const oldest = cache.keys().next();
       if (oldest.done !== true) cache.delete(oldest.value);
     }
-    if (this.cacheSize > 0) cache.set(topic, result);
+    if (tables.cacheSize > 0) cache.set(topic, result);
     return result;
   }
 
@@ -90,6 +73,28 @@ export class MatcherSet {
   matchesAny(topics: readonly string[]): boolean {
     return topics.some((topic) => this.matches(topic));
   }
+}
+
+/** What only templates and URL patterns need. */
+interface PatternTables {
+  /** Patterns that can end with any character. */
+  readonly anyEnd: readonly TopicMatcher[];
+  /** The others, filed by the code unit they must end with. */
+  readonly byEnd: Map<number, TopicMatcher[]>;
+  readonly cache: Map<string, boolean>;
+  readonly cacheSize: number;
+}
+
+function patternTables(patterns: readonly TopicMatcher[], cacheSize: number): PatternTables {
+  const anyEnd = patterns.filter((m) => m.lastCode < 0);
+  const byEnd = new Map<number, TopicMatcher[]>();
+  for (const m of patterns) {
+    if (m.lastCode < 0) continue;
+    const list = byEnd.get(m.lastCode);
+    if (list === undefined) byEnd.set(m.lastCode, [m]);
+    else list.push(m);
+  }
+  return { anyEnd: anyEnd.length === 0 ? NONE : anyEnd, byEnd, cache: new Map(), cacheSize };
 }
 
 function anyMatches(matchers: readonly TopicMatcher[] | undefined, topic: string): boolean {
