@@ -13,6 +13,8 @@ export interface RedisKeys {
   readonly topicPrefix: string;
   /** `indexPrefix + topic` -> stream of the kept updates naming that topic: entry id = the log's, field `u` = update id. */
   readonly indexPrefix: string;
+  /** `altPrefix + topic of this bucket` -> hash of the other buckets naming it as an alternate (alternates.ts). */
+  readonly altPrefix: string;
   /** Hash: `count` of kept updates, `floor` = newest entry id trimmed from the head. */
   readonly meta: string;
   /** List of entry ids trimmed from the middle (per topic), waiting to be deleted. */
@@ -37,6 +39,7 @@ export function redisKeys(prefix: string, tag = 'log'): RedisKeys {
     claimPrefix: `${log}:claim:`,
     topicPrefix: `${log}:topic:`,
     indexPrefix: `${log}:ix:`,
+    altPrefix: `${log}:alt:`,
     meta: `${log}:meta`,
     doomed: `${log}:doomed`,
     presence: `${log}:presence`,

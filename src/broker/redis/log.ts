@@ -31,7 +31,7 @@ export interface BucketLogOptions {
   /** Entry-id time units per ms: 1 (one bucket: ms, as always) or 1000 (buckets: µs). */
   readonly unit: number;
   /** The time part proposed for the next entry, in units (strictly increasing with buckets). */
-  readonly stamp: () => number;
+  readonly stamp: (atLeast?: number) => number;
   /** How long a trimmed entry stays in the stream for readers that lag behind (ms). */
   readonly trimGraceMs: number;
   /** Presence events past maxPresence that may wait out the grace period in the stream, at most. */
@@ -49,9 +49,10 @@ export class RedisLog {
 
   /**
    * Resolves once Redis has stored the update; `presence`: under the presence retention;
-   * `claim`: the global id claim's token (sharded log), kept in the entry to release it.
+   * `claim`: the global id claim's token (sharded log), kept in the entry to release it;
+   * `after`: an entry time the update must sort after (alternates.ts).
    */
-  async publish(update: Update, presence = false, claim?: string): Promise<Published> {
+  async publish(update: Update, presence = false, claim?: string, after = 0): Promise<Published> {
     const now = Math.max(0, Math.floor(this.opts.now()));
     const { retention, unit } = this.opts;
     const { maxTotal, maxPerTopic } = retention;
@@ -63,7 +64,7 @@ export class RedisLog {
         this.redis,
         [this.keys.stream, this.keys.idPrefix + update.id, this.keys.topicPrefix + (update.topics[0] ?? ''), this.keys.meta, this.keys.doomed, this.keys.presence],
         [
-          this.opts.stamp(),
+          this.opts.stamp(after + 1),
           maxTotal > 0 ? maxTotal : UNLIMITED,
           this.ageCutoff(),
           maxPerTopic,

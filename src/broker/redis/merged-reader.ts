@@ -14,12 +14,24 @@ import { tickScript } from './publish-script.js';
 import { tickAndRead, type StreamEntry, type TickResult } from './ticks.js';
 import type { Update } from '../types.js';
 import { CatchUpWaiters } from './catch-up.js';
+import { parseMarker } from './alternates.js';
 
 const BLOCK_MS = 5000;
 const BATCH = 500;
 const MAX_BACKOFF_MS = 2000;
 const TICK_RETRY_MS = 100;
 const MAX_TICKS_IN_FLIGHT = 2;
+/** The highest sequence of an entry time: a read after `${t}-MAX_SEQ` starts past time t. */
+const MAX_SEQ = '18446744073709551615';
+
+/** The other buckets recorded as naming each topic as an alternate, in the topics' order (alternates.ts). */
+export type AlternatesOf = (topics: readonly string[]) => Promise<ReadonlyArray<readonly number[] | 'all'>>;
+
+/** A followed topic: its subscribers' follows, and the other buckets followed for it. */
+interface TopicInterest {
+  count: number;
+  readonly buckets: Set<number>;
+}
 
 
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
@@ -55,6 +67,7 @@ export class MergedReader {
   /** Broker.caughtUp: per followed bucket, its newest entry id when the call was made. */
   private readonly catchUps = new CatchUpWaiters<ReadonlyArray<readonly [Feed, string]>>((targets) => targets.every(([feed, target]) => emittedThrough(feed, target)));
   private ticksScheduled = false;
+  private readonly interests = new Map<string, TopicInterest>();
 
   constructor(
     private readonly commands: RedisClient,
@@ -63,6 +76,7 @@ export class MergedReader {
     private readonly openBlocking: (role: string) => Promise<RedisClient>,
     private readonly deliver: (update: Update) => void,
     private readonly logger?: Logger,
+    private readonly alternatesOf?: AlternatesOf,
   ) {
     this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', watermark: -1, queue: [], generation: 0, ticks: 0, tickedTo: 0, tickAt: 0 }));
   }
@@ -79,17 +93,38 @@ export class MergedReader {
    * in those buckets is delivered, one published before is in history. Either way, it
    * sorts after everything already delivered, so the live order stays the global one.
    */
-  async follow(buckets: readonly number[] | 'all'): Promise<() => void> {
+  async follow(buckets: readonly number[] | 'all', topics: readonly string[] = []): Promise<() => void> {
     const feeds = buckets === 'all' ? this.feeds : [...new Set(buckets)].map((b) => this.feeds[b]!);
     for (const feed of feeds) feed.followers++;
+    // From now on a marker naming one of these topics is acted on: the topic's bucket is
+    // joined below, and a marker at or before its start is in the hash read after it.
+    const interests = [...new Set(topics)].map((topic) => {
+      const interest = this.interests.get(topic) ?? { count: 0, buckets: new Set<number>() };
+      interest.count++;
+      this.interests.set(topic, interest);
+      return [topic, interest] as const;
+    });
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
       for (const feed of feeds) if (--feed.followers === 0) this.leave(feed);
+      for (const [topic, interest] of interests) {
+        if (--interest.count > 0) continue;
+        this.interests.delete(topic);
+        for (const b of interest.buckets) if (--this.feeds[b]!.followers === 0) this.leave(this.feeds[b]!);
+      }
     };
     try {
       await Promise.all(feeds.map((feed) => this.join(feed)));
+      if (interests.length > 0 && this.alternatesOf !== undefined) {
+        const alternates = await this.alternatesOf(interests.map(([topic]) => topic));
+        const joins: Promise<void>[] = [];
+        interests.forEach(([, interest], i) => {
+          for (const feed of this.addBuckets(interest, alternates[i] ?? [])) joins.push(this.join(feed));
+        });
+        await Promise.all(joins);
+      }
     } catch (error) {
       release();
       throw error;
@@ -113,11 +148,41 @@ export class MergedReader {
     await Promise.all(this.feeds.map((feed) => feed.loop));
   }
 
+  /** The buckets of `named` not followed for this topic yet, followed for it now. */
+  private addBuckets(interest: TopicInterest, named: readonly number[] | 'all'): Feed[] {
+    const added: Feed[] = [];
+    for (const b of named === 'all' ? this.feeds.map((f) => f.bucket) : named) {
+      if (interest.buckets.has(b)) continue;
+      interest.buckets.add(b);
+      this.feeds[b]!.followers++;
+      added.push(this.feeds[b]!);
+    }
+    return added;
+  }
+
+  // A marker at the head of the merge: everything that sorts before it has been emitted,
+  // nothing after it. A bucket it names that is not read yet is joined from the marker's
+  // time, as every update of it naming the topic sorts after the marker (alternates.ts).
+  private onMarker(fields: readonly string[], t: number): boolean {
+    const marker = parseMarker(fields, this.feeds.length);
+    if (marker === null) return false;
+    const interest = this.interests.get(marker.topic);
+    if (interest === undefined) return true;
+    for (const feed of this.addBuckets(interest, marker.bucket === 'all' ? 'all' : [marker.bucket])) {
+      if (feed.active) continue;
+      this.join(feed, t).catch((error: unknown) => {
+        this.logger?.error({ err: error, bucket: feed.bucket, topic: marker.topic }, 'could not follow a bucket naming a followed topic; its updates on it are not delivered live');
+      });
+    }
+    return true;
+  }
+
   // In the merge at once, as a bucket that holds the others back, so nothing past the
   // join point goes out before its start is known: its clock raised past what was
   // emitted (no later entry sorts before it), then its current end (what is at or
-  // before it is history), then its blocking read.
-  private join(feed: Feed): Promise<void> {
+  // before it is history), then its blocking read. `from` (a marker's time): read
+  // from just past it instead, as nothing after it has been emitted.
+  private join(feed: Feed, from?: number): Promise<void> {
     if (feed.active) return feed.joining ?? Promise.resolve();
     feed.active = true;
     // Ticks still in flight answer for the earlier follow and will be ignored.
@@ -129,8 +194,8 @@ export class MergedReader {
     feed.joining = (async () => {
       try {
         const client = feed.client ?? (await this.openBlocking(`reader-${feed.bucket}`));
-        const clock = Number(await tickScript.run(this.commands, [feed.keys.meta], [past]));
-        const lastId = await this.lastGeneratedId(feed.keys.stream);
+        const clock = from ?? Number(await tickScript.run(this.commands, [feed.keys.meta], [past]));
+        const lastId = from !== undefined ? `${from}-${MAX_SEQ}` : await this.lastGeneratedId(feed.keys.stream);
         if (!feed.active) {
           client.disconnect();
           return;
@@ -221,6 +286,7 @@ export class MergedReader {
       }
       const [entryId, fields] = head.queue.shift()!;
       this.emitted = Math.max(this.emitted, t);
+      if (this.onMarker(fields, t)) continue;
       const update = decodeUpdate(fields);
       if (update === null) this.logger?.warn({ entryId, bucket }, 'skipping a stream entry Herald did not write');
       else this.deliver(update);

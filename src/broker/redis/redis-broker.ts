@@ -12,6 +12,7 @@ import { closeConnection, COMMAND_TIMEOUT_MS, describeRedisUrl, loadScripts, ope
 import { redisKeys } from './keys.js';
 import { RedisLog } from './log.js';
 import { MergedReader } from './merged-reader.js';
+import { alternateScript, readAlternates } from './alternates.js';
 import { ShardedLog } from './sharded-log.js';
 import { RedisPresence } from './presence.js';
 import { awaitReplicas } from './replicas.js';
@@ -104,7 +105,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   // Buckets: µs entry times, strictly increasing per process, so its own publishes keep
   // their call order across buckets (docs/redis.md); one bucket: ms, as always.
   let lastStamp = 0;
-  const stamp = sharded ? () => (lastStamp = Math.max(Math.floor(now() * 1000), lastStamp + 1)) : () => Math.max(0, Math.floor(now()));
+  const stamp = sharded ? (atLeast = 0) => (lastStamp = Math.max(Math.floor(now() * 1000), lastStamp + 1, atLeast)) : () => Math.max(0, Math.floor(now()));
   // Retention caps are per bucket: an even share of the deployment's.
   const share = (n: number): number => (sharded ? Math.ceil(n / logBuckets) : n);
   const bucketOptions = {
@@ -118,13 +119,14 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
   };
   const logs = bucketKeys.map((k) => new RedisLog(commands, k, clock, bucketOptions));
   const log = new ShardedLog(commands, logs, bucketKeys, () => clock.deadline(COMMAND_TIMEOUT_MS - 250));
-  const streamReader = sharded ? new MergedReader(commands, bucketKeys, openBlocking, deliver, logger) : new StreamReader(reader, commands, keys.stream, deliver, logger);
+  const streamReader = sharded ? new MergedReader(commands, bucketKeys, openBlocking, deliver, logger,
+      (topics) => readAlternates(commands, bucketKeys, topics.map((t) => [t, log.bucketOf(t)] as const))) : new StreamReader(reader, commands, keys.stream, deliver, logger);
   const interest = sharded && opts.interest === true;
   const presence = new RedisPresence(commands, keys, opts.nodeId ?? randomUUID(), opts.presenceTtlMs ?? 15_000,
     notify(expiryListeners, 'onSubscriptionsExpired'), notify(restoreListeners, 'onSubscriptionsRestored'), logger);
   try {
     await checkLayout(commands, opts.prefix, logBuckets, keys.meta);
-    await loadScripts(commands, [publishScript, tickScript, tickReadScript, ...claimScripts, ...presenceScripts].map((script) => script.source));
+    await loadScripts(commands, [publishScript, tickScript, tickReadScript, alternateScript, ...claimScripts, ...presenceScripts].map((script) => script.source));
     await clock.start();
     if (streamReader instanceof MergedReader) {
       // One blocking connection per followed bucket, opened as they are followed.
@@ -178,7 +180,7 @@ export async function createRedisBroker(opts: RedisBrokerOptions): Promise<Redis
     },
     follow: async (topics) => {
       if (!interest || !(streamReader instanceof MergedReader)) return () => {};
-      const release = await guarded(() => streamReader.follow(topics === 'all' ? 'all' : topics.map((t) => log.bucketOf(t))), 'follow');
+      const release = await guarded(() => (topics === 'all' ? streamReader.follow('all') : streamReader.follow(topics.map((t) => log.bucketOf(t)), topics)), 'follow');
       return once(release);
     },
     history: (query) => guarded(() => log.history(query), 'history'),

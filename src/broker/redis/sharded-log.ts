@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { HeraldError } from '../../errors.js';
 import { storeError, type RedisClient } from './connection.js';
 import { bucketOf } from './buckets.js';
+import { recordAlternates } from './alternates.js';
 import { entryTimeMs, type RedisKeys } from './keys.js';
 import { nextEntryId, type RedisLog } from './log.js';
 import { claimScript, releaseClaimScript, replaceClaimScript } from './claim-scripts.js';
@@ -60,14 +61,21 @@ export class ShardedLog {
     const turn = this.sendTurn;
     let passTurn!: () => void;
     this.sendTurn = new Promise((resolve) => (passTurn = resolve));
-    const claimed = await this.claim(update.id, bucket, token).then(() => null, (error: unknown) => error);
+    // Alternates of other buckets are recorded there before the update is written (alternates.ts).
+    const alternates = [...new Set(update.topics.slice(1))].map((t) => [t, this.bucketOf(t)] as const).filter(([, b]) => b !== bucket);
+    const [claimed, after] = await Promise.all([
+      this.claim(update.id, bucket, token).then(() => null, (error: unknown) => error),
+      alternates.length === 0 ? 0 : recordAlternates(this.redis, this.keys, bucket, alternates, 0).catch((error: unknown) => error),
+    ]);
     await turn;
-    if (claimed !== null) {
+    const failed = claimed ?? (typeof after === 'number' ? null : storeError(after, 'the update was not published'));
+    if (failed !== null) {
+      if (claimed === null) await this.release(update.id, token).catch(() => {});
       passTurn();
-      throw claimed;
+      throw failed;
     }
     // log.publish sends its script before its first await: the next one may go.
-    const sent = log.publish(update, presence, token);
+    const sent = log.publish(update, presence, token, after as number);
     passTurn();
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent)).catch(() => {});

@@ -1,0 +1,87 @@
+// Interest filtering and alternate topics (docs/redis.md, "Alternates across buckets"):
+// a process following only topic T receives live every update naming T as an alternate
+// from another bucket, including the first one from each bucket (the marker path) and
+// ones from buckets recorded before it followed (the hash path), in the global order,
+// once each, while publishers race in every bucket.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { makeUpdate, Recorder } from '../contract/contract.js';
+import { bucketOf } from './buckets.js';
+import { connectTestRedis, newStore, unreachableReason } from './test-kit.js';
+import type { Update } from '../types.js';
+
+const BUCKETS = 4;
+const reachable = await connectTestRedis();
+
+function topicsByBucket(): string[] {
+  const found: string[] = [];
+  for (let i = 0; found.filter(Boolean).length < BUCKETS; i++) {
+    const topic = `urn:alt:${i}`;
+    found[bucketOf(topic, BUCKETS)] ??= topic;
+  }
+  return found;
+}
+
+if (!reachable) {
+  test('redis alternates', { skip: unreachableReason }, () => {});
+} else {
+  test('interest: a follower of T gets live, in the global order and once each, the updates other buckets publish with T as an alternate', { timeout: 60_000 }, async () => {
+    const store = newStore();
+    try {
+      const topics = topicsByBucket();
+      const t = topics[0]!;
+      const others = topics.slice(1);
+      const publishers = await Promise.all([1, 2].map(() => store.open({ logBuckets: BUCKETS })));
+      const follower = await store.open({ logBuckets: BUCKETS, interest: true });
+      const recorder = new Recorder(follower);
+      const release = await follower.follow!([t]);
+      const names = (u: Update): boolean => u.topics.includes(t);
+
+      // Rounds of concurrent bursts: the first update naming T from each other bucket
+      // (a new marker) races with plain updates of every bucket and further alternates.
+      const burst = async (label: string): Promise<void> => {
+        await Promise.all(publishers.map(async (p, n) => {
+          const sent = Array.from({ length: 30 }, (_, i) => {
+            const own = others[(i + n) % others.length]!;
+            const kind = i % 3;
+            return makeUpdate(`${label}-${n}-${i}`, kind === 0 ? [own, t] : kind === 1 ? own : [own, topics[(i + 2) % BUCKETS]!, t]);
+          });
+          await Promise.all(sent.map((u) => p.publish(u)));
+        }));
+      };
+      await burst('first');
+      await burst('second');
+      await publishers[0]!.publish(makeUpdate('end', t));
+      await recorder.waitForId('end', 20_000);
+      const history = (await follower.history({ filter: names, topics: [t], limit: 10_000, oldestFirst: true })).updates.map((u) => u.id);
+      const live = recorder.updates.filter(names).map((u) => u.id);
+      assert.equal(history.length, 2 * 2 * 20 + 1, 'two thirds of each burst name T');
+      assert.equal(new Set(live).size, live.length, 'no duplicate delivery');
+      assert.deepEqual(live, history, 'every update naming T, live, in the global order');
+
+      // A process following T after the buckets were recorded joins them at once (the hash).
+      const late = await store.open({ logBuckets: BUCKETS, interest: true });
+      const lateRecorder = new Recorder(late);
+      const releaseLate = await late.follow!([t]);
+      await publishers[1]!.publish(makeUpdate('via-hash', [others[0]!, t]));
+      await publishers[1]!.publish(makeUpdate('end-2', t));
+      await lateRecorder.waitForId('end-2');
+      assert.deepEqual(lateRecorder.updates.filter(names).map((u) => u.id), ['via-hash', 'end-2']);
+
+      // Released: the buckets followed for T are no longer read.
+      releaseLate();
+      release();
+      // A topic no update names as an alternate, in the bucket of others[1].
+      let fresh = 'urn:fresh:0';
+      for (let i = 1; bucketOf(fresh, BUCKETS) !== bucketOf(others[1]!, BUCKETS); i++) fresh = `urn:fresh:${i}`;
+      const releaseOther = await late.follow!([fresh]);
+      await publishers[0]!.publish(makeUpdate('on-other-0', others[0]!));
+      await publishers[0]!.publish(makeUpdate('end-3', fresh));
+      await lateRecorder.waitForId('end-3');
+      assert.equal(lateRecorder.ids.includes('on-other-0'), false, 'bucket of others[0] is left with T');
+      releaseOther();
+    } finally {
+      await store.cleanup();
+    }
+  });
+}
