@@ -7,20 +7,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeUpdate, Recorder } from '../contract/contract.js';
 import { bucketOf } from './buckets.js';
-import { connectTestRedis, newStore, unreachableReason } from './test-kit.js';
+import { connectTestRedis, newStore, topicsByBucket, unreachableReason } from './test-kit.js';
 import type { Update } from '../types.js';
 
 const BUCKETS = 4;
 const reachable = await connectTestRedis();
-
-function topicsByBucket(): string[] {
-  const found: string[] = [];
-  for (let i = 0; found.filter(Boolean).length < BUCKETS; i++) {
-    const topic = `urn:alt:${i}`;
-    found[bucketOf(topic, BUCKETS)] ??= topic;
-  }
-  return found;
-}
 
 if (!reachable) {
   test('redis alternates', { skip: unreachableReason }, () => {});
@@ -28,7 +19,7 @@ if (!reachable) {
   test('interest: a follower of T gets live, in the global order and once each, the updates other buckets publish with T as an alternate', { timeout: 60_000 }, async () => {
     const store = newStore();
     try {
-      const topics = topicsByBucket();
+      const topics = topicsByBucket(BUCKETS, 'urn:alt:');
       const t = topics[0]!;
       const others = topics.slice(1);
       const publishers = await Promise.all([1, 2].map(() => store.open({ logBuckets: BUCKETS })));

@@ -7,21 +7,11 @@ import { test } from 'node:test';
 import { isHeraldError } from '../../errors.js';
 import { makeUpdate, Recorder } from '../contract/contract.js';
 import { bucketOf } from './buckets.js';
-import { connectTestRedis, newStore, unreachableReason } from './test-kit.js';
+import { connectTestRedis, newStore, topicsByBucket, unreachableReason } from './test-kit.js';
 import type { Update } from '../types.js';
 
 const BUCKETS = 4;
 const reachable = await connectTestRedis();
-
-/** A topic of each bucket (the first found), so a case can aim at buckets. */
-function topicsByBucket(): string[] {
-  const found: string[] = [];
-  for (let i = 0; found.filter(Boolean).length < BUCKETS; i++) {
-    const topic = `urn:b:${i}`;
-    found[bucketOf(topic, BUCKETS)] ??= topic;
-  }
-  return found;
-}
 
 if (!reachable) {
   test('redis sharded log', { skip: unreachableReason }, () => {});
@@ -88,7 +78,7 @@ if (!reachable) {
   test('sharded: an id is unique across buckets, and free again once trimmed; one busy bucket is not held back by idle ones', async () => {
     const store = newStore();
     try {
-      const [a, b, c] = topicsByBucket();
+      const [a, b, c] = topicsByBucket(BUCKETS);
       const broker = await store.open({ logBuckets: BUCKETS, retention: { maxPerTopic: 1, maxAgeSeconds: 0, maxTotal: 1000 } });
       const other = await store.open({ logBuckets: BUCKETS, retention: { maxPerTopic: 1, maxAgeSeconds: 0, maxTotal: 1000 } });
       const recorder = new Recorder(other);
@@ -115,7 +105,7 @@ if (reachable) {
   test('sharded interest: a process reads only the buckets it follows; a bucket joined while publishing loses nothing between the follow and the history read', { timeout: 60_000 }, async () => {
     const store = newStore();
     try {
-      const [a, b, c] = topicsByBucket();
+      const [a, b, c] = topicsByBucket(BUCKETS);
       const publisher = await store.open({ logBuckets: BUCKETS });
       const follower = await store.open({ logBuckets: BUCKETS, interest: true });
       const recorder = new Recorder(follower);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after } from 'node:test';
 import { Redis } from 'ioredis';
 import { KEEP_ALL } from '../contract/kit.js';
+import { bucketOf } from './buckets.js';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 
 export const testRedisUrl = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -85,4 +86,14 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
     timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A topic of each of `buckets` buckets (the first found), so a case can aim at buckets. */
+export function topicsByBucket(buckets: number, prefix = 'urn:b:'): string[] {
+  const found: string[] = [];
+  for (let i = 0; found.filter(Boolean).length < buckets; i++) {
+    const topic = `${prefix}${i}`;
+    found[bucketOf(topic, buckets)] ??= topic;
+  }
+  return found;
 }
