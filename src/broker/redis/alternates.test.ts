@@ -75,4 +75,27 @@ if (!reachable) {
       await store.cleanup();
     }
   });
+
+  test('interest: an update naming T from a publisher whose clock is behind still sorts after the marker, and arrives live', { timeout: 30_000 }, async () => {
+    const store = newStore();
+    try {
+      const [t, x] = topicsByBucket(BUCKETS, 'urn:skew:');
+      // Publishers that read nothing (interest, no follows), so no reader ticks a bucket
+      // past what it emitted. The slow one is 5 s behind: its stamps fall below T's
+      // bucket's clock, so only the stamp floor puts its update past the marker.
+      const fast = await store.open({ logBuckets: BUCKETS, interest: true });
+      const slow = await store.open({ logBuckets: BUCKETS, interest: true, now: () => Date.now() - 5000 });
+      const follower = await store.open({ logBuckets: BUCKETS, interest: true });
+      const recorder = new Recorder(follower);
+      const release = await follower.follow!([t!]);
+      await fast.publish(makeUpdate('on-t', t!));
+      await slow.publish(makeUpdate('skewed', [x!, t!]));
+      await fast.publish(makeUpdate('end', t!));
+      await recorder.waitForId('end');
+      assert.deepEqual(recorder.ids, ['on-t', 'skewed', 'end']);
+      release();
+    } finally {
+      await store.cleanup();
+    }
+  });
 }
