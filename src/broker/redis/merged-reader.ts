@@ -46,6 +46,8 @@ interface Feed {
   followers: number;
   joining: Promise<void> | null;
   lastId: string;
+  /** Where the current follow started reading (entries at or before it were not read by it). */
+  startId: string;
   watermark: number;
   queue: StreamEntry[];
   /** Bumped by every join and leave: a tick sent before it answers for an earlier follow. */
@@ -78,7 +80,7 @@ export class MergedReader {
     private readonly logger?: Logger,
     private readonly alternatesOf?: AlternatesOf,
   ) {
-    this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', watermark: -1, queue: [], generation: 0, ticks: 0, tickedTo: 0, tickAt: 0 }));
+    this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', startId: '0-0', watermark: -1, queue: [], generation: 0, ticks: 0, tickedTo: 0, tickAt: 0 }));
   }
 
   /** Follows every bucket for good (no interest filtering), each from its current end. */
@@ -168,8 +170,13 @@ export class MergedReader {
     if (marker === null) return false;
     const interest = this.interests.get(marker.topic);
     if (interest === undefined) return true;
+    const from = `${t}-${MAX_SEQ}`;
     for (const feed of this.addBuckets(interest, marker.bucket === 'all' ? 'all' : [marker.bucket])) {
-      if (feed.active) continue;
+      // Read for another follow since before the marker: it has every entry after it.
+      if (feed.active && feed.joining === null && compareEntryIds(feed.startId, from) <= 0) continue;
+      // Joined after the marker (from its end then): its entries after the marker were
+      // not emitted (they sort after it), so it is read again from the marker.
+      if (feed.active) this.leave(feed);
       this.join(feed, t).catch((error: unknown) => {
         this.logger?.error({ err: error, bucket: feed.bucket, topic: marker.topic }, 'could not follow a bucket naming a followed topic; its updates on it are not delivered live');
       });
@@ -186,7 +193,7 @@ export class MergedReader {
     if (feed.active) return feed.joining ?? Promise.resolve();
     feed.active = true;
     // Ticks still in flight answer for the earlier follow and will be ignored.
-    feed.generation++;
+    const generation = ++feed.generation;
     feed.tickedTo = 0;
     feed.watermark = -1;
     feed.queue = [];
@@ -196,19 +203,21 @@ export class MergedReader {
         const client = feed.client ?? (await this.openBlocking(`reader-${feed.bucket}`));
         const clock = from ?? Number(await tickScript.run(this.commands, [feed.keys.meta], [past]));
         const lastId = from !== undefined ? `${from}-${MAX_SEQ}` : await this.lastGeneratedId(feed.keys.stream);
-        if (!feed.active) {
-          client.disconnect();
+        // Left (and maybe joined again) meanwhile: that follow owns the feed now.
+        if (!feed.active || feed.generation !== generation) {
+          if (feed.client !== client) client.disconnect();
           return;
         }
         feed.client = client;
         feed.lastId = lastId;
+        feed.startId = lastId;
         feed.watermark = Math.max(clock, entryTimeMs(lastId));
         feed.loop = this.run(feed, client);
       } catch (error) {
-        feed.active = false;
+        if (feed.generation === generation) feed.active = false;
         throw error;
       } finally {
-        feed.joining = null;
+        if (feed.generation === generation) feed.joining = null;
         this.drain();
       }
     })();
