@@ -15,6 +15,7 @@ import { tickAndRead, type StreamEntry, type TickResult } from './ticks.js';
 import type { Update } from '../types.js';
 import { CatchUpWaiters } from './catch-up.js';
 import { parseMarker } from './alternates.js';
+import { TopicFollows } from './topic-follows.js';
 
 const BLOCK_MS = 5000;
 const BATCH = 500;
@@ -26,12 +27,6 @@ const MAX_SEQ = '18446744073709551615';
 
 /** The other buckets recorded as naming each topic as an alternate, in the topics' order (alternates.ts). */
 export type AlternatesOf = (topics: readonly string[]) => Promise<ReadonlyArray<readonly number[] | 'all'>>;
-
-/** A followed topic: its subscribers' follows, and the other buckets followed for it. */
-interface TopicInterest {
-  count: number;
-  readonly buckets: Set<number>;
-}
 
 
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
@@ -69,7 +64,7 @@ export class MergedReader {
   /** Broker.caughtUp: per followed bucket, its newest entry id when the call was made. */
   private readonly catchUps = new CatchUpWaiters<ReadonlyArray<readonly [Feed, string]>>((targets) => targets.every(([feed, target]) => emittedThrough(feed, target)));
   private ticksScheduled = false;
-  private readonly interests = new Map<string, TopicInterest>();
+  private readonly topics: TopicFollows;
 
   constructor(
     private readonly commands: RedisClient,
@@ -81,6 +76,9 @@ export class MergedReader {
     private readonly alternatesOf?: AlternatesOf,
   ) {
     this.feeds = buckets.map((keys, bucket) => ({ bucket, keys, client: null, active: false, followers: 0, joining: null, lastId: '0-0', startId: '0-0', watermark: -1, queue: [], generation: 0, ticks: 0, tickedTo: 0, tickAt: 0 }));
+    this.topics = new TopicFollows(buckets.length, (b) => this.feeds[b]!.followers++, (b) => {
+      if (--this.feeds[b]!.followers === 0) this.leave(this.feeds[b]!);
+    });
   }
 
   /** Follows every bucket for good (no interest filtering), each from its current end. */
@@ -100,32 +98,21 @@ export class MergedReader {
     for (const feed of feeds) feed.followers++;
     // From now on a marker naming one of these topics is acted on: the topic's bucket is
     // joined below, and a marker at or before its start is in the hash read after it.
-    const interests = [...new Set(topics)].map((topic) => {
-      const interest = this.interests.get(topic) ?? { count: 0, buckets: new Set<number>() };
-      interest.count++;
-      this.interests.set(topic, interest);
-      return [topic, interest] as const;
-    });
+    const releaseTopics = this.topics.add(topics);
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
       for (const feed of feeds) if (--feed.followers === 0) this.leave(feed);
-      for (const [topic, interest] of interests) {
-        if (--interest.count > 0) continue;
-        this.interests.delete(topic);
-        for (const b of interest.buckets) if (--this.feeds[b]!.followers === 0) this.leave(this.feeds[b]!);
-      }
+      releaseTopics();
     };
     try {
       await Promise.all(feeds.map((feed) => this.join(feed)));
-      if (interests.length > 0 && this.alternatesOf !== undefined) {
-        const alternates = await this.alternatesOf(interests.map(([topic]) => topic));
-        const joins: Promise<void>[] = [];
-        interests.forEach(([, interest], i) => {
-          for (const feed of this.addBuckets(interest, alternates[i] ?? [])) joins.push(this.join(feed));
-        });
-        await Promise.all(joins);
+      const distinct = [...new Set(topics)];
+      if (distinct.length > 0 && this.alternatesOf !== undefined) {
+        const alternates = await this.alternatesOf(distinct);
+        const added = distinct.flatMap((topic, i) => this.topics.addBuckets(topic, alternates[i] ?? []));
+        await Promise.all(added.map((b) => this.join(this.feeds[b]!)));
       }
     } catch (error) {
       release();
@@ -150,28 +137,14 @@ export class MergedReader {
     await Promise.all(this.feeds.map((feed) => feed.loop));
   }
 
-  /** The buckets of `named` not followed for this topic yet, followed for it now. */
-  private addBuckets(interest: TopicInterest, named: readonly number[] | 'all'): Feed[] {
-    const added: Feed[] = [];
-    for (const b of named === 'all' ? this.feeds.map((f) => f.bucket) : named) {
-      if (interest.buckets.has(b)) continue;
-      interest.buckets.add(b);
-      this.feeds[b]!.followers++;
-      added.push(this.feeds[b]!);
-    }
-    return added;
-  }
-
   // A marker at the head of the merge: everything that sorts before it has been emitted,
   // nothing after it. A bucket it names that is not read yet is joined from the marker's
   // time, as every update of it naming the topic sorts after the marker (alternates.ts).
   private onMarker(fields: readonly string[], t: number): boolean {
     const marker = parseMarker(fields, this.feeds.length);
     if (marker === null) return false;
-    const interest = this.interests.get(marker.topic);
-    if (interest === undefined) return true;
     const from = `${t}-${MAX_SEQ}`;
-    for (const feed of this.addBuckets(interest, marker.bucket === 'all' ? 'all' : [marker.bucket])) {
+    for (const feed of this.topics.addBuckets(marker.topic, marker.bucket === 'all' ? 'all' : [marker.bucket]).map((b) => this.feeds[b]!)) {
       // Read for another follow since before the marker: it has every entry after it.
       if (feed.active && feed.joining === null && compareEntryIds(feed.startId, from) <= 0) continue;
       // Joined after the marker (from its end then): its entries after the marker were
