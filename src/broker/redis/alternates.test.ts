@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import { makeUpdate, Recorder } from '../contract/contract.js';
 import { bucketOf } from './buckets.js';
 import { connectTestRedis, newStore, topicsByBucket, unreachableReason } from './test-kit.js';
+import { KEEP_ALL } from '../contract/contract.js';
+import { createRedisBroker } from './redis-broker.js';
+import { skipWithoutRedisServer, startStandaloneRedis, waitFor } from './topology-kit.js';
 import type { Update } from '../types.js';
 
 const BUCKETS = 4;
@@ -99,3 +102,31 @@ if (!reachable) {
     }
   });
 }
+
+// A server of its own: the test kills one of the follower's connections by name.
+test('interest: a marker that reaches the merge after its bucket was joined for another follow (from its end, past the update) still delivers that update', { skip: skipWithoutRedisServer, timeout: 30_000 }, async () => {
+  const redis = await startStandaloneRedis();
+  const admin = redis.server.client();
+  const options = { url: `redis://127.0.0.1:${redis.server.port}`, prefix: 'rejoin:', retention: KEEP_ALL, logBuckets: BUCKETS, interest: true };
+  const [t, x] = topicsByBucket(BUCKETS, 'urn:rejoin:');
+  const publisher = await createRedisBroker(options);
+  const follower = await createRedisBroker(options);
+  try {
+    const recorder = new Recorder(follower);
+    await follower.follow!([t!]);
+    // The follower's reader of T's bucket drops: it reads the marker only after it reconnects (100 ms backoff).
+    const clients = String(await admin.client('LIST')).split('\n');
+    const reader = clients.find((line) => line.includes(`name=herald-reader-${bucketOf(t!, BUCKETS)} `));
+    assert.ok(reader, 'the follower reads the bucket of T');
+    await admin.client('KILL', 'ID', /id=(\d+)/.exec(reader)![1]!);
+    await publisher.publish(makeUpdate('announced', [x!, t!]));
+    // Another subscriber's follow joins the bucket of x from its end, past 'announced'.
+    await follower.follow!([x!]);
+    await publisher.publish(makeUpdate('end', t!));
+    await waitFor('the end update', 20_000, () => recorder.ids.includes('end'));
+    assert.deepEqual(recorder.ids, ['announced', 'end']);
+  } finally {
+    await Promise.all([publisher.close(), follower.close()]);
+    await redis.stop();
+  }
+});

@@ -149,7 +149,8 @@ export class MergedReader {
       if (feed.active && feed.joining === null && compareEntryIds(feed.startId, from) <= 0) continue;
       // Joined after the marker (from its end then): its entries after the marker were
       // not emitted (they sort after it), so it is read again from the marker.
-      if (feed.active) this.leave(feed);
+      // (No drain: the merge must not move on before the join below holds it back.)
+      if (feed.active) this.leave(feed, false);
       this.join(feed, t).catch((error: unknown) => {
         this.logger?.error({ err: error, bucket: feed.bucket, topic: marker.topic }, 'could not follow a bucket naming a followed topic; its updates on it are not delivered live');
       });
@@ -197,14 +198,14 @@ export class MergedReader {
     return feed.joining;
   }
 
-  private leave(feed: Feed): void {
+  private leave(feed: Feed, drain = true): void {
     if (!feed.active) return;
     feed.active = false;
     feed.generation++;
     feed.queue = [];
     feed.client?.disconnect();
     feed.client = null;
-    this.drain();
+    if (drain) this.drain();
   }
 
   private async run(feed: Feed, client: RedisClient): Promise<void> {
