@@ -14,6 +14,7 @@ import { tickScript } from './publish-script.js';
 import { tickAndRead, type StreamEntry, type TickResult } from './ticks.js';
 import type { Update } from '../types.js';
 import { CatchUpWaiters } from './catch-up.js';
+import { streamInfo } from './reader.js';
 import { parseMarker } from './alternates.js';
 import { TopicFollows } from './topic-follows.js';
 
@@ -337,13 +338,7 @@ export class MergedReader {
   }
 
   private async lastGeneratedId(stream: string): Promise<string> {
-    try {
-      const reply = (await this.commands.xinfo('STREAM', stream)) as unknown[];
-      for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === 'last-generated-id' && typeof reply[i + 1] === 'string') return reply[i + 1] as string;
-    } catch (error) {
-      if (!(error instanceof Error && /no such key/i.test(error.message))) throw error;
-    }
-    return '0-0';
+    return (await streamInfo(this.commands, stream))?.lastGeneratedId ?? '0-0';
   }
 }
 

@@ -33,14 +33,14 @@ export class StreamReader {
 
   /** Starts after the current newest entry: a new process does not replay history live. */
   async start(): Promise<void> {
-    const info = await this.streamInfo();
+    const info = await streamInfo(this.redis, this.stream);
     this.lastId = info?.lastGeneratedId ?? '0-0';
     this.loop = this.run();
   }
 
   /** Broker.caughtUp: resolves once every entry written before the call has been delivered. */
   async caughtUp(): Promise<void> {
-    await this.catchUps.catchUp(async () => (await this.streamInfo(this.commands))?.lastGeneratedId ?? '0-0');
+    await this.catchUps.catchUp(async () => (await streamInfo(this.commands, this.stream))?.lastGeneratedId ?? '0-0');
   }
 
   /** Ends the loop and drops the connection (not QUIT, which would wait out the pending XREAD BLOCK). */
@@ -81,7 +81,7 @@ export class StreamReader {
 
   /** After an outage the stream may have been trimmed, or reset (Redis restarted without data). */
   private async resync(): Promise<void> {
-    const info = await this.streamInfo();
+    const info = await streamInfo(this.redis, this.stream);
     if (info === null) {
       if (this.lastId !== '0-0') this.logger?.warn({ lastId: this.lastId }, 'the redis stream is gone (Redis restarted without persistence?); following the new one');
       this.lastId = '0-0';
@@ -99,25 +99,6 @@ export class StreamReader {
     }
   }
 
-  private async streamInfo(client = this.redis): Promise<{ lastGeneratedId: string; firstEntryId: string | null } | null> {
-    let reply: unknown;
-    try {
-      reply = await client.xinfo('STREAM', this.stream);
-    } catch (error) {
-      if (error instanceof Error && /no such key/i.test(error.message)) return null;
-      throw error;
-    }
-    const fields = Array.isArray(reply) ? reply : [];
-    let lastGeneratedId = '0-0';
-    let firstEntryId: string | null = null;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const value: unknown = fields[i + 1];
-      if (fields[i] === 'last-generated-id' && typeof value === 'string') lastGeneratedId = value;
-      if (fields[i] === 'first-entry' && Array.isArray(value) && typeof value[0] === 'string') firstEntryId = value[0];
-    }
-    return { lastGeneratedId, firstEntryId };
-  }
-
   // A backoff that close() can cut short.
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -129,4 +110,24 @@ export class StreamReader {
       this.wakeUp = done;
     });
   }
+}
+
+/** XINFO STREAM's ends of `stream`: its last generated id and first entry; null when there is no such stream. */
+export async function streamInfo(client: RedisClient, stream: string): Promise<{ lastGeneratedId: string; firstEntryId: string | null } | null> {
+  let reply: unknown;
+  try {
+    reply = await client.xinfo('STREAM', stream);
+  } catch (error) {
+    if (error instanceof Error && /no such key/i.test(error.message)) return null;
+    throw error;
+  }
+  const fields = Array.isArray(reply) ? reply : [];
+  let lastGeneratedId = '0-0';
+  let firstEntryId: string | null = null;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value: unknown = fields[i + 1];
+    if (fields[i] === 'last-generated-id' && typeof value === 'string') lastGeneratedId = value;
+    if (fields[i] === 'first-entry' && Array.isArray(value) && typeof value[0] === 'string') firstEntryId = value[0];
+  }
+  return { lastGeneratedId, firstEntryId };
 }
